@@ -1,0 +1,137 @@
+//! Sign-in, sign-out and the forgotten-password page.
+
+use crate::components::{FieldError, FormError, PublicHeader};
+use crate::domain::{check_password_input, LoginId, NextPath};
+use crate::error::{AppError, Field};
+use crate::text;
+use leptos::form::ActionForm;
+use leptos::html;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// Checks the login ID and password and starts a session, then sends the
+/// browser on to `next` (a local path only).
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(login_id: String, password: String, next: String) -> Result<(), AppError> {
+    use crate::server::{services, session, AppState};
+    services::finish(
+        async {
+            let state = AppState::get()?;
+            let id = LoginId::parse(&login_id)?;
+            check_password_input(&password)?;
+            let previous = session::current();
+            services::auth::sign_in(&state, &id, password, previous.as_ref()).await?;
+            leptos_axum::redirect(NextPath::parse(&next).as_str());
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends the session on the server and returns to the portal.
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::{services, session, AppState};
+    services::finish(
+        async {
+            let state = AppState::get()?;
+            if let Some(current) = session::current() {
+                services::auth::sign_out(&state, &current).await?;
+            }
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The sign-in form: `ログインID`, `パスワード`, `ログインして下さい`.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let query = use_query_map();
+    let next = move || NextPath::parse(&query.read().get("next").unwrap_or_default()).as_str().to_owned();
+    let server_error = Signal::derive(move || login.value().get().and_then(Result::err));
+
+    // The browser checks with the same parsers the server uses, so an empty
+    // field is answered at once, without a round trip.
+    let id_input = NodeRef::<html::Input>::new();
+    let password_input = NodeRef::<html::Input>::new();
+    let id_error = RwSignal::new(None::<String>);
+    let password_error = RwSignal::new(None::<String>);
+    let check_before_submit = move |ev: leptos::ev::MouseEvent| {
+        let (Some(id), Some(pw)) = (id_input.get(), password_input.get()) else {
+            return;
+        };
+        id_error.set(LoginId::parse(&id.value()).err().and_then(|e| e.for_field(Field::LoginId)));
+        password_error.set(check_password_input(&pw.value()).err().and_then(|e| e.for_field(Field::Password)));
+        if id_error.get_untracked().is_some() || password_error.get_untracked().is_some() {
+            ev.prevent_default();
+        }
+    };
+    // A failed attempt never leaves the password in the form.
+    Effect::new(move |_| {
+        if let Some(Err(_)) = login.value().get() {
+            if let Some(pw) = password_input.get_untracked() {
+                pw.set_value("");
+            }
+        }
+    });
+
+    view! {
+        <PublicHeader />
+        <main class="page narrow">
+            <h1 class="login-heading">
+                <span class="maker">{text::LOGIN_HEADING_MAKER}</span>
+                " "
+                <span>{text::LOGIN_HEADING_PRODUCT}</span>
+            </h1>
+            <ActionForm action=login>
+                <input type="hidden" name="next" prop:value=next />
+                <FormError server=server_error />
+                <label for="login_id">{text::LOGIN_ID}</label>
+                <input
+                    id="login_id"
+                    name="login_id"
+                    type="text"
+                    autocomplete="username"
+                    autocapitalize="none"
+                    spellcheck="false"
+                    aria-describedby="login_id-error"
+                    node_ref=id_input
+                />
+                <FieldError id="login_id-error" field=Field::LoginId local=id_error server=server_error />
+                <label for="password">{text::PASSWORD}</label>
+                <input
+                    id="password"
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    aria-describedby="password-error"
+                    node_ref=password_input
+                />
+                <FieldError id="password-error" field=Field::Password local=password_error server=server_error />
+                <button type="submit" class="primary" on:click=check_before_submit disabled=move || login.pending().get()>
+                    {text::LOGIN_BUTTON}
+                </button>
+            </ActionForm>
+        </main>
+    }
+}
+
+/// `パスワードを忘れた方はこちら`: for now, who to call and what to say.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    view! {
+        <PublicHeader />
+        <main class="page narrow">
+            <h1>{text::FORGOT_TITLE}</h1>
+            <p>{text::FORGOT_BODY}</p>
+            <p class="helpdesk">
+                {text::HELPDESK} " " <a href=format!("tel:{}", text::HELPDESK_PHONE)>{text::HELPDESK_PHONE}</a>
+            </p>
+            <p>{text::FORGOT_TELL_US}</p>
+            <p><a href="/">{text::BACK_TO_TOP}</a></p>
+        </main>
+    }
+}

@@ -1,0 +1,190 @@
+//! Input types that parse, shared by the browser (instant feedback) and the
+//! server (the real check).
+
+use crate::error::{AppError, Field};
+use crate::text;
+
+/// The most characters any text field accepts.
+pub const MAX_INPUT_CHARS: usize = 256;
+
+fn required(raw: &str, field: Field, empty_message: &str) -> Result<(), AppError> {
+    if raw.trim().is_empty() {
+        return Err(AppError::validation(field, empty_message));
+    }
+    if raw.chars().count() > MAX_INPUT_CHARS {
+        return Err(AppError::validation(field, text::ERR_TOO_LONG));
+    }
+    Ok(())
+}
+
+/// A login ID, normalised to lower case so that IDs compare case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginId(String);
+
+impl LoginId {
+    /// Parses what a user typed at sign-in. Any non-empty text up to the
+    /// field limit is accepted here: an unknown ID must fail exactly like a
+    /// wrong password, not with a format message that tells them apart.
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        required(raw, Field::LoginId, text::ERR_REQUIRED_LOGIN_ID)?;
+        Ok(Self(raw.trim().to_lowercase()))
+    }
+
+    /// Parses the ID of a new account: 3 to 64 of `a-z 0-9 . _ - @`.
+    pub fn parse_new(raw: &str) -> Result<Self, AppError> {
+        let id = Self::parse(raw)?;
+        let ok_len = (3..=64).contains(&id.0.len());
+        let ok_chars = id
+            .0
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c));
+        if ok_len && ok_chars {
+            Ok(id)
+        } else {
+            Err(AppError::validation(Field::LoginId, text::ERR_LOGIN_ID_FORMAT))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed at sign-in: present and not absurdly long. The
+/// strength policy applies where a password is set, not here.
+pub fn check_password_input(raw: &str) -> Result<(), AppError> {
+    if raw.is_empty() {
+        return Err(AppError::validation(Field::Password, text::ERR_REQUIRED_PASSWORD));
+    }
+    required(raw, Field::Password, text::ERR_REQUIRED_PASSWORD)
+}
+
+/// A six-digit one-time code. Spaces are ignored and full-width digits
+/// (as a Japanese input method types them) are accepted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtpCode(String);
+
+impl OtpCode {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let bad = || AppError::validation(Field::Code, text::ERR_CODE_FORMAT);
+        if raw.chars().count() > MAX_INPUT_CHARS {
+            return Err(bad());
+        }
+        let mut digits = String::with_capacity(6);
+        for c in raw.chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                // FULLWIDTH DIGIT ZERO..NINE
+                '\u{FF10}'..='\u{FF19}' => {
+                    digits.push(char::from(b'0' + (c as u32 - 0xFF10) as u8))
+                }
+                c if c.is_whitespace() => {}
+                _ => return Err(bad()),
+            }
+        }
+        if digits.len() == 6 {
+            Ok(Self(digits))
+        } else {
+            Err(bad())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// A code is a credential: keep it out of logs.
+impl std::fmt::Debug for OtpCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OtpCode(<redacted>)")
+    }
+}
+
+/// Where to go after sign-in: a path on this site, never another origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextPath(String);
+
+impl NextPath {
+    pub const DEFAULT: &'static str = "/menu";
+
+    /// Accepts only a local absolute path. Anything else (another origin,
+    /// `//host`, `/\host`, a scheme, control characters) falls back to the
+    /// menu, so a crafted link cannot send a user elsewhere after sign-in.
+    pub fn parse(raw: &str) -> Self {
+        let local = raw.starts_with('/')
+            && !raw.starts_with("//")
+            && !raw.starts_with("/\\")
+            && raw.len() <= MAX_INPUT_CHARS
+            && !raw.chars().any(|c| c.is_control() || c == '\\')
+            && !raw.starts_with("/api/");
+        if local {
+            Self(raw.to_owned())
+        } else {
+            Self(Self::DEFAULT.to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_id_is_trimmed_and_lower_cased() {
+        assert_eq!(LoginId::parse("  Dealer01 ").unwrap().as_str(), "dealer01");
+    }
+
+    #[test]
+    fn empty_and_overlong_login_ids_are_refused_with_a_field_message() {
+        let empty = LoginId::parse("   ").unwrap_err();
+        assert_eq!(empty.for_field(Field::LoginId).as_deref(), Some(text::ERR_REQUIRED_LOGIN_ID));
+        let long = LoginId::parse(&"a".repeat(257)).unwrap_err();
+        assert_eq!(long.for_field(Field::LoginId).as_deref(), Some(text::ERR_TOO_LONG));
+        assert!(LoginId::parse(&"a".repeat(256)).is_ok());
+    }
+
+    #[test]
+    fn new_login_ids_must_use_the_safe_alphabet() {
+        assert!(LoginId::parse_new("taro.yamada@shop-1").is_ok());
+        assert!(LoginId::parse_new("ab").is_err());
+        assert!(LoginId::parse_new("山田").is_err());
+        assert!(LoginId::parse_new("a b c").is_err());
+    }
+
+    #[test]
+    fn otp_codes_accept_spaces_and_full_width_digits() {
+        assert_eq!(OtpCode::parse("123 456").unwrap().as_str(), "123456");
+        assert_eq!(OtpCode::parse("１２３４５６").unwrap().as_str(), "123456");
+        assert_eq!(OtpCode::parse("４２３　６８６").unwrap().as_str(), "423686");
+    }
+
+    #[test]
+    fn malformed_otp_codes_are_refused() {
+        for bad in ["", "12345", "1234567", "12345a", "12-34-56", "١٢٣٤٥٦"] {
+            assert!(OtpCode::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn next_path_only_accepts_local_paths() {
+        assert_eq!(NextPath::parse("/search").as_str(), "/search");
+        assert_eq!(NextPath::parse("/mfa?x=1").as_str(), "/mfa?x=1");
+        for evil in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "menu",
+            "/\tevil",
+            "/api/logout",
+        ] {
+            assert_eq!(NextPath::parse(evil).as_str(), NextPath::DEFAULT, "{evil:?}");
+        }
+    }
+}

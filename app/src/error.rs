@@ -1,0 +1,118 @@
+//! The one error type that crosses the wire from server functions.
+//!
+//! Each variant is something the user can act on; the detail of internal
+//! failures stays in the server log and never reaches the browser.
+
+use crate::text;
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// A form field that a validation message belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    LoginId,
+    Password,
+    Code,
+    Confirm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Wrong login ID or wrong password: deliberately one variant.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many failures; the account is locked for a while.
+    #[error("account locked")]
+    Locked,
+    /// A one-time code that is well formed but not accepted.
+    #[error("invalid one-time code")]
+    InvalidCode,
+    /// Input that does not parse; the message is shown next to `field`.
+    #[error("validation failed on {field:?}")]
+    Validation { field: Field, message: String },
+    /// No (complete) sign-in on this session.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// Signed in, but not allowed to do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The database or another dependency is down; try again later.
+    #[error("service unavailable")]
+    Unavailable,
+    /// Anything else. Carries no detail on purpose.
+    #[error("internal error")]
+    Internal,
+    /// The request itself was malformed (decoding, missing arguments).
+    #[error("bad request")]
+    BadRequest,
+}
+
+impl AppError {
+    pub fn validation(field: Field, message: &str) -> Self {
+        Self::Validation {
+            field,
+            message: message.to_owned(),
+        }
+    }
+
+    /// The Japanese message shown to the user.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::InvalidCredentials => text::ERR_INVALID_CREDENTIALS,
+            Self::Locked => text::ERR_LOCKED,
+            Self::InvalidCode => text::ERR_INVALID_CODE,
+            Self::Validation { message, .. } => message,
+            Self::NotSignedIn => text::ERR_NOT_SIGNED_IN,
+            Self::Forbidden => text::ERR_FORBIDDEN,
+            Self::Unavailable => text::ERR_UNAVAILABLE,
+            Self::Internal => text::ERR_INTERNAL,
+            Self::BadRequest => text::ERR_BAD_REQUEST,
+        }
+    }
+
+    /// The message for one field, if this error belongs to it.
+    pub fn for_field(&self, wanted: Field) -> Option<String> {
+        match self {
+            Self::Validation { field, message } if *field == wanted => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message for the form as a whole (everything but field errors).
+    pub fn for_form(&self) -> Option<String> {
+        match self {
+            Self::Validation { .. } => None,
+            other => Some(other.message().to_owned()),
+        }
+    }
+
+    /// The HTTP status an API caller sees.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidCredentials | Self::NotSignedIn => 401,
+            Self::Locked => 423,
+            Self::InvalidCode | Self::Validation { .. } => 422,
+            Self::Forbidden => 403,
+            Self::Unavailable => 503,
+            Self::Internal => 500,
+            Self::BadRequest => 400,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::MissingArg(_) => Self::BadRequest,
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable,
+            _ => Self::Internal,
+        }
+    }
+}

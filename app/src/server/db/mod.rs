@@ -1,0 +1,112 @@
+//! The database: one code path for SQLite and PostgreSQL through sqlx's
+//! `Any` driver. Only the modules below this one write SQL.
+
+pub mod audit;
+pub mod notices;
+pub mod sessions;
+pub mod users;
+
+use crate::error::AppError;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A pool of connections to either engine.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    is_sqlite: bool,
+}
+
+impl Db {
+    fn options(is_sqlite: bool) -> AnyPoolOptions {
+        install_default_drivers();
+        AnyPoolOptions::new()
+            // SQLite serialises writers anyway; a few connections serve reads.
+            .max_connections(if is_sqlite { 4 } else { 10 })
+            // Fail fast when the database is down, so the user gets the
+            // "try again later" page instead of a hanging request.
+            .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+    }
+
+    /// Connects and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        let is_sqlite = url.starts_with("sqlite:");
+        let pool = Self::options(is_sqlite).connect(url).await?;
+        let db = Self { pool, is_sqlite };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// A pool that connects on first use: the server starts even while
+    /// the database is away and recovers by itself when it returns.
+    pub fn connect_lazy(url: &str) -> Result<Self, sqlx::Error> {
+        let is_sqlite = url.starts_with("sqlite:");
+        let pool = Self::options(is_sqlite).connect_lazy(url)?;
+        Ok(Self { pool, is_sqlite })
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+        let migrator = if self.is_sqlite {
+            &SQLITE_MIGRATIONS
+        } else {
+            &POSTGRES_MIGRATIONS
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps a database failure to what the user is told, logging the detail.
+pub fn db_error(err: sqlx::Error) -> AppError {
+    use sqlx::Error as E;
+    match err {
+        E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) => {
+            tracing::error!(error = %err, "database unavailable");
+            AppError::Unavailable
+        }
+        E::Database(ref db) if is_transient(db.code().as_deref()) => {
+            tracing::error!(error = %err, "database unavailable");
+            AppError::Unavailable
+        }
+        other => {
+            tracing::error!(error = %other, "database error");
+            AppError::Internal
+        }
+    }
+}
+
+/// SQLite "busy/locked" and PostgreSQL connection or shutdown classes.
+fn is_transient(code: Option<&str>) -> bool {
+    matches!(code, Some("5" | "6" | "517" | "261" | "262" | "57P01" | "57P02" | "57P03" | "53300"))
+        || code.is_some_and(|c| c.starts_with("08"))
+}
+
+/// True when the error is a violation of a unique constraint.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}

@@ -1,0 +1,82 @@
+//! The sessions table. Rows are keyed by the SHA-256 of the cookie token,
+//! so a copy of the database holds no usable session.
+
+use super::Db;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub stage: String,
+    pub code_failures: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub login_id: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+#[tracing::instrument(skip(db, id_hash))]
+pub async fn insert(db: &Db, id_hash: &str, user_id: i64, stage: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(stage)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip(db, id_hash))]
+pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.user_id, s.stage, s.code_failures, s.created_at, s.last_seen_at, \
+                u.login_id, u.display_name, u.role \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+    )
+    .bind(id_hash)
+    .fetch_optional(db.pool())
+    .await
+}
+
+#[tracing::instrument(skip(db, id_hash))]
+pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip(db, id_hash))]
+pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (MFA reset, password change).
+#[tracing::instrument(skip(db))]
+pub async fn delete_for_user(db: &Db, user_id: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Removes sessions past their idle or absolute limit.
+#[tracing::instrument(skip(db))]
+pub async fn delete_expired(db: &Db, idle_before: i64, created_before: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+        .bind(idle_before)
+        .bind(created_before)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}

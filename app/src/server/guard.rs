@@ -1,0 +1,182 @@
+//! Middleware that guards every request before Leptos sees it: loads the
+//! session, refuses cross-site state changes, keeps pages behind sign-in,
+//! and sets the security headers.
+
+use super::session::{self, ClientAddress, CurrentSession, Stage, Token};
+use super::AppState;
+use crate::text;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+
+/// Pages anyone may see.
+const PUBLIC_PAGES: [&str; 3] = ["/", "/login", "/forgot"];
+/// The one page a half sign-in may see.
+pub const CODE_PAGE: &str = "/login/code";
+
+/// A whole page with one message, for answers that never reach Leptos.
+pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"/pkg/autobank.css\"></head>\
+         <body><header class=\"bar\"><span class=\"bar-brand\">{brand}</span></header>\
+         <main class=\"page narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p>\
+         <p><a href=\"/\">{back}</a></p></main></body></html>",
+        brand = text::BRAND,
+        back = text::BACK_TO_TOP,
+    );
+    (status, Html(html)).into_response()
+}
+
+/// The "try again later" page, with a 503.
+pub fn unavailable() -> Response {
+    let mut res = message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        text::ERR_UNAVAILABLE_TITLE,
+        text::ERR_UNAVAILABLE,
+    );
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    res
+}
+
+/// Loads the session named by the cookie into the request's extensions.
+pub async fn load_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = session::cookie(req.headers(), session::COOKIE).and_then(Token::parse);
+    let current = match token {
+        None => None,
+        Some(token) => match session::resolve(&state.db, &token).await {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::error!(error = %err, "could not load session");
+                return unavailable();
+            }
+        },
+    };
+    if let Some(s) = &current {
+        tracing::Span::current().record("user_id", s.user_id);
+    }
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    req.extensions_mut().insert(CurrentSession(current));
+    req.extensions_mut().insert(ClientAddress(address));
+    next.run(req).await
+}
+
+/// True when the browser says the request comes from another site.
+pub fn is_cross_site(headers: &HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    if let Some(origin) = get("origin") {
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        return origin_host.is_none() || origin_host != get("host");
+    }
+    false
+}
+
+/// State changes come only by POST from this site's own pages.
+pub async fn reject_cross_site(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_cross_site(req.headers()) {
+        tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+        return message_page(StatusCode::FORBIDDEN, text::ERR_FORBIDDEN, text::ERR_CROSS_SITE);
+    }
+    next.run(req).await
+}
+
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/") || path.starts_with("/pkg/") || path.contains('.'))
+}
+
+/// Percent-encodes a path for use as a query value.
+fn encode_query_value(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Sends a page request without the right sign-in to where it belongs:
+/// no session to the sign-in form (and back afterwards), a half sign-in to
+/// the code page. Server functions check again on their own.
+pub async fn protect_pages(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !matches!(*req.method(), Method::GET | Method::HEAD) || !is_page(path) || PUBLIC_PAGES.contains(&path) {
+        return next.run(req).await;
+    }
+    let stage = req
+        .extensions()
+        .get::<CurrentSession>()
+        .and_then(|c| c.0.as_ref())
+        .map(|s| s.stage);
+    match (stage, path == CODE_PAGE) {
+        (Some(Stage::Full), false) | (Some(Stage::Code), true) => next.run(req).await,
+        (Some(Stage::Full), true) => Redirect::to(crate::domain::NextPath::DEFAULT).into_response(),
+        (Some(Stage::Code), false) => Redirect::to(CODE_PAGE).into_response(),
+        (None, _) => {
+            let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+            Redirect::to(&format!("/login?next={}", encode_query_value(wanted))).into_response()
+        }
+    }
+}
+
+/// Headers every response carries.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let cacheable = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Same-origin keeps the Referer that form posts without JavaScript
+    // are redirected back to, and sends nothing to other sites.
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    if !cacheable {
+        // Pages can show account state or secrets: never store them.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn fetch_metadata_decides_when_present() {
+        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+    }
+
+    #[test]
+    fn origin_must_match_host_otherwise() {
+        assert!(!is_cross_site(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])));
+        assert!(is_cross_site(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")])));
+        assert!(is_cross_site(&headers(&[("origin", "null"), ("host", "127.0.0.1:3000")])));
+        assert!(!is_cross_site(&headers(&[("host", "127.0.0.1:3000")])));
+    }
+
+    #[test]
+    fn return_paths_are_encoded() {
+        assert_eq!(encode_query_value("/mfa?a=1&b=2"), "/mfa%3Fa%3D1%26b%3D2");
+    }
+}

@@ -1,0 +1,29 @@
+//! Shared application state, built once at start and passed to handlers
+//! and (through context) to server functions.
+
+use super::{db::Db, password::Passwords};
+use axum::extract::FromRef;
+use leptos::prelude::*;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub passwords: Passwords,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// The state of the current request, inside a server function or SSR.
+    pub fn get() -> Result<Self, crate::error::AppError> {
+        use_context::<Self>().ok_or_else(|| {
+            tracing::error!("AppState missing from context");
+            crate::error::AppError::Internal
+        })
+    }
+}

@@ -1,0 +1,85 @@
+//! Every word the user sees, in one place, so the manual's wording can be
+//! checked against a single file. Quoted manual text is copied verbatim.
+
+// Brand and portal (manual: top page).
+pub const BRAND: &str = "autoBank System";
+pub const TAGLINE: &str = "Automobile search & estimation system for car-dealers";
+pub const BRAND_MENU: &str = "autoBank SYSTEM";
+pub const SEARCH_LOGIN: &str = "検索ログイン";
+pub const BUSINESS_LOGIN: &str = "業務ログイン";
+pub const MFA_SETUP_LINK: &str = "多要素認証設定はこちら";
+pub const FORGOT_PASSWORD_LINK: &str = "パスワードを忘れた方はこちら";
+pub const INFORMATION: &str = "<<INFORMATION>>";
+pub const NEW_MARK: &str = "NEW";
+pub const NO_NOTICES: &str = "現在お知らせはありません。";
+
+// Sign-in form.
+pub const LOGIN_HEADING_MAKER: &str = "AUCNET";
+pub const LOGIN_HEADING_PRODUCT: &str = "AutoBank";
+pub const LOGIN_ID: &str = "ログインID";
+pub const PASSWORD: &str = "パスワード";
+pub const LOGIN_BUTTON: &str = "ログインして下さい";
+pub const SIGNING_IN: &str = "ログインしています…";
+
+// Business menu.
+pub const LOGOUT: &str = "ログアウト";
+pub const MENU_TITLE: &str = "業務メニュー";
+pub const BACK_TO_MENU: &str = "業務メニューへ戻る";
+pub const BACK_TO_TOP: &str = "トップページへ戻る";
+
+/// The eight tiles of the business menu: (path, title, description).
+pub const TILES: [(&str, &str, &str); 8] = [
+    ("/menu/terminal", "端末設定", "基本情報やさまざまな端末に関する項目を設定を行ないます。\nまた、規約等もこちらより確認できます。"),
+    ("/menu/search-settings", "検索設定", "車両検索における表示方法や表示価格の設定を行ないます。"),
+    ("/menu/inventory", "在庫登録", "オークネット在庫データベースに在庫車両を登録します。"),
+    ("/menu/estimates", "見積システム設定", "見積書、注文書等を作成するにあたり、手数料や付属品などの項目の設定を行ないます。"),
+    ("/menu/customers", "顧客管理システム", "新規のお客様情報登録や既存のお客様情報の変更・抽出、管理などを行ないます。"),
+    ("/menu/quality-reports", "車両品質評価書", "自社検査済み車両の評価書一括発行機能、出力済み評価書履歴の確認などを行ないます。"),
+    ("/menu/web-negotiations", "WEB商談申込み履歴", "WEB商談の申込み履歴を一覧で閲覧できます。"),
+    ("/mfa", "多要素認証設定", "二段階認証(ワンタイムパスワード)設定を行ないます。"),
+];
+
+// Pages that are not built yet.
+pub const VEHICLE_SEARCH: &str = "車両検索";
+pub const NOT_BUILT: &str = "この機能は現在準備中のため、まだご利用いただけません。";
+
+// Forgot password.
+pub const FORGOT_TITLE: &str = "パスワードを忘れた方へ";
+pub const FORGOT_BODY: &str = "パスワードの再設定はヘルプデスクで承ります。お手数ですが、下記までお電話ください。";
+pub const HELPDESK: &str = "ヘルプデスク";
+pub const HELPDESK_PHONE: &str = "03-3556-0845";
+pub const FORGOT_TELL_US: &str = "お電話の際は、会社名・お名前・ログインIDをお伝えください。パスワードはお伝えいただく必要はありません。";
+
+// Messages.
+pub const ERR_INVALID_CREDENTIALS: &str = "ログインIDまたはパスワードが正しくありません。";
+pub const ERR_LOCKED: &str = "ログインに続けて失敗したため、アカウントを15分間ロックしています。時間をおいて再度お試しいただくか、ヘルプデスク(03-3556-0845)にお問い合わせください。";
+pub const ERR_REQUIRED_LOGIN_ID: &str = "ログインIDを入力してください。";
+pub const ERR_REQUIRED_PASSWORD: &str = "パスワードを入力してください。";
+pub const ERR_TOO_LONG: &str = "256文字以内で入力してください。";
+pub const ERR_NOT_SIGNED_IN: &str = "ログインの有効期限が切れました。もう一度ログインしてください。";
+pub const ERR_FORBIDDEN: &str = "この操作は許可されていません。";
+pub const ERR_CROSS_SITE: &str = "不正なリクエストのため処理できませんでした。画面を開き直してから操作してください。";
+pub const ERR_UNAVAILABLE_TITLE: &str = "ただいまご利用いただけません";
+pub const ERR_UNAVAILABLE: &str = "システムが一時的に利用できません。しばらくしてから再度お試しください。";
+pub const ERR_INTERNAL: &str = "エラーが発生しました。しばらくしてから再度お試しください。";
+pub const ERR_BAD_REQUEST: &str = "入力内容を確認してください。";
+pub const NOT_FOUND_TITLE: &str = "ページが見つかりません";
+pub const NOT_FOUND: &str = "お探しのページは見つかりませんでした。";
+
+// Password policy (used wherever a password is set).
+pub const PW_TOO_SHORT: &str = "パスワードは10文字以上にしてください。";
+pub const PW_TOO_LONG: &str = "パスワードは128文字以内にしてください。";
+pub const PW_WEAK: &str = "推測されやすいパスワードです。";
+pub const PW_HINT_COMMON: &str = "よく使われるパスワードや辞書の単語に近いものは使えません。";
+pub const PW_HINT_SEQUENCE: &str = "「abc」「123」などの連続した文字や、キーボードの並びは避けてください。";
+pub const PW_HINT_REPEAT: &str = "同じ文字や同じ並びの繰り返しは避けてください。";
+pub const PW_HINT_DATE: &str = "日付や年は推測されやすいため避けてください。";
+pub const PW_HINT_PERSONAL: &str = "ログインIDや名前を含めないでください。";
+pub const PW_HINT_GENERAL: &str = "単語をいくつか組み合わせるなど、より長く推測されにくいものにしてください。";
+
+// One-time codes.
+pub const ERR_INVALID_CODE: &str = "ワンタイムコードが正しくありません。アプリに表示されている最新の6桁の数字を入力してください。";
+pub const ERR_CODE_FORMAT: &str = "ワンタイムコードは6桁の数字で入力してください。";
+
+// Login ID rules for new accounts (command line).
+pub const ERR_LOGIN_ID_FORMAT: &str = "ログインIDは3〜64文字の半角英数字と「. _ - @」で指定してください。";

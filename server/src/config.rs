@@ -1,0 +1,45 @@
+//! Settings, read once at start from the environment.
+
+use leptos::prelude::LeptosOptions;
+use std::path::PathBuf;
+
+/// Where the data lives when `DATABASE_URL` is unset.
+pub const DEFAULT_DATA_DIR: &str = "data";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// Folder for the embedded database (and, later, the key file).
+    pub data_dir: PathBuf,
+}
+
+impl Settings {
+    /// `DATABASE_URL`, or a SQLite file under `AUTOBANK_DATA_DIR`
+    /// (default `data/`), created on first start.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let data_dir = PathBuf::from(std::env::var("AUTOBANK_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into()));
+        let database_url = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => {
+                std::fs::create_dir_all(&data_dir)?;
+                sqlite_url(&data_dir.join("autobank.db"))
+            }
+        };
+        Ok(Self { database_url, data_dir })
+    }
+}
+
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Leptos's own settings (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, ...), as
+/// cargo-leptos sets them, with this project's names as defaults.
+pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    let mut options = leptos::config::get_configuration(None)?.leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "autobank".into();
+    }
+    Ok(options)
+}

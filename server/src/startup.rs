@@ -1,0 +1,136 @@
+//! Builds the HTTP application and serves it. Tests call [`Application::build`]
+//! with port 0 and a fresh database.
+
+use crate::config::Settings;
+use app::server::db::{self, Db};
+use app::server::password::Passwords;
+use app::server::{guard, session, AppState};
+use app::{shell, App};
+use axum::{middleware, routing::post, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+
+/// The router with every guard in place.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let server_fns = {
+        let context = context.clone();
+        move |req| handle_server_fns_with_context(context.clone(), req)
+    };
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/api/{*fn_name}", post(server_fns))
+        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Outermost last: headers, then cross-site check, then session,
+        // then the page guard that needs the session.
+        .layer(middleware::from_fn(guard::protect_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::load_session))
+        .layer(middleware::from_fn(guard::reject_cross_site))
+        .layer(middleware::from_fn(guard::security_headers))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `addr` (port 0 picks a free one) over an open database.
+    pub async fn build(options: LeptosOptions, db: Db, addr: SocketAddr) -> anyhow::Result<Self> {
+        let passwords = tokio::task::spawn_blocking(Passwords::new).await?;
+        let state = AppState {
+            leptos_options: options,
+            db,
+            passwords,
+        };
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self {
+            router: router(state.clone()),
+            listener,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tokio::spawn(sweep_sessions(self.state.db.clone()));
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Deletes expired sessions now and then; lookups check expiry anyway.
+async fn sweep_sessions(db: Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = app::server::now();
+        if let Err(err) =
+            db::sessions::delete_expired(&db, now - session::IDLE_SECS, now - session::ABSOLUTE_SECS).await
+        {
+            tracing::warn!(error = %err, "session sweep failed; will retry");
+        }
+    }
+}
+
+/// Opens the database for the server: retries while it is away, so a
+/// server started before its database comes up by itself.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match Db::connect(&settings.database_url).await {
+            Ok(db) => return Ok(db),
+            Err(err @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))) => {
+                tracing::warn!(error = %err, "database not reachable; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
