@@ -34,14 +34,16 @@ impl LoginId {
     pub fn parse_new(raw: &str) -> Result<Self, AppError> {
         let id = Self::parse(raw)?;
         let ok_len = (3..=64).contains(&id.0.len());
-        let ok_chars = id
-            .0
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c));
+        let ok_chars =
+            id.0.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c));
         if ok_len && ok_chars {
             Ok(id)
         } else {
-            Err(AppError::validation(Field::LoginId, text::ERR_LOGIN_ID_FORMAT))
+            Err(AppError::validation(
+                Field::LoginId,
+                text::ERR_LOGIN_ID_FORMAT,
+            ))
         }
     }
 
@@ -54,7 +56,10 @@ impl LoginId {
 /// strength policy applies where a password is set, not here.
 pub fn check_password_input(raw: &str) -> Result<(), AppError> {
     if raw.is_empty() {
-        return Err(AppError::validation(Field::Password, text::ERR_REQUIRED_PASSWORD));
+        return Err(AppError::validation(
+            Field::Password,
+            text::ERR_REQUIRED_PASSWORD,
+        ));
     }
     required(raw, Field::Password, text::ERR_REQUIRED_PASSWORD)
 }
@@ -142,9 +147,15 @@ mod tests {
     #[test]
     fn empty_and_overlong_login_ids_are_refused_with_a_field_message() {
         let empty = LoginId::parse("   ").unwrap_err();
-        assert_eq!(empty.for_field(Field::LoginId).as_deref(), Some(text::ERR_REQUIRED_LOGIN_ID));
+        assert_eq!(
+            empty.for_field(Field::LoginId).as_deref(),
+            Some(text::ERR_REQUIRED_LOGIN_ID)
+        );
         let long = LoginId::parse(&"a".repeat(257)).unwrap_err();
-        assert_eq!(long.for_field(Field::LoginId).as_deref(), Some(text::ERR_TOO_LONG));
+        assert_eq!(
+            long.for_field(Field::LoginId).as_deref(),
+            Some(text::ERR_TOO_LONG)
+        );
         assert!(LoginId::parse(&"a".repeat(256)).is_ok());
     }
 
@@ -184,7 +195,11 @@ mod tests {
             "/\tevil",
             "/api/logout",
         ] {
-            assert_eq!(NextPath::parse(evil).as_str(), NextPath::DEFAULT, "{evil:?}");
+            assert_eq!(
+                NextPath::parse(evil).as_str(),
+                NextPath::DEFAULT,
+                "{evil:?}"
+            );
         }
     }
 }

@@ -45,7 +45,8 @@ pub const NOT_BUILT: &str = "この機能は現在準備中のため、まだご
 
 // Forgot password.
 pub const FORGOT_TITLE: &str = "パスワードを忘れた方へ";
-pub const FORGOT_BODY: &str = "パスワードの再設定はヘルプデスクで承ります。お手数ですが、下記までお電話ください。";
+pub const FORGOT_BODY: &str =
+    "パスワードの再設定はヘルプデスクで承ります。お手数ですが、下記までお電話ください。";
 pub const HELPDESK: &str = "ヘルプデスク";
 pub const HELPDESK_PHONE: &str = "03-3556-0845";
 pub const FORGOT_TELL_US: &str = "お電話の際は、会社名・お名前・ログインIDをお伝えください。パスワードはお伝えいただく必要はありません。";
@@ -56,11 +57,14 @@ pub const ERR_LOCKED: &str = "ログインに続けて失敗したため、ア�
 pub const ERR_REQUIRED_LOGIN_ID: &str = "ログインIDを入力してください。";
 pub const ERR_REQUIRED_PASSWORD: &str = "パスワードを入力してください。";
 pub const ERR_TOO_LONG: &str = "256文字以内で入力してください。";
-pub const ERR_NOT_SIGNED_IN: &str = "ログインの有効期限が切れました。もう一度ログインしてください。";
+pub const ERR_NOT_SIGNED_IN: &str =
+    "ログインの有効期限が切れました。もう一度ログインしてください。";
 pub const ERR_FORBIDDEN: &str = "この操作は許可されていません。";
-pub const ERR_CROSS_SITE: &str = "不正なリクエストのため処理できませんでした。画面を開き直してから操作してください。";
+pub const ERR_CROSS_SITE: &str =
+    "不正なリクエストのため処理できませんでした。画面を開き直してから操作してください。";
 pub const ERR_UNAVAILABLE_TITLE: &str = "ただいまご利用いただけません";
-pub const ERR_UNAVAILABLE: &str = "システムが一時的に利用できません。しばらくしてから再度お試しください。";
+pub const ERR_UNAVAILABLE: &str =
+    "システムが一時的に利用できません。しばらくしてから再度お試しください。";
 pub const ERR_INTERNAL: &str = "エラーが発生しました。しばらくしてから再度お試しください。";
 pub const ERR_BAD_REQUEST: &str = "入力内容を確認してください。";
 pub const NOT_FOUND_TITLE: &str = "ページが見つかりません";
@@ -71,15 +75,19 @@ pub const PW_TOO_SHORT: &str = "パスワードは10文字以上にしてくだ�
 pub const PW_TOO_LONG: &str = "パスワードは128文字以内にしてください。";
 pub const PW_WEAK: &str = "推測されやすいパスワードです。";
 pub const PW_HINT_COMMON: &str = "よく使われるパスワードや辞書の単語に近いものは使えません。";
-pub const PW_HINT_SEQUENCE: &str = "「abc」「123」などの連続した文字や、キーボードの並びは避けてください。";
+pub const PW_HINT_SEQUENCE: &str =
+    "「abc」「123」などの連続した文字や、キーボードの並びは避けてください。";
 pub const PW_HINT_REPEAT: &str = "同じ文字や同じ並びの繰り返しは避けてください。";
 pub const PW_HINT_DATE: &str = "日付や年は推測されやすいため避けてください。";
 pub const PW_HINT_PERSONAL: &str = "ログインIDや名前を含めないでください。";
-pub const PW_HINT_GENERAL: &str = "単語をいくつか組み合わせるなど、より長く推測されにくいものにしてください。";
+pub const PW_HINT_GENERAL: &str =
+    "単語をいくつか組み合わせるなど、より長く推測されにくいものにしてください。";
 
 // One-time codes.
-pub const ERR_INVALID_CODE: &str = "ワンタイムコードが正しくありません。アプリに表示されている最新の6桁の数字を入力してください。";
+pub const ERR_INVALID_CODE: &str =
+    "ワンタイムコードが正しくありません。アプリに表示されている最新の6桁の数字を入力してください。";
 pub const ERR_CODE_FORMAT: &str = "ワンタイムコードは6桁の数字で入力してください。";
 
 // Login ID rules for new accounts (command line).
-pub const ERR_LOGIN_ID_FORMAT: &str = "ログインIDは3〜64文字の半角英数字と「. _ - @」で指定してください。";
+pub const ERR_LOGIN_ID_FORMAT: &str =
+    "ログインIDは3〜64文字の半角英数字と「. _ - @」で指定してください。";

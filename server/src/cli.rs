@@ -6,13 +6,17 @@ use crate::config::{self, Settings};
 use crate::startup::{self, Application};
 use app::domain::LoginId;
 use app::server::db::{audit, notices, users, Db};
-use app::server::password::{check_policy, Passwords};
 use app::server::now;
+use app::server::password::{check_policy, Passwords};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Debug, Parser)]
-#[command(name = "autobank", version, about = "autoBank portal: sign-in and account security for car dealers")]
+#[command(
+    name = "autobank",
+    version,
+    about = "autoBank portal: sign-in and account security for car dealers"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -158,7 +162,15 @@ async fn seed_demo(db: &Db) -> anyhow::Result<()> {
     }
     let password = generate_password();
     let hash = Passwords::new().hash(password.clone()).await?;
-    users::insert(db, "demo", "デモ販売店", Role::Dealer.as_str(), &hash, now()).await?;
+    users::insert(
+        db,
+        "demo",
+        "デモ販売店",
+        Role::Dealer.as_str(),
+        &hash,
+        now(),
+    )
+    .await?;
     let today = app::server::services::notices::today_in_japan();
     let earlier = today - time::Duration::days(30);
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
@@ -170,7 +182,14 @@ async fn seed_demo(db: &Db) -> anyhow::Result<()> {
         now(),
     )
     .await?;
-    notices::insert(db, &earlier.format(fmt)?, "年末年始休業のお知らせ", "", now()).await?;
+    notices::insert(
+        db,
+        &earlier.format(fmt)?,
+        "年末年始休業のお知らせ",
+        "",
+        now(),
+    )
+    .await?;
     println!("Demo account created. Login ID: demo  Password: {password}");
     Ok(())
 }
@@ -181,7 +200,11 @@ fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rngs::OsRng;
     (0..4)
-        .map(|_| (0..4).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect::<String>())
+        .map(|_| {
+            (0..4)
+                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join("-")
 }
@@ -204,25 +227,36 @@ fn read_password() -> anyhow::Result<String> {
 
 async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Add { login_id, name, role } => {
+        UserCommand::Add {
+            login_id,
+            name,
+            role,
+        } => {
             let id = LoginId::parse_new(&login_id).map_err(|e| refuse(e.message()))?;
             let name = name.trim();
             if name.is_empty() || name.chars().count() > 100 {
                 return Err(refuse("--name must be 1 to 100 characters."));
             }
             if users::find_by_login_id(db, id.as_str()).await?.is_some() {
-                return Err(refuse(format!("The login ID {} already exists.", id.as_str())));
+                return Err(refuse(format!(
+                    "The login ID {} already exists.",
+                    id.as_str()
+                )));
             }
             let password = read_password()?;
             check_policy(&password, &[id.as_str(), name]).map_err(refuse)?;
             let hash = Passwords::new().hash(password).await?;
-            let user_id = match users::insert(db, id.as_str(), name, role.as_str(), &hash, now()).await {
-                Ok(user_id) => user_id,
-                Err(err) if app::server::db::is_unique_violation(&err) => {
-                    return Err(refuse(format!("The login ID {} already exists.", id.as_str())))
-                }
-                Err(err) => return Err(err.into()),
-            };
+            let user_id =
+                match users::insert(db, id.as_str(), name, role.as_str(), &hash, now()).await {
+                    Ok(user_id) => user_id,
+                    Err(err) if app::server::db::is_unique_violation(&err) => {
+                        return Err(refuse(format!(
+                            "The login ID {} already exists.",
+                            id.as_str()
+                        )))
+                    }
+                    Err(err) => return Err(err.into()),
+                };
             let who = audit::Actor {
                 user_id: Some(user_id),
                 login_id: Some(id.as_str().to_owned()),
@@ -234,11 +268,23 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::List => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{:<24} {:<10} {:<8} NAME", "LOGIN ID", "ROLE", "LOCKED")?;
+            writeln!(
+                out,
+                "{:<24} {:<10} {:<8} NAME",
+                "LOGIN ID", "ROLE", "LOCKED"
+            )?;
             let now = now();
             for u in users::list(db).await? {
-                let locked = if u.locked_until.is_some_and(|t| t > now) { "yes" } else { "no" };
-                writeln!(out, "{:<24} {:<10} {:<8} {}", u.login_id, u.role, locked, u.display_name)?;
+                let locked = if u.locked_until.is_some_and(|t| t > now) {
+                    "yes"
+                } else {
+                    "no"
+                };
+                writeln!(
+                    out,
+                    "{:<24} {:<10} {:<8} {}",
+                    u.login_id, u.role, locked, u.display_name
+                )?;
             }
             Ok(())
         }
@@ -272,7 +318,10 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
                 ..operator()
             };
             audit::record(db, &who, audit::Event::PasswordChanged, now()).await?;
-            println!("Set a new password for {}; their sessions have ended.", id.as_str());
+            println!(
+                "Set a new password for {}; their sessions have ended.",
+                id.as_str()
+            );
             Ok(())
         }
     }

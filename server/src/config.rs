@@ -18,7 +18,9 @@ impl Settings {
     /// `DATABASE_URL`, or a SQLite file under `AUTOBANK_DATA_DIR`
     /// (default `data/`), created on first start.
     pub fn from_env() -> anyhow::Result<Self> {
-        let data_dir = PathBuf::from(std::env::var("AUTOBANK_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into()));
+        let data_dir = PathBuf::from(
+            std::env::var("AUTOBANK_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into()),
+        );
         let database_url = match std::env::var("DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => url,
             _ => {
@@ -26,7 +28,10 @@ impl Settings {
                 sqlite_url(&data_dir.join("autobank.db"))
             }
         };
-        Ok(Self { database_url, data_dir })
+        Ok(Self {
+            database_url,
+            data_dir,
+        })
     }
 }
 

@@ -2,13 +2,17 @@
 //! with port 0 and a fresh database.
 
 use crate::config::Settings;
+use app::error::AppError;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
 use app::server::{guard, session, AppState};
 use app::{shell, App};
-use axum::{middleware, routing::post, Router};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::response::Response;
+use axum::{middleware, Router};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -21,23 +25,42 @@ pub fn router(state: AppState) -> Router {
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    let server_fns = {
-        let context = context.clone();
-        move |req| handle_server_fns_with_context(context.clone(), req)
-    };
     let options = state.leptos_options.clone();
     Router::new()
-        .route("/api/{*fn_name}", post(server_fns))
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Outermost last: headers, then cross-site check, then session,
         // then the page guard that needs the session.
+        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(guard::protect_pages))
-        .layer(middleware::from_fn_with_state(state.clone(), guard::load_session))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::load_session,
+        ))
         .layer(middleware::from_fn(guard::reject_cross_site))
         .layer(middleware::from_fn(guard::security_headers))
         .layer(CompressionLayer::new())
         .with_state(state)
+}
+
+/// Errors raised by the framework before a server function's own code
+/// runs (a missing or malformed argument) come back as a 500; they are the
+/// caller's fault, so they get the status their error names instead.
+async fn server_fn_status(req: Request<Body>, next: middleware::Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// A bound, not yet running server.
@@ -73,11 +96,15 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tokio::spawn(sweep_sessions(self.state.db.clone()));
         axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;
@@ -91,8 +118,12 @@ async fn sweep_sessions(db: Db) {
     loop {
         tick.tick().await;
         let now = app::server::now();
-        if let Err(err) =
-            db::sessions::delete_expired(&db, now - session::IDLE_SECS, now - session::ABSOLUTE_SECS).await
+        if let Err(err) = db::sessions::delete_expired(
+            &db,
+            now - session::IDLE_SECS,
+            now - session::ABSOLUTE_SECS,
+        )
+        .await
         {
             tracing::warn!(error = %err, "session sweep failed; will retry");
         }
@@ -123,7 +154,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -50,7 +50,11 @@ pub async fn logout() -> Result<(), AppError> {
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
-    let next = move || NextPath::parse(&query.read().get("next").unwrap_or_default()).as_str().to_owned();
+    let next = move || {
+        NextPath::parse(&query.read().get("next").unwrap_or_default())
+            .as_str()
+            .to_owned()
+    };
     let server_error = Signal::derive(move || login.value().get().and_then(Result::err));
 
     // The browser checks with the same parsers the server uses, so an empty
@@ -63,8 +67,16 @@ pub fn LoginPage() -> impl IntoView {
         let (Some(id), Some(pw)) = (id_input.get(), password_input.get()) else {
             return;
         };
-        id_error.set(LoginId::parse(&id.value()).err().and_then(|e| e.for_field(Field::LoginId)));
-        password_error.set(check_password_input(&pw.value()).err().and_then(|e| e.for_field(Field::Password)));
+        id_error.set(
+            LoginId::parse(&id.value())
+                .err()
+                .and_then(|e| e.for_field(Field::LoginId)),
+        );
+        password_error.set(
+            check_password_input(&pw.value())
+                .err()
+                .and_then(|e| e.for_field(Field::Password)),
+        );
         if id_error.get_untracked().is_some() || password_error.get_untracked().is_some() {
             ev.prevent_default();
         }

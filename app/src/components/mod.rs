@@ -39,7 +39,11 @@ pub fn FieldError(
     #[prop(into)] local: Signal<Option<String>>,
     #[prop(into)] server: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let message = move || local.get().or_else(|| server.get().and_then(|e| e.for_field(field)));
+    let message = move || {
+        local
+            .get()
+            .or_else(|| server.get().and_then(|e| e.for_field(field)))
+    };
     view! {
         <p class="field-error" id=id role="alert" aria-live="polite">
             {message}

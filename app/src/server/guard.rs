@@ -38,7 +38,8 @@ pub fn unavailable() -> Response {
         text::ERR_UNAVAILABLE_TITLE,
         text::ERR_UNAVAILABLE,
     );
-    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
     res
 }
 
@@ -85,7 +86,11 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_site(req.headers()) {
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
-        return message_page(StatusCode::FORBIDDEN, text::ERR_FORBIDDEN, text::ERR_CROSS_SITE);
+        return message_page(
+            StatusCode::FORBIDDEN,
+            text::ERR_FORBIDDEN,
+            text::ERR_CROSS_SITE,
+        );
     }
     next.run(req).await
 }
@@ -112,7 +117,10 @@ fn encode_query_value(raw: &str) -> String {
 /// the code page. Server functions check again on their own.
 pub async fn protect_pages(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if !matches!(*req.method(), Method::GET | Method::HEAD) || !is_page(path) || PUBLIC_PAGES.contains(&path) {
+    if !matches!(*req.method(), Method::GET | Method::HEAD)
+        || !is_page(path)
+        || PUBLIC_PAGES.contains(&path)
+    {
         return next.run(req).await;
     }
     let stage = req
@@ -136,7 +144,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let cacheable = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     // Same-origin keeps the Referer that form posts without JavaScript
     // are redirected back to, and sends nothing to other sites.
@@ -162,16 +173,28 @@ mod tests {
 
     #[test]
     fn fetch_metadata_decides_when_present() {
-        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!is_cross_site(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
         assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
         assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
     }
 
     #[test]
     fn origin_must_match_host_otherwise() {
-        assert!(!is_cross_site(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])));
-        assert!(is_cross_site(&headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:3000")])));
-        assert!(is_cross_site(&headers(&[("origin", "null"), ("host", "127.0.0.1:3000")])));
+        assert!(!is_cross_site(&headers(&[
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:3000")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "null"),
+            ("host", "127.0.0.1:3000")
+        ])));
         assert!(!is_cross_site(&headers(&[("host", "127.0.0.1:3000")])));
     }
 

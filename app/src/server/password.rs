@@ -31,12 +31,18 @@ fn argon2() -> Argon2<'static> {
 
 fn hash_blocking(password: &str) -> Result<PasswordHash, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(PasswordHash(argon2().hash_password(password.as_bytes(), &salt)?.to_string()))
+    Ok(PasswordHash(
+        argon2()
+            .hash_password(password.as_bytes(), &salt)?
+            .to_string(),
+    ))
 }
 
 fn verify_blocking(password: &str, hash: &PasswordHash) -> bool {
     match argon2::password_hash::PasswordHash::new(&hash.0) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -76,7 +82,11 @@ impl Passwords {
     }
 
     pub async fn hash(&self, password: String) -> Result<PasswordHash, HashError> {
-        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         tokio::task::spawn_blocking(move || hash_blocking(&password))
             .await?
             .map_err(HashError::Argon2)
@@ -84,8 +94,16 @@ impl Passwords {
 
     /// Verifies against `hash`, or against the dummy hash when there is no
     /// account, in which case the answer is always false.
-    pub async fn verify(&self, password: String, hash: Option<PasswordHash>) -> Result<bool, HashError> {
-        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+    pub async fn verify(
+        &self,
+        password: String,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, HashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
         let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await?;
@@ -110,10 +128,14 @@ pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), String> 
     }
     use zxcvbn::feedback::Warning as W;
     let hint = match entropy.feedback().and_then(|f| f.warning()) {
-        Some(W::StraightRowsOfKeysAreEasyToGuess | W::ShortKeyboardPatternsAreEasyToGuess | W::SequencesLikeAbcAreEasyToGuess) => {
-            text::PW_HINT_SEQUENCE
-        }
-        Some(W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess) => text::PW_HINT_REPEAT,
+        Some(
+            W::StraightRowsOfKeysAreEasyToGuess
+            | W::ShortKeyboardPatternsAreEasyToGuess
+            | W::SequencesLikeAbcAreEasyToGuess,
+        ) => text::PW_HINT_SEQUENCE,
+        Some(
+            W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess,
+        ) => text::PW_HINT_REPEAT,
         Some(W::RecentYearsAreEasyToGuess | W::DatesAreOftenEasyToGuess) => text::PW_HINT_DATE,
         Some(
             W::ThisIsATop10Password
@@ -124,7 +146,10 @@ pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), String> 
             | W::NamesAndSurnamesByThemselvesAreEasyToGuess
             | W::CommonNamesAndSurnamesAreEasyToGuess,
         ) => text::PW_HINT_COMMON,
-        None if user_inputs.iter().any(|i| !i.is_empty() && password.to_lowercase().contains(&i.to_lowercase())) => {
+        None if user_inputs
+            .iter()
+            .any(|i| !i.is_empty() && password.to_lowercase().contains(&i.to_lowercase())) =>
+        {
             text::PW_HINT_PERSONAL
         }
         None => text::PW_HINT_GENERAL,
@@ -139,7 +164,10 @@ mod tests {
     #[test]
     fn policy_refuses_short_long_and_common_passwords_with_a_reason() {
         assert_eq!(check_policy("short", &[]).unwrap_err(), text::PW_TOO_SHORT);
-        assert_eq!(check_policy(&"x".repeat(129), &[]).unwrap_err(), text::PW_TOO_LONG);
+        assert_eq!(
+            check_policy(&"x".repeat(129), &[]).unwrap_err(),
+            text::PW_TOO_LONG
+        );
         let common = check_policy("password1234", &[]).unwrap_err();
         assert!(common.starts_with(text::PW_WEAK), "{common}");
         let keyboard = check_policy("qwertyuiop", &[]).unwrap_err();
@@ -160,11 +188,26 @@ mod tests {
     #[tokio::test]
     async fn hashes_verify_and_unknown_accounts_never_match() {
         let passwords = Passwords::new();
-        let hash = passwords.hash("tulip-harbor-87-velvet".into()).await.unwrap();
+        let hash = passwords
+            .hash("tulip-harbor-87-velvet".into())
+            .await
+            .unwrap();
         assert!(hash.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(passwords.verify("tulip-harbor-87-velvet".into(), Some(hash.clone())).await.unwrap());
-        assert!(!passwords.verify("tulip-harbor-87-velveT".into(), Some(hash)).await.unwrap());
-        assert!(!passwords.verify("autobank-dummy-password-never-matches".into(), None).await.unwrap());
-        assert_eq!(format!("{:?}", Passwords::new().dummy), "PasswordHash(<redacted>)");
+        assert!(passwords
+            .verify("tulip-harbor-87-velvet".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!passwords
+            .verify("tulip-harbor-87-velveT".into(), Some(hash))
+            .await
+            .unwrap());
+        assert!(!passwords
+            .verify("autobank-dummy-password-never-matches".into(), None)
+            .await
+            .unwrap());
+        assert_eq!(
+            format!("{:?}", Passwords::new().dummy),
+            "PasswordHash(<redacted>)"
+        );
     }
 }

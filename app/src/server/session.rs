@@ -62,8 +62,11 @@ impl Token {
 
     /// Accepts only what `generate` makes: anything else is not looked up.
     pub fn parse(raw: &str) -> Option<Self> {
-        (raw.len() == 43 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-            .then(|| Self(raw.to_owned()))
+        (raw.len() == 43
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| Self(raw.to_owned()))
     }
 
     pub fn expose(&self) -> &str {
@@ -130,7 +133,11 @@ pub async fn resolve(db: &Db, token: &Token) -> Result<Option<Session>, sqlx::Er
     if now - row.last_seen_at >= TOUCH_EVERY_SECS {
         sessions::touch(db, &id_hash, now).await?;
     }
-    let stage = if row.stage == Stage::Full.as_str() { Stage::Full } else { Stage::Code };
+    let stage = if row.stage == Stage::Full.as_str() {
+        Stage::Full
+    } else {
+        Stage::Code
+    };
     Ok(Some(Session {
         id_hash,
         user_id: row.user_id,
@@ -144,21 +151,33 @@ pub async fn resolve(db: &Db, token: &Token) -> Result<Option<Session>, sqlx::Er
 
 /// Starts a new session (a new ID every time: sign-in and the code step
 /// both rotate it), ends `previous`, and sets the cookie on the response.
-pub async fn start(db: &Db, user_id: i64, stage: Stage, previous: Option<&Session>) -> Result<(), AppError> {
+pub async fn start(
+    db: &Db,
+    user_id: i64,
+    stage: Stage,
+    previous: Option<&Session>,
+) -> Result<(), AppError> {
     let token = Token::generate();
     if let Some(previous) = previous {
-        sessions::delete(db, &previous.id_hash).await.map_err(db::db_error)?;
+        sessions::delete(db, &previous.id_hash)
+            .await
+            .map_err(db::db_error)?;
     }
     sessions::insert(db, &token.hash(), user_id, stage.as_str(), now())
         .await
         .map_err(db::db_error)?;
-    response_header(header::SET_COOKIE, set_cookie(COOKIE, token.expose(), ABSOLUTE_SECS));
+    response_header(
+        header::SET_COOKIE,
+        set_cookie(COOKIE, token.expose(), ABSOLUTE_SECS),
+    );
     Ok(())
 }
 
 /// Ends the session on the server and clears the cookie.
 pub async fn end(db: &Db, session: &Session) -> Result<(), AppError> {
-    sessions::delete(db, &session.id_hash).await.map_err(db::db_error)?;
+    sessions::delete(db, &session.id_hash)
+        .await
+        .map_err(db::db_error)?;
     response_header(header::SET_COOKIE, set_cookie(COOKIE, "", 0));
     Ok(())
 }
@@ -176,12 +195,20 @@ fn request_parts() -> Option<axum::http::request::Parts> {
 
 /// The session of the current request, whatever its stage.
 pub fn current() -> Option<Session> {
-    request_parts()?.extensions.get::<CurrentSession>()?.0.clone()
+    request_parts()?
+        .extensions
+        .get::<CurrentSession>()?
+        .0
+        .clone()
 }
 
 /// The client's address of the current request.
 pub fn client_address() -> Option<String> {
-    request_parts()?.extensions.get::<ClientAddress>()?.0.clone()
+    request_parts()?
+        .extensions
+        .get::<ClientAddress>()?
+        .0
+        .clone()
 }
 
 /// The session, if it is fully signed in. Every protected server function

@@ -81,7 +81,11 @@ pub async fn record(db: &Db, who: &Actor, event: Event, now: i64) -> Result<(), 
 
 /// Newest first, optionally for one login ID.
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &Db, login_id: Option<&str>, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    login_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT at, login_id, actor, event, address FROM audit_events \
          WHERE ($1 IS NULL OR login_id = $1) ORDER BY at DESC, id DESC LIMIT $2",

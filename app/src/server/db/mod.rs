@@ -7,7 +7,7 @@ pub mod sessions;
 pub mod users;
 
 use crate::error::AppError;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
@@ -101,8 +101,10 @@ pub fn db_error(err: sqlx::Error) -> AppError {
 
 /// SQLite "busy/locked" and PostgreSQL connection or shutdown classes.
 fn is_transient(code: Option<&str>) -> bool {
-    matches!(code, Some("5" | "6" | "517" | "261" | "262" | "57P01" | "57P02" | "57P03" | "53300"))
-        || code.is_some_and(|c| c.starts_with("08"))
+    matches!(
+        code,
+        Some("5" | "6" | "517" | "261" | "262" | "57P01" | "57P02" | "57P03" | "53300")
+    ) || code.is_some_and(|c| c.starts_with("08"))
 }
 
 /// True when the error is a violation of a unique constraint.

@@ -22,7 +22,13 @@ pub async fn latest(db: &Db, limit: i64) -> Result<Vec<NoticeRow>, sqlx::Error> 
 }
 
 #[tracing::instrument(skip(db, body))]
-pub async fn insert(db: &Db, published_on: &str, title: &str, body: &str, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    db: &Db,
+    published_on: &str,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO notices (published_on, title, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )

@@ -16,7 +16,13 @@ pub struct SessionRow {
 }
 
 #[tracing::instrument(skip(db, id_hash))]
-pub async fn insert(db: &Db, id_hash: &str, user_id: i64, stage: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    db: &Db,
+    id_hash: &str,
+    user_id: i64,
+    stage: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
     )
@@ -72,7 +78,11 @@ pub async fn delete_for_user(db: &Db, user_id: i64) -> Result<u64, sqlx::Error> 
 
 /// Removes sessions past their idle or absolute limit.
 #[tracing::instrument(skip(db))]
-pub async fn delete_expired(db: &Db, idle_before: i64, created_before: i64) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired(
+    db: &Db,
+    idle_before: i64,
+    created_before: i64,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(idle_before)
         .bind(created_before)

@@ -31,10 +31,12 @@ const USER_COLUMNS: &str = "id, login_id, display_name, role, password_hash, \
 
 #[tracing::instrument(skip(db))]
 pub async fn find_by_login_id(db: &Db, login_id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE login_id = $1"))
-        .bind(login_id)
-        .fetch_optional(db.pool())
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE login_id = $1"
+    ))
+    .bind(login_id)
+    .fetch_optional(db.pool())
+    .await
 }
 
 #[tracing::instrument(skip(db))]
@@ -69,7 +71,12 @@ pub async fn insert(
 }
 
 #[tracing::instrument(skip(db, password_hash))]
-pub async fn set_password(db: &Db, user_id: i64, password_hash: &PasswordHash, now: i64) -> Result<(), sqlx::Error> {
+pub async fn set_password(
+    db: &Db,
+    user_id: i64,
+    password_hash: &PasswordHash,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3")
         .bind(password_hash.expose())
         .bind(now)
@@ -137,5 +144,7 @@ pub async fn list(db: &Db) -> Result<Vec<UserSummary>, sqlx::Error> {
 
 #[tracing::instrument(skip(db))]
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db.pool())
+        .await
 }

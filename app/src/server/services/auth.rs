@@ -21,10 +21,20 @@ fn actor(user_id: Option<i64>, login_id: Option<&str>) -> audit::Actor {
 }
 
 /// Records an audit event for the signed-in user of this request.
-pub async fn record(state: &AppState, user_id: i64, login_id: &str, event: audit::Event) -> Result<(), AppError> {
-    audit::record(&state.db, &actor(Some(user_id), Some(login_id)), event, now())
-        .await
-        .map_err(db::db_error)
+pub async fn record(
+    state: &AppState,
+    user_id: i64,
+    login_id: &str,
+    event: audit::Event,
+) -> Result<(), AppError> {
+    audit::record(
+        &state.db,
+        &actor(Some(user_id), Some(login_id)),
+        event,
+        now(),
+    )
+    .await
+    .map_err(db::db_error)
 }
 
 /// Checks the password and starts a new session. Returns the stage the
@@ -59,7 +69,9 @@ pub async fn sign_in(
         Some(user) if ok => user,
         other => return Err(wrong_password(state, user_if_known(&other), now).await?),
     };
-    users::clear_failures(&state.db, user.id).await.map_err(db::db_error)?;
+    users::clear_failures(&state.db, user.id)
+        .await
+        .map_err(db::db_error)?;
     let stage = Stage::Full;
     session::start(&state.db, user.id, stage, previous).await?;
     record(state, user.id, &user.login_id, audit::Event::SignInSuccess).await?;
@@ -71,13 +83,22 @@ fn user_if_known(user: &Option<users::UserRow>) -> Option<(i64, String)> {
 }
 
 /// Counts a failure against a known account and says what to tell the user.
-async fn wrong_password(state: &AppState, user: Option<(i64, String)>, now: i64) -> Result<AppError, AppError> {
+async fn wrong_password(
+    state: &AppState,
+    user: Option<(i64, String)>,
+    now: i64,
+) -> Result<AppError, AppError> {
     let Some((user_id, login_id)) = user else {
         // What was typed as an unknown ID is not recorded: people type
         // their password into the ID field often enough.
-        audit::record(&state.db, &actor(None, None), audit::Event::SignInFailure, now)
-            .await
-            .map_err(db::db_error)?;
+        audit::record(
+            &state.db,
+            &actor(None, None),
+            audit::Event::SignInFailure,
+            now,
+        )
+        .await
+        .map_err(db::db_error)?;
         return Ok(AppError::InvalidCredentials);
     };
     record(state, user_id, &login_id, audit::Event::SignInFailure).await?;
@@ -86,7 +107,12 @@ async fn wrong_password(state: &AppState, user: Option<(i64, String)>, now: i64)
 
 /// One more consecutive failure (password or code) for an account; locks
 /// it at the limit. Returns the error to show.
-pub async fn count_failure(state: &AppState, user_id: i64, login_id: &str, now: i64) -> Result<AppError, AppError> {
+pub async fn count_failure(
+    state: &AppState,
+    user_id: i64,
+    login_id: &str,
+    now: i64,
+) -> Result<AppError, AppError> {
     let locked = users::record_failure(&state.db, user_id, LOCK_AFTER, now + LOCK_SECS)
         .await
         .map_err(db::db_error)?;
@@ -101,7 +127,13 @@ pub async fn count_failure(state: &AppState, user_id: i64, login_id: &str, now: 
 /// Ends the session on the server.
 pub async fn sign_out(state: &AppState, session: &Session) -> Result<(), AppError> {
     session::end(&state.db, session).await?;
-    record(state, session.user_id, &session.login_id, audit::Event::SignOut).await
+    record(
+        state,
+        session.user_id,
+        &session.login_id,
+        audit::Event::SignOut,
+    )
+    .await
 }
 
 /// Sets a new password and ends every session of the user, so a password

@@ -23,7 +23,9 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         });
         if !form_post {
             if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+                res.set_status(
+                    StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                );
             }
         }
     }

@@ -18,11 +18,17 @@ pub fn today_in_japan() -> Date {
 }
 
 pub fn parse_date(raw: &str) -> Option<Date> {
-    Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
 }
 
 pub async fn latest(state: &AppState) -> Result<Vec<Notice>, AppError> {
-    let rows = notices::latest(&state.db, SHOWN).await.map_err(db::db_error)?;
+    let rows = notices::latest(&state.db, SHOWN)
+        .await
+        .map_err(db::db_error)?;
     let today = today_in_japan();
     Ok(rows
         .into_iter()
@@ -31,7 +37,8 @@ pub async fn latest(state: &AppState) -> Result<Vec<Notice>, AppError> {
             Notice {
                 id: row.id,
                 date: row.published_on.replace('-', "/"),
-                is_new: date.is_some_and(|d| d <= today && today - d < Duration::days(NEW_FOR_DAYS)),
+                is_new: date
+                    .is_some_and(|d| d <= today && today - d < Duration::days(NEW_FOR_DAYS)),
                 title: row.title,
                 body: row.body,
             }

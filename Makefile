@@ -1,0 +1,76 @@
+# autoBank portal. `make run` and `make test` work on a fresh machine:
+# every tool the build needs is installed here, only when missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+# wasm-opt comes from npm's binaryen (Debian's is too old and breaks
+# hydration), so the local node_modules come first on PATH.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export TEST_DATABASE_URL
+SITE_ADDR ?= 127.0.0.1:3000
+
+.PHONY: run build tools test lint test-rust test-sqlite test-postgres test-e2e bench clean-test-databases
+
+## Install what is missing, build in release mode, serve on SQLite with a demo account.
+run: build
+	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$(SITE_ADDR) target/release/autobank serve --demo
+
+build: tools
+	cargo leptos build --release
+
+## The toolchain pieces, each only if missing (see ../shared/TOOLCHAIN.md).
+tools: end2end/node_modules/.installed
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
+		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
+		|| cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
+
+# npm: wasm-opt (binaryen), Playwright, and the test-only QR/TOTP readers.
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	touch $@
+
+## Everything: formatting, lints for both builds, Rust tests on SQLite and PostgreSQL, Playwright.
+test: lint test-rust test-e2e
+
+lint: tools
+	cargo fmt --all --check
+	cargo clippy -p app -p server --all-targets -- -D warnings
+	cargo clippy -p app -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+test-rust: test-sqlite test-postgres
+
+test-sqlite:
+	cargo test --release -p app -p server
+
+# PostgreSQL: each run creates and drops its own databases on the server at
+# TEST_DATABASE_URL. Without a server the run is skipped loudly, or fails
+# when REQUIRE_POSTGRES=1 (as in CI).
+test-postgres:
+	@if ! psql "$(TEST_DATABASE_URL)" -Atqc 'select 1' >/dev/null 2>&1; then \
+		echo "################################################################"; \
+		echo "# PostgreSQL tests SKIPPED: no server answers at $(TEST_DATABASE_URL)"; \
+		echo "################################################################"; \
+		if [ "$${REQUIRE_POSTGRES:-0}" = 1 ]; then echo "REQUIRE_POSTGRES=1: failing."; exit 1; fi; \
+	else \
+		status=0; TEST_ENGINE=postgres cargo test --release -p server --test api || status=$$?; \
+		$(MAKE) --no-print-directory clean-test-databases; exit $$status; \
+	fi
+
+clean-test-databases:
+	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where datname like 'autobank_test_%'" \
+		| while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "drop database if exists \"$$db\" with (force)"; done
+
+test-e2e: build
+	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
+	cd end2end && npx playwright test
+
+## Benchmarks (figures go to docs/BENCHMARKS.md).
+bench: build
+	cargo bench -p server

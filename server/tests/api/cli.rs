@@ -1,0 +1,166 @@
+//! The operator's command line, run as a real process against the same
+//! database the running server uses.
+
+use crate::helpers::*;
+use app::server::db::users;
+use reqwest::StatusCode;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn autobank(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_autobank"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("autobank runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn user_add_creates_an_account_that_can_sign_in() {
+    let app = spawn_app().await;
+    let out = autobank(
+        &app,
+        &["user", "add", "Sato.Hanako", "--name", "佐藤 花子"],
+        &format!("{GOOD_PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let res = app.login("sato.hanako", GOOD_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let list = autobank(&app, &["user", "list"], "");
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("sato.hanako") && listed.contains("dealer"),
+        "{listed}"
+    );
+}
+
+#[tokio::test]
+async fn user_add_refuses_a_duplicate_id_in_any_case() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let out = autobank(
+        &app,
+        &["user", "add", "DEALER01", "--name", "x"],
+        &format!("{GOOD_PASSWORD}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn user_add_refuses_a_weak_password_and_says_why() {
+    let app = spawn_app().await;
+    for (weak, reason) in [
+        ("short", app::text::PW_TOO_SHORT),
+        ("password123", app::text::PW_WEAK),
+        ("qwertyuiop", app::text::PW_WEAK),
+    ] {
+        let out = autobank(
+            &app,
+            &["user", "add", "dealer02", "--name", "x"],
+            &format!("{weak}\n"),
+        );
+        assert_eq!(out.status.code(), Some(1), "{weak}");
+        assert!(stderr(&out).contains(reason), "{weak}: {}", stderr(&out));
+    }
+    assert!(users::find_by_login_id(&app.db, "dealer02")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn user_unlock_lifts_a_lock() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    for _ in 0..10 {
+        app.login("dealer01", "wrong-password-xyz").await;
+    }
+    assert_eq!(
+        app.login("dealer01", GOOD_PASSWORD).await.status().as_u16(),
+        423
+    );
+
+    let out = autobank(&app, &["user", "unlock", "dealer01"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    assert_eq!(
+        app.login("dealer01", GOOD_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let missing = autobank(&app, &["user", "unlock", "nobody"], "");
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn notice_add_posts_to_the_portal_and_refuses_a_bad_date() {
+    let app = spawn_app().await;
+    let out = autobank(
+        &app,
+        &[
+            "notice",
+            "add",
+            "--date",
+            "2022-08-10",
+            "--title",
+            "夏季休業のお知らせ",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = app.get("/", None).await.text().await.unwrap();
+    assert!(html.contains("2022/08/10") && html.contains("夏季休業のお知らせ"));
+
+    let bad = autobank(
+        &app,
+        &["notice", "add", "--date", "2022/08/10", "--title", "x"],
+        "",
+    );
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn set_password_ends_the_users_sessions() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+
+    let out = autobank(
+        &app,
+        &["user", "set-password", "dealer01"],
+        "maple-comet-42-lantern\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    assert_eq!(
+        app.get("/menu", Some(&cookie)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.login("dealer01", GOOD_PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("dealer01", "maple-comet-42-lantern")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

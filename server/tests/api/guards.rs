@@ -1,0 +1,206 @@
+//! Protected pages, redirects, cross-site posts and bad input.
+
+use crate::helpers::*;
+use app::error::{AppError, Field};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn protected_pages_send_visitors_to_sign_in_and_back() {
+    let app = spawn_app().await;
+    for (path, expected) in [
+        ("/menu", "/login?next=/menu"),
+        ("/search", "/login?next=/search"),
+        ("/mfa", "/login?next=/mfa"),
+        ("/menu/inventory", "/login?next=/menu/inventory"),
+        ("/menu?tab=1", "/login?next=/menu%3Ftab%3D1"),
+    ] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&res).as_deref(), Some(expected), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn public_pages_need_no_sign_in() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/forgot"] {
+        assert_eq!(app.get(path, None).await.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_menu_shows_all_eight_tiles_with_the_manuals_words() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+
+    let html = app.get("/menu", Some(&cookie)).await.text().await.unwrap();
+
+    for word in ["autoBank SYSTEM", "業務メニュー", "ログアウト"] {
+        assert!(html.contains(word), "{word} missing");
+    }
+    for (_, title, description) in app::text::TILES {
+        assert!(html.contains(title), "{title} missing");
+        assert!(
+            html.contains(description.split('\n').next().unwrap()),
+            "{title}'s description missing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_not_built_yet_say_so_and_lead_back_to_the_menu() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    for path in ["/search", "/menu/terminal", "/menu/web-negotiations"] {
+        let res = app.get(path, Some(&cookie)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(app::text::NOT_BUILT), "{path}");
+        assert!(html.contains(app::text::BACK_TO_MENU), "{path}");
+    }
+    let unknown = app.get("/menu/no-such-thing", Some(&cookie)).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_return_path_to_another_site_is_replaced_by_the_menu() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    for evil in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
+        let res = app.login_with("dealer01", GOOD_PASSWORD, evil, None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(location(&res).as_deref(), Some("/menu"), "next={evil}");
+    }
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let form = [
+        ("login_id", "dealer01"),
+        ("password", GOOD_PASSWORD),
+        ("next", "/menu"),
+    ];
+
+    let by_origin = app
+        .client
+        .post(app.url("/api/login"))
+        .header("origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_origin.status(), StatusCode::FORBIDDEN);
+    assert!(session_cookie(&by_origin).is_none());
+
+    let by_fetch_metadata = app
+        .client
+        .post(app.url("/api/login"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_fetch_metadata.status(), StatusCode::FORBIDDEN);
+
+    let same_origin = app
+        .client
+        .post(app.url("/api/login"))
+        .header("origin", app.base.clone())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_is_not_possible_by_get() {
+    let app = spawn_app().await;
+    let res = app.get("/api/logout", None).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+}
+
+#[tokio::test]
+async fn overlong_and_empty_input_get_a_4xx_with_a_japanese_message() {
+    let app = spawn_app().await;
+    let long = "x".repeat(300);
+
+    let res = app.login(&long, GOOD_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = error_of(res).await;
+    assert_eq!(
+        err.for_field(Field::LoginId).as_deref(),
+        Some(app::text::ERR_TOO_LONG)
+    );
+
+    let res = app.login("dealer01", &long).await;
+    assert_eq!(
+        error_of(res).await.for_field(Field::Password).as_deref(),
+        Some(app::text::ERR_TOO_LONG)
+    );
+
+    let res = app.login("", "").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_of(res).await.for_field(Field::LoginId).as_deref(),
+        Some(app::text::ERR_REQUIRED_LOGIN_ID)
+    );
+
+    let missing = app.call("login", &[("login_id", "x")], None).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(missing).await, AppError::BadRequest);
+}
+
+#[tokio::test]
+async fn a_form_post_without_javascript_redirects_back_with_the_error() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/login?next=/menu"))
+        .form(&[
+            ("login_id", "nobody"),
+            ("password", "wrong-password"),
+            ("next", "/menu"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let back = location(&res).unwrap();
+    assert!(
+        back.contains("/login?next=%2Fmenu") || back.contains("/login?next=/menu"),
+        "{back}"
+    );
+    assert!(back.contains("__err="), "{back}");
+
+    let page = app
+        .client
+        .get(&back)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(app::text::ERR_INVALID_CREDENTIALS));
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let res = app.get("/", None).await;
+    let h = res.headers();
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cache-control"], "no-store");
+}

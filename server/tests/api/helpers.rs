@@ -1,0 +1,181 @@
+//! `spawn_app()` and the small HTTP helpers the tests share.
+
+use app::server::db::{users, Db};
+use app::server::password::Passwords;
+use leptos::prelude::LeptosOptions;
+use reqwest::header::{HeaderMap, ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{redirect, Response, StatusCode};
+use server::startup::Application;
+use std::sync::OnceLock;
+
+pub const SESSION_COOKIE: &str = "__Host-autobank_session";
+pub const GOOD_PASSWORD: &str = "tulip-harbor-87-velvet";
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub database_url: String,
+    pub client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn passwords() -> &'static Passwords {
+    static PASSWORDS: OnceLock<Passwords> = OnceLock::new();
+    PASSWORDS.get_or_init(Passwords::new)
+}
+
+/// A fresh database for one test: a SQLite file in a temporary folder, or
+/// a new database on the PostgreSQL server at `TEST_DATABASE_URL`.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    if std::env::var("TEST_ENGINE").as_deref() == Ok("postgres") {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("autobank_test_{:016x}", rand::random::<u64>());
+        let admin = Db::connect_lazy(&admin_url).expect("admin URL parses");
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(admin.pool())
+            .await
+            .expect("PostgreSQL at TEST_DATABASE_URL creates a test database");
+        admin.close().await;
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        (format!("{base}/{name}"), None)
+    } else {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = server::config::sqlite_url(&dir.path().join("test.db"));
+        (url, Some(dir))
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let (database_url, dir) = fresh_database().await;
+    let db = Db::connect(&database_url)
+        .await
+        .expect("database opens and migrates");
+    spawn_on(db, database_url, dir).await
+}
+
+pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
+    let options = LeptosOptions::builder().output_name("autobank").build();
+    let app = Application::build(options, db.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("application builds");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        db,
+        database_url,
+        client,
+        _dir: dir,
+    }
+}
+
+/// The session cookie's value from a response, if it sets one.
+pub fn session_cookie(res: &Response) -> Option<String> {
+    set_cookie_header(res.headers(), SESSION_COOKIE)
+        .map(|h| h.split(';').next().unwrap()[SESSION_COOKIE.len() + 1..].to_owned())
+}
+
+/// The whole `Set-Cookie` header for one cookie.
+pub fn set_cookie_header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+pub fn location(res: &Response) -> Option<String> {
+    res.headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Creates an account directly in the database.
+    pub async fn add_user(&self, login_id: &str, password: &str) -> i64 {
+        let hash = passwords().hash(password.to_owned()).await.unwrap();
+        users::insert(
+            &self.db,
+            login_id,
+            "テスト販売店",
+            "dealer",
+            &hash,
+            app::server::now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Posts a server function the way the app's own JavaScript does.
+    pub async fn call(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "application/json")
+            .form(form);
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, format!("{SESSION_COOKIE}={c}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn login(&self, login_id: &str, password: &str) -> Response {
+        self.login_with(login_id, password, "/menu", None).await
+    }
+
+    pub async fn login_with(
+        &self,
+        login_id: &str,
+        password: &str,
+        next: &str,
+        cookie: Option<&str>,
+    ) -> Response {
+        self.call(
+            "login",
+            &[
+                ("login_id", login_id),
+                ("password", password),
+                ("next", next),
+            ],
+            cookie,
+        )
+        .await
+    }
+
+    /// Signs in and returns the session cookie.
+    pub async fn signed_in(&self, login_id: &str, password: &str) -> String {
+        let res = self.login(login_id, password).await;
+        assert_eq!(res.status(), StatusCode::OK, "sign-in should succeed");
+        session_cookie(&res).expect("sign-in sets the session cookie")
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path)).header(ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, format!("{SESSION_COOKIE}={c}"));
+        }
+        req.send().await.unwrap()
+    }
+}
+
+/// The JSON error a server function answered with.
+pub async fn error_of(res: Response) -> app::error::AppError {
+    res.json().await.expect("a JSON error body")
+}

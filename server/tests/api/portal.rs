@@ -1,0 +1,47 @@
+//! The portal page and its notices.
+
+use crate::helpers::*;
+use app::server::db::notices;
+use app::server::services::notices::today_in_japan;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn the_portal_shows_both_entries_both_links_and_notices_newest_first() {
+    let app = spawn_app().await;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let today = today_in_japan();
+    let recent = today.format(fmt).unwrap();
+    let old = (today - time::Duration::days(40)).format(fmt).unwrap();
+    let now = app::server::now();
+    notices::insert(&app.db, &old, "古いお知らせ", "", now)
+        .await
+        .unwrap();
+    notices::insert(&app.db, &recent, "新しいお知らせ", "本文", now)
+        .await
+        .unwrap();
+
+    let res = app.get("/", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+
+    for word in [
+        "autoBank System",
+        "Automobile search &amp; estimation system for car-dealers",
+        "検索ログイン",
+        "業務ログイン",
+        "多要素認証設定はこちら",
+        "パスワードを忘れた方はこちら",
+        "&lt;&lt;INFORMATION&gt;&gt;",
+    ] {
+        assert!(html.contains(word), "{word} missing");
+    }
+    let new_pos = html.find("新しいお知らせ").expect("recent notice");
+    let old_pos = html.find("古いお知らせ").expect("old notice");
+    assert!(new_pos < old_pos, "newest first");
+    assert_eq!(
+        html.matches(">NEW<").count(),
+        1,
+        "only the recent notice is NEW"
+    );
+    assert!(html.contains(&recent.replace('-', "/")));
+}

@@ -1,0 +1,172 @@
+//! Sign-in, lockout, session cookie and sign-out.
+
+use crate::helpers::*;
+use app::error::AppError;
+use app::server::db::users;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn right_password_signs_in_and_sends_the_browser_on() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+
+    let res = app
+        .login_with("Dealer01", GOOD_PASSWORD, "/search", None)
+        .await;
+
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(location(&res).as_deref(), Some("/search"));
+    let cookie = session_cookie(&res).expect("a session cookie");
+    let menu = app.get("/menu", Some(&cookie)).await;
+    assert_eq!(menu.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn session_cookie_is_host_prefixed_http_only_secure_and_lax() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+
+    let res = app.login("dealer01", GOOD_PASSWORD).await;
+
+    let header = set_cookie_header(res.headers(), SESSION_COOKIE).expect("Set-Cookie");
+    for attribute in ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"] {
+        assert!(
+            header.contains(attribute),
+            "{attribute} missing from {header}"
+        );
+    }
+    assert!(
+        !header.contains("Domain="),
+        "__Host- cookies carry no Domain: {header}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_id_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+
+    let wrong = app.login("dealer01", "not-the-password-1").await;
+    let unknown = app.login("nobody", "not-the-password-1").await;
+
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), wrong.status());
+    assert!(session_cookie(&wrong).is_none());
+    let (wrong, unknown) = (error_of(wrong).await, error_of(unknown).await);
+    assert_eq!(wrong, AppError::InvalidCredentials);
+    assert_eq!(unknown, wrong);
+    assert_eq!(wrong.message(), app::text::ERR_INVALID_CREDENTIALS);
+}
+
+#[tokio::test]
+async fn ten_wrong_passwords_lock_the_account_until_unlocked() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+
+    for attempt in 1..=9 {
+        let res = app.login("dealer01", "wrong-password-xyz").await;
+        assert_eq!(
+            error_of(res).await,
+            AppError::InvalidCredentials,
+            "attempt {attempt}"
+        );
+    }
+    let tenth = app.login("dealer01", "wrong-password-xyz").await;
+    assert_eq!(tenth.status().as_u16(), 423);
+    let locked = error_of(tenth).await;
+    assert_eq!(locked, AppError::Locked);
+    assert!(
+        locked.message().contains("03-3556-0845"),
+        "the message names the helpdesk"
+    );
+
+    // Even the right password is refused while the lock lasts.
+    let right = app.login("dealer01", GOOD_PASSWORD).await;
+    assert_eq!(error_of(right).await, AppError::Locked);
+
+    assert!(users::unlock(&app.db, "dealer01", app::server::now())
+        .await
+        .unwrap());
+    let after = app.login("dealer01", GOOD_PASSWORD).await;
+    assert_eq!(after.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_success_resets_the_failure_count() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    for _ in 0..9 {
+        app.login("dealer01", "wrong-password-xyz").await;
+    }
+    app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let res = app.login("dealer01", "wrong-password-xyz").await;
+    assert_eq!(error_of(res).await, AppError::InvalidCredentials);
+}
+
+#[tokio::test]
+async fn signing_in_again_rotates_the_session_and_ends_the_old_one() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let first = app.signed_in("dealer01", GOOD_PASSWORD).await;
+
+    let res = app
+        .login_with("dealer01", GOOD_PASSWORD, "/menu", Some(&first))
+        .await;
+    let second = session_cookie(&res).expect("a new cookie");
+
+    assert_ne!(first, second);
+    assert_eq!(
+        app.get("/menu", Some(&first)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/menu", Some(&second)).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+
+    let res = app.call("logout", &[], Some(&cookie)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cleared = set_cookie_header(res.headers(), SESSION_COOKIE).expect("cookie cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+
+    // Replaying the old cookie gets nothing.
+    let menu = app.get("/menu", Some(&cookie)).await;
+    assert_eq!(menu.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&menu).as_deref(), Some("/login?next=/menu"));
+}
+
+#[tokio::test]
+async fn a_forged_cookie_is_treated_as_no_session() {
+    let app = spawn_app().await;
+    let forged = "A".repeat(43);
+    assert_eq!(
+        app.get("/menu", Some(&forged)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/menu", Some("garbage;;")).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn the_database_keeps_only_a_hash_of_the_session_token() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], cookie);
+    assert!(!stored[0].contains(&cookie));
+}
