@@ -99,7 +99,7 @@ pub fn LoginPage() -> impl IntoView {
                 <span>{text::LOGIN_HEADING_PRODUCT}</span>
             </h1>
             <ActionForm action=login>
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <FormError server=server_error />
                 <label for="login_id">{text::LOGIN_ID}</label>
                 <input

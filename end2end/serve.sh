@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts the release build on a fresh SQLite database for Playwright, with
+# the accounts and notices the tests expect.
+set -euo pipefail
+port="${1:-3100}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="$root/target/release/autobank"
+data="$(mktemp -d)"
+export AUTOBANK_DATA_DIR="$data" RUST_LOG="${RUST_LOG:-warn}"
+unset DATABASE_URL
+"$bin" migrate >/dev/null
+# Test-only accounts: these passwords exist only in this throwaway database.
+for id in dealer01 dealer02 dealer03 dealer04 dealer05 locked01; do
+  echo "e2e-Pass-phrase-$id" | "$bin" user add "$id" --name "テスト販売店 $id" >/dev/null
+done
+"$bin" notice add --date "$(TZ=Asia/Tokyo date +%F)" --title "テスト用の新しいお知らせ" --body "本文です。"
+"$bin" notice add --date 2022-08-10 --title "8月11日(木)~8月16日(火)オークネット 夏引"
+cd "$root"
+export LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$port"
+"$bin" serve &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT INT TERM
+wait "$server"
