@@ -106,6 +106,19 @@ impl std::fmt::Debug for OtpCode {
     }
 }
 
+/// Percent-encodes text for use as a query value (a path stays readable).
+pub fn encode_query_value(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Where to go after sign-in: a path on this site, never another origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextPath(String);

@@ -17,6 +17,7 @@ pub enum Field {
     Password,
     Code,
     Confirm,
+    Setting,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -42,6 +43,12 @@ pub enum AppError {
     /// The database or another dependency is down; try again later.
     #[error("service unavailable")]
     Unavailable,
+    /// Too many wrong codes in one sign-in: the password is asked again.
+    #[error("sign in again")]
+    SignInAgain,
+    /// The pending MFA setup expired or was never started.
+    #[error("setup expired")]
+    SetupExpired,
     /// Anything else. Carries no detail on purpose.
     #[error("internal error")]
     Internal,
@@ -68,6 +75,8 @@ impl AppError {
             Self::NotSignedIn => text::ERR_NOT_SIGNED_IN,
             Self::Forbidden => text::ERR_FORBIDDEN,
             Self::Unavailable => text::ERR_UNAVAILABLE,
+            Self::SignInAgain => text::ERR_SIGN_IN_AGAIN,
+            Self::SetupExpired => text::ERR_SETUP_EXPIRED,
             Self::Internal => text::ERR_INTERNAL,
             Self::BadRequest => text::ERR_BAD_REQUEST,
         }
@@ -92,7 +101,8 @@ impl AppError {
     /// The HTTP status an API caller sees.
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidCredentials | Self::NotSignedIn => 401,
+            Self::InvalidCredentials | Self::NotSignedIn | Self::SignInAgain => 401,
+            Self::SetupExpired => 409,
             Self::Locked => 423,
             Self::InvalidCode | Self::Validation { .. } => 422,
             Self::Forbidden => 403,

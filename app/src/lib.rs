@@ -9,6 +9,7 @@ pub mod components;
 pub mod domain;
 pub mod error;
 pub mod menu;
+pub mod mfa;
 pub mod portal;
 pub mod text;
 
@@ -55,7 +56,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/menu") view=menu::MenuPage />
                 <Route path=path!("/menu/:feature") view=menu::NotBuiltPage />
                 <Route path=path!("/search") view=menu::SearchPage />
-                <Route path=path!("/mfa") view=menu::NotBuiltPage />
+                <Route path=path!("/login/code") view=mfa::CodePage />
+                <Route path=path!("/mfa") view=mfa::MfaSettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/mfa/setup") view=mfa::MfaSetupPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -91,3 +91,71 @@ pub const ERR_CODE_FORMAT: &str = "ワンタイムコードは6桁の数字で�
 // Login ID rules for new accounts (command line).
 pub const ERR_LOGIN_ID_FORMAT: &str =
     "ログインIDは3〜64文字の半角英数字と「. _ - @」で指定してください。";
+
+// One-time code at sign-in (manual: ログイン 4).
+pub const CODE_HEADING: &str = "アカウントの安全性向上";
+pub const CODE_TEXT: &str =
+    "スマートフォンに使用するワンタイムパスワードアプリのインストールを確認してください。";
+pub const CODE_STEPS: &str = "事前準備でインストールした「Authenticator」アプリを起動し、表示される数字を「ワンタイムコードの入力」へ入力して『>』を押してください。";
+pub const CODE_FIELD: &str = "ワンタイムコードの入力";
+pub const REMEMBER_DEVICE: &str = "このデバイスを30日間記録する";
+pub const NEXT_BUTTON: &str = ">";
+pub const ERR_SIGN_IN_AGAIN: &str =
+    "ワンタイムコードを続けて5回間違えたため、ログインを最初からやり直してください。";
+pub const SIGN_IN_AGAIN_LINK: &str = "ログイン画面へ戻る";
+pub const LOST_PHONE: &str = "スマートフォンをなくした（Authenticatorが使えない）場合は、ヘルプデスク(03-3556-0845)にお問い合わせください。多要素認証設定を外した設定に変更し、ご連絡致します。";
+
+// MFA settings (manual: 多要素認証設定 3-8).
+pub const MFA_TITLE: &str = "多要素認証設定";
+pub const MFA_CURRENT: &str = "現在の設定";
+pub const MFA_STATE_ON: &str = "ON";
+pub const MFA_STATE_OFF: &str = "OFF";
+pub const MFA_SINCE: &str = "から";
+pub const MFA_PREP_HEADING: &str =
+    "事前準備（スマートフォンへの Authenticatorアプリのインストール）";
+pub const MFA_PREP_IPHONE: &str = "iPhoneの場合：「App Store」をタップし、「authenticator」と入力して「search」ボタンを押します。";
+pub const MFA_PREP_ANDROID: &str =
+    "Androidの場合：「Play ストア」をタップし、「authenticator」と入力して虫眼鏡ボタンを押します。";
+pub const MFA_PREP_APPS: &str = "検索したアプリ一覧から「Google Authenticator」「Microsoft Authenticator」のいずれかで『入手』ボタンを押し、正常にインストールされていることを確認してください。";
+pub const MFA_EITHER: &str = "どちらかだけで可";
+pub const MFA_CONFIRM: &str = "上記を確認しました";
+pub const MFA_SETTING: &str = "多要素認証(ワンタイムパスワード)の設定";
+pub const MFA_ON: &str = "ON";
+pub const MFA_OFF: &str = "OFF";
+pub const MFA_APPLY: &str = "設定";
+pub const MFA_CURRENT_CODE: &str = "現在のワンタイムコード";
+pub const MFA_CURRENT_CODE_HINT: &str = "多要素認証がONのときは、OFFにする場合も、スマートフォンを変更して設定し直す場合も、いまお使いのアプリに表示されている数字の入力が必要です。";
+pub const MFA_CAUTION_TITLE: &str = "【ご注意】";
+pub const MFA_CAUTION: &str = "『ON』で『設定』を押しても、次の画面でQRコードを読み取り、表示される数字を入力して『>』を押すまでは、多要素認証は有効になりません。途中でやめた場合は、これまでの設定のままです（設定の途中の画面は10分で無効になります）。多要素認証をやめたい場合は、ログイン後に『OFF』で『設定』を押してください。";
+pub const ERR_CONFIRM_REQUIRED: &str = "「上記を確認しました」にチェックを入れてください。";
+pub const ERR_CHOOSE_SETTING: &str = "『ON』または『OFF』を選んでください。";
+pub const MFA_ALREADY_OFF: &str = "多要素認証は現在OFFです。パスワードのみでログインできます。";
+pub const MFA_OFF_DONE: &str =
+    "多要素認証をOFFにしました。次回からはパスワードのみでログインできます。";
+pub const MFA_ON_DONE: &str = "※次回ログイン時より、ワンタイムコードの入力が必要となります";
+pub const MFA_ON_DONE_TITLE: &str = "多要素認証をONにしました。";
+
+// MFA setup screen (manual: 6-8).
+pub const SETUP_TITLE: &str = "ワンタイムパスワードの設定";
+pub const SETUP_STEP_6: &str = "6 事前準備でインストールした「Authenticator」アプリを起動";
+pub const SETUP_STEP_7: &str = "7 「QRコードをスキャン」実施";
+pub const SETUP_STEP_8: &str =
+    "8 表示される数字を「ワンタイムパスワードの入力」へ入力し『>』を押下";
+pub const SETUP_QR_ALT: &str = "QRコードをスキャン";
+pub const SETUP_KEY_HELP: &str = "QRコードを読み取れない場合は、アプリで「セットアップキーを入力」を選び、次のキーを入力してください（種類は「時間ベース」）。";
+pub const SETUP_ACCOUNT: &str = "アカウント";
+pub const SETUP_KEY: &str = "キー";
+pub const SETUP_CODE_FIELD: &str = "ワンタイムパスワードの入力";
+pub const SETUP_CANCEL: &str = "設定をやめる（多要素認証の設定は変わりません）";
+pub const ERR_SETUP_EXPIRED: &str =
+    "設定の途中の画面が無効になりました（10分）。もう一度『ON』を選んで『設定』を押してください。";
+
+// Remembered devices.
+pub const DEVICES_TITLE: &str = "記録されたデバイス";
+pub const DEVICES_NONE: &str = "記録されたデバイスはありません。";
+pub const DEVICE_BROWSER: &str = "ブラウザ";
+pub const DEVICE_FIRST_USED: &str = "記録した日時";
+pub const DEVICE_LAST_USED: &str = "最後に使った日時";
+pub const DEVICE_FORGET: &str = "このデバイスの記録を削除";
+pub const DEVICE_FORGET_ALL: &str = "すべてのデバイスの記録を削除";
+pub const DEVICE_UNKNOWN: &str = "不明なブラウザ";

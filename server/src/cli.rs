@@ -38,6 +38,14 @@ pub enum Command {
     /// Manage portal notices.
     #[command(subcommand)]
     Notice(NoticeCommand),
+    /// Print the audit trail, newest first.
+    Audit {
+        /// Only this login ID.
+        #[arg(long = "user")]
+        login_id: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,8 +63,12 @@ pub enum UserCommand {
     List,
     /// Lift a lock after repeated failures.
     Unlock { login_id: String },
-    /// Set a new password (read like `user add`); ends the user's sessions.
+    /// Set a new password (read like `user add`); ends the user's sessions
+    /// and forgets their remembered devices.
     SetPassword { login_id: String },
+    /// The helpdesk's answer to a lost phone: MFA off, secret and
+    /// remembered devices deleted, every session of the user ended.
+    ResetMfa { login_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +135,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&settings.database_url).await?;
             user(&db, cmd).await
         }
+        Command::Audit { login_id, limit } => {
+            let db = Db::connect(&settings.database_url).await?;
+            print_audit(&db, login_id.as_deref(), limit).await
+        }
         Command::Notice(NoticeCommand::Add { date, title, body }) => {
             let db = Db::connect(&settings.database_url).await?;
             if app::server::services::notices::parse_date(&date).is_none() {
@@ -145,7 +161,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         seed_demo(&db).await?;
     }
     let addr = options.site_addr;
-    let app = Application::build(options, db, addr).await?;
+    let app = Application::build(options, db, settings.secrets()?, addr).await?;
     tracing::info!("serving on http://{}", app.local_addr());
     println!("autoBank portal: http://{}", app.local_addr());
     app.run(startup::shutdown_signal()).await
@@ -207,6 +223,48 @@ fn generate_password() -> String {
         })
         .collect::<Vec<_>>()
         .join("-")
+}
+
+async fn find_user(db: &Db, login_id: &str) -> anyhow::Result<users::UserRow> {
+    let id = LoginId::parse(login_id).map_err(|e| refuse(e.message()))?;
+    users::find_by_login_id(db, id.as_str())
+        .await?
+        .ok_or_else(|| refuse(format!("No account has the login ID {}.", id.as_str())))
+}
+
+fn cli_actor(user: &users::UserRow) -> audit::Actor {
+    audit::Actor {
+        user_id: Some(user.id),
+        login_id: Some(user.login_id.clone()),
+        ..operator()
+    }
+}
+
+async fn print_audit(db: &Db, login_id: Option<&str>, limit: i64) -> anyhow::Result<()> {
+    if !(1..=10_000).contains(&limit) {
+        return Err(refuse("--limit must be 1 to 10000."));
+    }
+    let login_id = login_id.map(|l| l.trim().to_lowercase());
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<21} {:<18} {:<24} {:<20} ADDRESS",
+        "TIME (UTC)", "EVENT", "LOGIN ID", "BY"
+    )?;
+    for e in audit::list(db, login_id.as_deref(), limit).await? {
+        let at = time::OffsetDateTime::from_unix_timestamp(e.at)?.format(fmt)?;
+        writeln!(
+            out,
+            "{:<21} {:<18} {:<24} {:<20} {}",
+            at,
+            e.event,
+            e.login_id.as_deref().unwrap_or("-"),
+            e.actor,
+            e.address.as_deref().unwrap_or("-")
+        )?;
+    }
+    Ok(())
 }
 
 /// Reads a new password: without echo on a terminal (asked twice), else one line.
@@ -289,38 +347,32 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
         UserCommand::Unlock { login_id } => {
-            let id = LoginId::parse(&login_id).map_err(|e| refuse(e.message()))?;
-            let user = users::find_by_login_id(db, id.as_str())
-                .await?
-                .ok_or_else(|| refuse(format!("No account has the login ID {}.", id.as_str())))?;
-            users::unlock(db, id.as_str(), now()).await?;
-            let who = audit::Actor {
-                user_id: Some(user.id),
-                login_id: Some(user.login_id),
-                ..operator()
-            };
-            audit::record(db, &who, audit::Event::Unlocked, now()).await?;
-            println!("Unlocked {}.", id.as_str());
+            let user = find_user(db, &login_id).await?;
+            users::unlock(db, &user.login_id, now()).await?;
+            audit::record(db, &cli_actor(&user), audit::Event::Unlocked, now()).await?;
+            println!("Unlocked {}.", user.login_id);
             Ok(())
         }
         UserCommand::SetPassword { login_id } => {
-            let id = LoginId::parse(&login_id).map_err(|e| refuse(e.message()))?;
-            let user = users::find_by_login_id(db, id.as_str())
-                .await?
-                .ok_or_else(|| refuse(format!("No account has the login ID {}.", id.as_str())))?;
+            let user = find_user(db, &login_id).await?;
             let password = read_password()?;
             check_policy(&password, &[&user.login_id, &user.display_name]).map_err(refuse)?;
             let hash = Passwords::new().hash(password).await?;
             app::server::services::auth::change_password(db, user.id, &hash).await?;
-            let who = audit::Actor {
-                user_id: Some(user.id),
-                login_id: Some(user.login_id),
-                ..operator()
-            };
-            audit::record(db, &who, audit::Event::PasswordChanged, now()).await?;
+            audit::record(db, &cli_actor(&user), audit::Event::PasswordChanged, now()).await?;
             println!(
                 "Set a new password for {}; their sessions have ended.",
-                id.as_str()
+                user.login_id
+            );
+            Ok(())
+        }
+        UserCommand::ResetMfa { login_id } => {
+            let user = find_user(db, &login_id).await?;
+            app::server::services::mfa::reset(db, user.id, &cli_actor(&user)).await?;
+            println!(
+                "Two-step sign-in is now OFF for {}: the secret and remembered devices are deleted \
+                 and every session has ended. They sign in with their password alone.",
+                user.login_id
             );
             Ok(())
         }

@@ -1,5 +1,6 @@
 //! Settings, read once at start from the environment.
 
+use app::server::crypto::SecretBox;
 use leptos::prelude::LeptosOptions;
 use std::path::PathBuf;
 
@@ -10,8 +11,11 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 pub struct Settings {
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
-    /// Folder for the embedded database (and, later, the key file).
+    /// Folder for the embedded database and the key file.
     pub data_dir: PathBuf,
+    /// `AUTOBANK_SECRET_KEY`: base64 of the 32-byte key that seals TOTP
+    /// secrets. Unset: a key file in `data_dir`, created on first start.
+    pub secret_key: Option<String>,
 }
 
 impl Settings {
@@ -28,10 +32,23 @@ impl Settings {
                 sqlite_url(&data_dir.join("autobank.db"))
             }
         };
+        let secret_key = std::env::var("AUTOBANK_SECRET_KEY").ok();
         Ok(Self {
             database_url,
             data_dir,
+            secret_key,
         })
+    }
+
+    /// The key that seals TOTP secrets.
+    pub fn secrets(&self) -> anyhow::Result<SecretBox> {
+        if self.secret_key.is_none() && !self.database_url.starts_with("sqlite:") {
+            tracing::warn!(
+                "AUTOBANK_SECRET_KEY is unset: using a key file in {}; instances that share the database must share this key",
+                self.data_dir.display()
+            );
+        }
+        Ok(SecretBox::load(self.secret_key.as_deref(), &self.data_dir)?)
     }
 }
 

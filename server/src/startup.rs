@@ -3,6 +3,7 @@
 
 use crate::config::Settings;
 use app::error::AppError;
+use app::server::crypto::SecretBox;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
 use app::server::{guard, session, AppState};
@@ -72,12 +73,18 @@ pub struct Application {
 
 impl Application {
     /// Binds `addr` (port 0 picks a free one) over an open database.
-    pub async fn build(options: LeptosOptions, db: Db, addr: SocketAddr) -> anyhow::Result<Self> {
+    pub async fn build(
+        options: LeptosOptions,
+        db: Db,
+        secrets: SecretBox,
+        addr: SocketAddr,
+    ) -> anyhow::Result<Self> {
         let passwords = tokio::task::spawn_blocking(Passwords::new).await?;
         let state = AppState {
             leptos_options: options,
             db,
             passwords,
+            secrets,
         };
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {

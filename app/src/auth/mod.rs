@@ -20,8 +20,12 @@ pub async fn login(login_id: String, password: String, next: String) -> Result<(
             let id = LoginId::parse(&login_id)?;
             check_password_input(&password)?;
             let previous = session::current();
-            services::auth::sign_in(&state, &id, password, previous.as_ref()).await?;
-            leptos_axum::redirect(NextPath::parse(&next).as_str());
+            let stage = services::auth::sign_in(&state, &id, password, previous.as_ref()).await?;
+            let next = NextPath::parse(&next);
+            match stage {
+                session::Stage::Full => leptos_axum::redirect(next.as_str()),
+                session::Stage::Code => leptos_axum::redirect(&crate::mfa::code_page_url(&next)),
+            }
             Ok(())
         }
         .await,

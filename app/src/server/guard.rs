@@ -4,6 +4,7 @@
 
 use super::session::{self, ClientAddress, CurrentSession, Stage, Token};
 use super::AppState;
+use crate::domain::encode_query_value;
 use crate::text;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -97,19 +98,6 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
 
 fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/") || path.starts_with("/pkg/") || path.contains('.'))
-}
-
-/// Percent-encodes a path for use as a query value.
-fn encode_query_value(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Sends a page request without the right sign-in to where it belongs:

@@ -1,12 +1,14 @@
 //! Everything that runs only on the server: storage, passwords, sessions,
 //! request guards and the services behind the server functions.
 
+pub mod crypto;
 pub mod db;
 pub mod guard;
 pub mod password;
 pub mod services;
 pub mod session;
 pub mod state;
+pub mod totp;
 
 pub use state::AppState;
 

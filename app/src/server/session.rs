@@ -193,6 +193,21 @@ fn request_parts() -> Option<axum::http::request::Parts> {
     use_context::<axum::http::request::Parts>()
 }
 
+/// A header of the current request.
+pub fn request_header(name: &str) -> Option<String> {
+    request_parts()?
+        .headers
+        .get(name)?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
+}
+
+/// A cookie of the current request.
+pub fn request_cookie(name: &str) -> Option<String> {
+    cookie(&request_parts()?.headers, name).map(str::to_owned)
+}
+
 /// The session of the current request, whatever its stage.
 pub fn current() -> Option<Session> {
     request_parts()?

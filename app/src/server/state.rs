@@ -1,7 +1,7 @@
 //! Shared application state, built once at start and passed to handlers
 //! and (through context) to server functions.
 
-use super::{db::Db, password::Passwords};
+use super::{crypto::SecretBox, db::Db, password::Passwords};
 use axum::extract::FromRef;
 use leptos::prelude::*;
 
@@ -10,6 +10,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub passwords: Passwords,
+    /// Seals TOTP secrets at rest.
+    pub secrets: SecretBox,
 }
 
 impl FromRef<AppState> for LeptosOptions {

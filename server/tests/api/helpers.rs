@@ -1,5 +1,6 @@
 //! `spawn_app()` and the small HTTP helpers the tests share.
 
+use app::server::crypto::SecretBox;
 use app::server::db::{users, Db};
 use app::server::password::Passwords;
 use leptos::prelude::LeptosOptions;
@@ -58,7 +59,8 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
     let options = LeptosOptions::builder().output_name("autobank").build();
-    let app = Application::build(options, db.clone(), "127.0.0.1:0".parse().unwrap())
+    let secrets = SecretBox::from_key(&rand::random::<[u8; 32]>());
+    let app = Application::build(options, db.clone(), secrets, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("application builds");
     let base = format!("http://{}", app.local_addr());
@@ -178,4 +180,99 @@ impl TestApp {
 /// The JSON error a server function answered with.
 pub async fn error_of(res: Response) -> app::error::AppError {
     res.json().await.expect("a JSON error body")
+}
+
+/// One-time codes for a Base32 key, computed by the test itself.
+pub struct Authenticator {
+    /// Base32, without spaces.
+    pub key: String,
+    totp: totp_rs::TOTP,
+}
+
+impl Authenticator {
+    pub fn new(key: &str) -> Self {
+        let key = key.replace(' ', "");
+        let bytes = totp_rs::Secret::Encoded(key.clone())
+            .to_bytes()
+            .expect("Base32 key");
+        Self {
+            key,
+            totp: totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+                .expect("valid TOTP"),
+        }
+    }
+
+    /// The code `steps` steps away from now (-1, 0 or 1 are accepted).
+    pub fn code(&self, steps: i64) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        self.totp.generate((now + steps * 30) as u64)
+    }
+}
+
+impl TestApp {
+    /// Turns MFA on for a signed-in user through the settings page's server
+    /// functions. The confirming code is one step behind, so the current
+    /// and next steps are still free for the test.
+    pub async fn enable_mfa(&self, cookie: &str) -> Authenticator {
+        let res = self
+            .call(
+                "mfa/apply",
+                &[("confirmed", "yes"), ("setting", "on")],
+                Some(cookie),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "setup starts");
+        let details: app::mfa::SetupDetails = self
+            .call("mfa/setup", &[], Some(cookie))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let authenticator = Authenticator::new(&details.key);
+        let res = self
+            .call(
+                "mfa/confirm",
+                &[("code", &authenticator.code(-1))],
+                Some(cookie),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "setup confirms");
+        authenticator
+    }
+
+    /// Signs in with the password only; returns the (half) session cookie
+    /// and where the server sends the browser.
+    pub async fn password_step(
+        &self,
+        login_id: &str,
+        password: &str,
+        device: Option<&str>,
+    ) -> (String, String) {
+        let mut req = self
+            .client
+            .post(self.url("/api/login"))
+            .header(ACCEPT, "application/json")
+            .form(&[
+                ("login_id", login_id),
+                ("password", password),
+                ("next", "/menu"),
+            ]);
+        if let Some(d) = device {
+            req = req.header(COOKIE, format!("__Host-autobank_device={d}"));
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "password accepted");
+        (session_cookie(&res).unwrap(), location(&res).unwrap())
+    }
+
+    pub async fn code_step(&self, cookie: &str, code: &str, remember: bool) -> Response {
+        let mut form = vec![("code", code), ("next", "/menu")];
+        if remember {
+            form.push(("remember", "yes"));
+        }
+        self.call("mfa/code", &form, Some(cookie)).await
+    }
 }

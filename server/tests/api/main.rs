@@ -5,6 +5,7 @@
 mod cli;
 mod guards;
 mod helpers;
+mod mfa;
 mod outage;
 mod portal;
 mod sign_in;

@@ -2,6 +2,7 @@
 //! `Any` driver. Only the modules below this one write SQL.
 
 pub mod audit;
+pub mod mfa;
 pub mod notices;
 pub mod sessions;
 pub mod users;

@@ -72,7 +72,7 @@ pub async fn sign_in(
     users::clear_failures(&state.db, user.id)
         .await
         .map_err(db::db_error)?;
-    let stage = Stage::Full;
+    let stage = super::mfa::stage_after_password(state, user.id, &user.login_id).await?;
     session::start(&state.db, user.id, stage, previous).await?;
     record(state, user.id, &user.login_id, audit::Event::SignInSuccess).await?;
     Ok(stage)
@@ -136,8 +136,8 @@ pub async fn sign_out(state: &AppState, session: &Session) -> Result<(), AppErro
     .await
 }
 
-/// Sets a new password and ends every session of the user, so a password
-/// change throws out whoever had the old one.
+/// Sets a new password, ends every session of the user and forgets their
+/// remembered devices, so a password change throws out whoever had the old one.
 pub async fn change_password(
     db: &crate::server::db::Db,
     user_id: i64,
@@ -145,5 +145,6 @@ pub async fn change_password(
 ) -> Result<(), sqlx::Error> {
     users::set_password(db, user_id, hash, now()).await?;
     crate::server::db::sessions::delete_for_user(db, user_id).await?;
+    crate::server::db::mfa::forget_devices(db, user_id, None).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! account security, written once against the repositories.
 
 pub mod auth;
+pub mod mfa;
 pub mod notices;
 
 use crate::error::AppError;

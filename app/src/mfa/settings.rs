@@ -1,0 +1,198 @@
+//! `多要素認証設定`: the current state, the preparation text, the ON/OFF
+//! form and the remembered devices.
+
+use super::{ApplyMfaSetting, Device, ForgetDevice, MfaStatus};
+use crate::components::{AppHeader, FieldError, FormError};
+use crate::error::{AppError, Field};
+use crate::text;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn MfaSettingsPage() -> impl IntoView {
+    let apply = ServerAction::<ApplyMfaSetting>::new();
+    let forget = ServerAction::<ForgetDevice>::new();
+    let status = Resource::new(
+        move || (apply.version().get(), forget.version().get()),
+        |_| super::get_mfa_status(),
+    );
+    view! {
+        <AppHeader />
+        <main class="page narrow">
+            <h1>{text::MFA_TITLE}</h1>
+            <DoneMessage />
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(status) => view! { <Settings status apply forget /> }.into_any(),
+                        Err(err) => view! { <p class="form-error" role="alert">{err.message().to_owned()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p class="hint">{text::LOST_PHONE}</p>
+        </main>
+    }
+}
+
+/// What the last change did, carried in the URL so that it shows with or
+/// without JavaScript.
+#[component]
+fn DoneMessage() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        let done = query.read().get("done");
+        match done.as_deref() {
+            Some("on") => Some(
+                view! {
+                    <div class="form-ok" role="status">
+                        <p>{text::MFA_ON_DONE_TITLE}</p>
+                        <p>{text::MFA_ON_DONE}</p>
+                    </div>
+                }
+                .into_any(),
+            ),
+            Some("off") => {
+                Some(view! { <p class="form-ok" role="status">{text::MFA_OFF_DONE}</p> }.into_any())
+            }
+            Some("already-off") => Some(
+                view! { <p class="form-ok" role="status">{text::MFA_ALREADY_OFF}</p> }.into_any(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+#[component]
+fn Settings(
+    status: MfaStatus,
+    apply: ServerAction<ApplyMfaSetting>,
+    forget: ServerAction<ForgetDevice>,
+) -> impl IntoView {
+    let enabled = status.enabled_since.is_some();
+    let state_line = match &status.enabled_since {
+        Some(since) => format!(
+            "{}：{}（{} {}）",
+            text::MFA_CURRENT,
+            text::MFA_STATE_ON,
+            since,
+            text::MFA_SINCE
+        ),
+        None => format!("{}：{}", text::MFA_CURRENT, text::MFA_STATE_OFF),
+    };
+    view! {
+        <p class="state" class:on=enabled>{state_line}</p>
+        <Preparation />
+        <SettingForm apply enabled />
+        <aside class="caution">
+            <p><strong>{text::MFA_CAUTION_TITLE}</strong></p>
+            <p>{text::MFA_CAUTION}</p>
+        </aside>
+        {enabled.then(|| view! { <Devices devices=status.devices forget /> })}
+    }
+}
+
+#[component]
+fn Preparation() -> impl IntoView {
+    view! {
+        <section class="prep">
+            <h2>{text::MFA_PREP_HEADING}</h2>
+            <p>{text::MFA_PREP_IPHONE}</p>
+            <p>{text::MFA_PREP_ANDROID}</p>
+            <p>{text::MFA_PREP_APPS}</p>
+            <p class="either">{text::MFA_EITHER}</p>
+        </section>
+    }
+}
+
+#[component]
+fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl IntoView {
+    let server_error = Signal::derive(move || apply.value().get().and_then(Result::err));
+    let none = Signal::derive(|| None::<String>);
+    view! {
+        <ActionForm action=apply>
+            <FormError server=server_error />
+            <label class="check">
+                <input type="checkbox" name="confirmed" value="yes" aria-describedby="confirmed-error" />
+                {text::MFA_CONFIRM}
+            </label>
+            <FieldError id="confirmed-error" field=Field::Confirm local=none server=server_error />
+            <fieldset class="choice" aria-describedby="setting-error">
+                <legend>{text::MFA_SETTING}</legend>
+                <label class="check"><input type="radio" name="setting" value="on" />{text::MFA_ON}</label>
+                <label class="check"><input type="radio" name="setting" value="off" />{text::MFA_OFF}</label>
+            </fieldset>
+            <FieldError id="setting-error" field=Field::Setting local=none server=server_error />
+            {enabled.then(|| view! {
+                <label for="current_code">{text::MFA_CURRENT_CODE}</label>
+                <p class="hint">{text::MFA_CURRENT_CODE_HINT}</p>
+                <input
+                    id="current_code"
+                    name="current_code"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="one-time-code"
+                    aria-describedby="current_code-error"
+                />
+                <FieldError id="current_code-error" field=Field::Code local=none server=server_error />
+            })}
+            <button type="submit" class="primary" disabled=move || apply.pending().get()>{text::MFA_APPLY}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn Devices(devices: Vec<Device>, forget: ServerAction<ForgetDevice>) -> impl IntoView {
+    let error = move || {
+        forget
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e: AppError| e.message().to_owned())
+    };
+    let empty = devices.is_empty();
+    let rows = devices
+        .into_iter()
+        .map(|d| {
+            view! {
+                <tr>
+                    <td>{d.label}</td>
+                    <td>{d.first_used}</td>
+                    <td>{d.last_used}</td>
+                    <td>
+                        <ActionForm action=forget>
+                            <input type="hidden" name="device_id" value=d.id />
+                            <button type="submit" class="small">{text::DEVICE_FORGET}</button>
+                        </ActionForm>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="devices">
+            <h2>{text::DEVICES_TITLE}</h2>
+            <p class="form-error" role="alert" hidden=move || error().is_none()>{error}</p>
+            {if empty {
+                view! { <p>{text::DEVICES_NONE}</p> }.into_any()
+            } else {
+                view! {
+                    <table>
+                        <thead>
+                            <tr>
+                                <th>{text::DEVICE_BROWSER}</th>
+                                <th>{text::DEVICE_FIRST_USED}</th>
+                                <th>{text::DEVICE_LAST_USED}</th>
+                                <th></th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                    <ActionForm action=forget>
+                        <button type="submit" class="small">{text::DEVICE_FORGET_ALL}</button>
+                    </ActionForm>
+                }.into_any()
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,75 @@
+//! The setup screen (manual steps 6 to 8): the QR code, the same key as
+//! text, and `ワンタイムパスワードの入力` with `>`.
+
+use super::{ConfirmMfaSetup, SetupDetails};
+use crate::components::{AppHeader, FieldError, FormError};
+use crate::error::{AppError, Field};
+use crate::text;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+#[component]
+pub fn MfaSetupPage() -> impl IntoView {
+    let details = Resource::new(|| (), |_| super::mfa_setup_details());
+    view! {
+        <AppHeader />
+        <main class="page narrow">
+            <h1>{text::SETUP_TITLE}</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match details.await {
+                        Ok(details) => view! { <Setup details /> }.into_any(),
+                        Err(err) => view! {
+                            <p class="form-error" role="alert">{err.message().to_owned()}</p>
+                            <p><a href="/mfa">{text::MFA_TITLE}</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a href="/mfa">{text::SETUP_CANCEL}</a></p>
+        </main>
+    }
+}
+
+#[component]
+fn Setup(details: SetupDetails) -> impl IntoView {
+    let confirm = ServerAction::<ConfirmMfaSetup>::new();
+    let server_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
+    let none = Signal::derive(|| None::<String>);
+    let form_error = Signal::derive(move || {
+        server_error
+            .get()
+            .filter(|e: &AppError| e.for_field(Field::Code).is_none())
+    });
+    view! {
+        <ol class="steps">
+            <li>{text::SETUP_STEP_6}</li>
+            <li>{text::SETUP_STEP_7}</li>
+        </ol>
+        <div class="qr" role="img" aria-label=text::SETUP_QR_ALT inner_html=details.qr_svg></div>
+        <p class="hint">{text::SETUP_KEY_HELP}</p>
+        <dl class="key">
+            <dt>{text::SETUP_ACCOUNT}</dt>
+            <dd>{details.account}</dd>
+            <dt>{text::SETUP_KEY}</dt>
+            <dd><code class="secret-key">{details.key}</code></dd>
+        </dl>
+        <ol class="steps" start="8">
+            <li>{text::SETUP_STEP_8}</li>
+        </ol>
+        <ActionForm action=confirm>
+            <FormError server=form_error />
+            <label for="code">{text::SETUP_CODE_FIELD}</label>
+            <input
+                id="code"
+                name="code"
+                type="text"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                aria-describedby="code-error"
+            />
+            <FieldError id="code-error" field=Field::Code local=none server=server_error />
+            <button type="submit" class="primary next" disabled=move || confirm.pending().get()>{text::NEXT_BUTTON}</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,199 @@
+//! Sealing TOTP secrets at rest with AES-256-GCM.
+//!
+//! Each sealed value is `nonce (12 bytes) || ciphertext+tag`, with the
+//! owner's user id as associated data, so a sealed secret copied onto
+//! another account does not open.
+
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
+use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use std::path::Path;
+use std::sync::Arc;
+
+const NONCE_LEN: usize = 12;
+/// Name of the key file created in the data folder when no key is given.
+pub const KEY_FILE: &str = "secret.key";
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("AUTOBANK_SECRET_KEY must be the base64 of exactly 32 bytes")]
+    BadKey,
+    #[error("could not read or create the key file {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The key that seals secrets. Its `Debug` hides it.
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: Arc<Aes256Gcm>,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(<key redacted>)")
+    }
+}
+
+fn aad(user_id: i64) -> [u8; 16] {
+    let mut aad = *b"autobank:u\0\0\0\0\0\0";
+    aad[8..].copy_from_slice(&user_id.to_be_bytes());
+    aad
+}
+
+impl SecretBox {
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Arc::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))),
+        }
+    }
+
+    /// From `AUTOBANK_SECRET_KEY` (base64 of 32 bytes) when it is given,
+    /// which is how several instances share one key; otherwise from a key
+    /// file in `data_dir`, created on first start, readable only by its owner.
+    pub fn load(env_key: Option<&str>, data_dir: &Path) -> Result<Self, KeyError> {
+        if let Some(encoded) = env_key.filter(|k| !k.trim().is_empty()) {
+            return Self::decode(encoded.trim());
+        }
+        let path = data_dir.join(KEY_FILE);
+        let file_error = |source| KeyError::File {
+            path: path.display().to_string(),
+            source,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(encoded) => Self::decode(encoded.trim()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir).map_err(file_error)?;
+                let key: [u8; 32] = Aes256Gcm::generate_key(&mut OsRng).into();
+                write_private(&path, STANDARD.encode(key).as_bytes()).map_err(file_error)?;
+                Ok(Self::from_key(&key))
+            }
+            Err(err) => Err(file_error(err)),
+        }
+    }
+
+    fn decode(encoded: &str) -> Result<Self, KeyError> {
+        let bytes = STANDARD.decode(encoded).map_err(|_| KeyError::BadKey)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadKey)?;
+        Ok(Self::from_key(&key))
+    }
+
+    pub fn seal(&self, user_id: i64, plaintext: &[u8]) -> Vec<u8> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let aad = aad(user_id);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
+            .expect("AES-GCM encryption does not fail for small inputs");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// `None` when the value was not sealed by this key for this user.
+    pub fn open(&self, user_id: i64, sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() <= NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let aad = aad(user_id);
+        self.cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: &aad,
+                },
+            )
+            .ok()
+    }
+}
+
+/// Creates a file only its owner can read (mode 0600 on Unix), refusing to
+/// overwrite one that appeared meanwhile.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_for_their_user_and_key() {
+        let sb = SecretBox::from_key(&[7; 32]);
+        let sealed = sb.seal(42, b"twenty-byte-secret!!");
+        assert_eq!(
+            sb.open(42, &sealed).as_deref(),
+            Some(&b"twenty-byte-secret!!"[..])
+        );
+        assert_eq!(
+            sb.open(43, &sealed),
+            None,
+            "another user's id does not open it"
+        );
+        assert_eq!(
+            SecretBox::from_key(&[8; 32]).open(42, &sealed),
+            None,
+            "another key does not open it"
+        );
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert_eq!(sb.open(42, &tampered), None);
+        assert_ne!(
+            sb.seal(42, b"same"),
+            sb.seal(42, b"same"),
+            "a fresh nonce every time"
+        );
+    }
+
+    #[test]
+    fn the_key_file_is_created_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SecretBox::load(None, dir.path()).unwrap();
+        let sealed = first.seal(1, b"x");
+        let second = SecretBox::load(None, dir.path()).unwrap();
+        assert_eq!(second.open(1, &sealed).as_deref(), Some(&b"x"[..]));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_key_from_the_environment_must_be_32_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(SecretBox::load(Some(&STANDARD.encode([1u8; 32])), dir.path()).is_ok());
+        assert!(matches!(
+            SecretBox::load(Some("c2hvcnQ="), dir.path()),
+            Err(KeyError::BadKey)
+        ));
+        assert!(
+            !dir.path().join(KEY_FILE).exists(),
+            "no key file when the variable is set"
+        );
+    }
+}

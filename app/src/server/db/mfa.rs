@@ -1,0 +1,248 @@
+//! MFA state: the sealed secret, pending setups, replay and failure
+//! counters, and remembered devices.
+
+use super::Db;
+
+/// What the code step needs to know about an account.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MfaRow {
+    pub id: i64,
+    pub login_id: String,
+    pub mfa_secret: Option<Vec<u8>>,
+    pub mfa_enabled_at: Option<i64>,
+    pub locked_until: Option<i64>,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn find(db: &Db, user_id: i64) -> Result<Option<MfaRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, login_id, mfa_secret, mfa_enabled_at, locked_until FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Starts (or restarts) a pending setup.
+#[tracing::instrument(skip(db, sealed))]
+pub async fn put_enrollment(
+    db: &Db,
+    user_id: i64,
+    sealed: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO mfa_enrollments (user_id, secret, created_at, expires_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, \
+         created_at = excluded.created_at, expires_at = excluded.expires_at",
+    )
+    .bind(user_id)
+    .bind(sealed)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The sealed secret of a pending setup that has not expired.
+#[tracing::instrument(skip(db))]
+pub async fn enrollment(db: &Db, user_id: i64, now: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT secret FROM mfa_enrollments WHERE user_id = $1 AND expires_at > $2")
+        .bind(user_id)
+        .bind(now)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Turns MFA on with the pending secret, in one transaction: the secret
+/// moves from the pending row to the account, and the confirming code's
+/// step becomes the last used. Returns false if the setup was gone.
+#[tracing::instrument(skip(db, sealed))]
+pub async fn confirm_enrollment(
+    db: &Db,
+    user_id: i64,
+    sealed: &[u8],
+    step: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let removed = sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = $1 AND expires_at > $2")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if removed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE users SET mfa_secret = $1, mfa_enabled_at = $2, mfa_last_step = $3, \
+         code_failures = 0, updated_at = $2 WHERE id = $4",
+    )
+    .bind(sealed)
+    .bind(now)
+    .bind(step)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Turns MFA off: deletes the secret, any pending setup and every
+/// remembered device of the user, in one transaction.
+#[tracing::instrument(skip(db))]
+pub async fn disable(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE users SET mfa_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, \
+         code_failures = 0, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM remembered_devices WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Accepts a code's step only if it is newer than the last accepted one.
+/// One conditional statement, so of two requests racing with the same
+/// code, even on two instances, exactly one succeeds.
+#[tracing::instrument(skip(db))]
+pub async fn accept_step(db: &Db, user_id: i64, step: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET mfa_last_step = $1, code_failures = 0 \
+         WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One more wrong code for the account; locks it at `limit`. Returns the
+/// lock's end when this failure locked it.
+#[tracing::instrument(skip(db))]
+pub async fn record_code_failure(
+    db: &Db,
+    user_id: i64,
+    limit: i64,
+    lock_until: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let locked: Option<i64> = sqlx::query_scalar(
+        "UPDATE users SET \
+           locked_until = CASE WHEN code_failures + 1 >= $1 THEN $2 ELSE locked_until END, \
+           code_failures = CASE WHEN code_failures + 1 >= $1 THEN 0 ELSE code_failures + 1 END \
+         WHERE id = $3 RETURNING locked_until",
+    )
+    .bind(limit)
+    .bind(lock_until)
+    .bind(user_id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(locked.filter(|&until| until == lock_until))
+}
+
+/// One more wrong code in this sign-in. Returns the count so far.
+#[tracing::instrument(skip(db, id_hash))]
+pub async fn record_session_code_failure(db: &Db, id_hash: &str) -> Result<i64, sqlx::Error> {
+    let count: Option<i64> = sqlx::query_scalar(
+        "UPDATE sessions SET code_failures = code_failures + 1 WHERE id_hash = $1 RETURNING code_failures",
+    )
+    .bind(id_hash)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(count.unwrap_or(i64::MAX))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub label: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+}
+
+#[tracing::instrument(skip(db, token_hash))]
+pub async fn remember_device(
+    db: &Db,
+    user_id: i64,
+    token_hash: &str,
+    label: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO remembered_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(label)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Marks a remembered device as used, if it belongs to this user and has
+/// not expired. Returns false otherwise.
+#[tracing::instrument(skip(db, token_hash))]
+pub async fn use_device(
+    db: &Db,
+    user_id: i64,
+    token_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE remembered_devices SET last_used_at = $1 \
+         WHERE token_hash = $2 AND user_id = $3 AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn devices(db: &Db, user_id: i64, now: i64) -> Result<Vec<DeviceRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, label, created_at, last_used_at FROM remembered_devices \
+         WHERE user_id = $1 AND expires_at > $2 ORDER BY last_used_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Forgets one device (`Some(id)`) or all of them (`None`). Returns how many.
+#[tracing::instrument(skip(db))]
+pub async fn forget_devices(
+    db: &Db,
+    user_id: i64,
+    device_id: Option<i64>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM remembered_devices WHERE user_id = $1 AND ($2 IS NULL OR id = $2)",
+    )
+    .bind(user_id)
+    .bind(device_id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
