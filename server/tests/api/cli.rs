@@ -164,3 +164,50 @@ async fn set_password_ends_the_users_sessions() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn reset_mfa_turns_it_off_ends_sessions_and_records_who_did_it() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let authenticator = app.enable_mfa(&cookie).await;
+    let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+    let res = app.code_step(&half, &authenticator.code(0), true).await;
+    let full = session_cookie(&res).unwrap();
+    let device = set_cookie_header(res.headers(), "__Host-autobank_device").unwrap();
+    let device = device.split(';').next().unwrap()["__Host-autobank_device=".len()..].to_owned();
+
+    let out = autobank(&app, &["user", "reset-mfa", "dealer01"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    assert_eq!(
+        app.get("/menu", Some(&full)).await.status(),
+        StatusCode::SEE_OTHER,
+        "sessions ended"
+    );
+    let (_, next) = app
+        .password_step("dealer01", GOOD_PASSWORD, Some(&device))
+        .await;
+    assert_eq!(next, "/menu", "password only");
+    let devices: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM remembered_devices")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(devices, 0);
+
+    let audit = autobank(&app, &["audit", "--user", "dealer01", "--limit", "5"], "");
+    let printed = String::from_utf8_lossy(&audit.stdout);
+    let first_event = printed.lines().nth(1).unwrap_or_default();
+    assert!(
+        first_event.contains("sign_in_success"),
+        "newest first: {printed}"
+    );
+    let reset = printed
+        .lines()
+        .find(|l| l.contains("mfa_reset"))
+        .expect("mfa_reset recorded");
+    assert!(reset.contains("cli:"), "{reset}");
+
+    let missing = autobank(&app, &["user", "reset-mfa", "nobody"], "");
+    assert_eq!(missing.status.code(), Some(1));
+}

@@ -1,0 +1,174 @@
+// Walks the dealers' manual: MFA setup (steps 3-8), sign-in with the code
+// (steps 1-4), "remember this device", OFF. The QR code is decoded from a
+// screenshot and codes come from an independent TOTP implementation.
+import { test, expect, hydrated, signIn, password } from './fixtures';
+import type { Page } from '@playwright/test';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import * as OTPAuth from 'otpauth';
+
+const ID = 'dealer04';
+
+function totpFor(key: string) {
+  return new OTPAuth.TOTP({
+    secret: OTPAuth.Secret.fromBase32(key),
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+  });
+}
+
+/** The code `steps` periods from now (the server accepts -1, 0 and +1). */
+function codeAt(totp: OTPAuth.TOTP, steps: number) {
+  return totp.generate({ timestamp: Date.now() + steps * 30_000 });
+}
+
+async function readQr(page: Page): Promise<string> {
+  const png = PNG.sync.read(await page.locator('.qr').screenshot());
+  const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  expect(found, 'the QR code decodes').not.toBeNull();
+  return found!.data;
+}
+
+async function signInTo(page: Page, entry: string, id = ID) {
+  await page.goto('/');
+  await hydrated(page);
+  await page.getByRole('link', { name: entry }).click();
+  await signIn(page, id, password(id));
+}
+
+async function waitForNextStep() {
+  const ms = 30_000 - (Date.now() % 30_000) + 500;
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+test('a dealer walks the manual: setup, sign-in with the code, replay, remember, OFF', async ({ page, browser }) => {
+  test.setTimeout(150_000);
+
+  // Setup 1-3: 業務ログイン, sign in, the 多要素認証設定 tile.
+  await signInTo(page, '業務ログイン');
+  await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+  await page.getByRole('link', { name: '多要素認証設定', exact: true }).click();
+  await expect(page.getByRole('heading', { name: '多要素認証設定' })).toBeVisible();
+  await expect(page.getByText('現在の設定：OFF')).toBeVisible();
+  await expect(page.getByText('どちらかだけで可')).toBeVisible();
+
+  // 設定 without the box ticked is answered clearly.
+  await page.getByRole('radio', { name: 'ON', exact: true }).check();
+  await page.getByRole('button', { name: '設定', exact: true }).click();
+  await expect(page.getByText('「上記を確認しました」にチェックを入れてください。')).toBeVisible();
+
+  // 4-5: tick 上記を確認しました, choose ON, 設定.
+  await page.getByLabel('上記を確認しました').check();
+  await page.getByRole('radio', { name: 'ON', exact: true }).check();
+  await page.getByRole('button', { name: '設定', exact: true }).click();
+  await expect(page).toHaveURL(/\/mfa\/setup$/);
+  await hydrated(page);
+
+  // 6-7: the QR code carries the same key as the text.
+  const key = (await page.locator('.secret-key').innerText()).replace(/\s/g, '');
+  expect(key).toMatch(/^[A-Z2-7]{32}$/);
+  const qr = await readQr(page);
+  expect(qr.startsWith(`otpauth://totp/autoBank:${ID}?`), qr).toBe(true);
+  const url = new URL(qr);
+  expect(url.searchParams.get('secret')).toBe(key);
+  expect(url.searchParams.get('issuer')).toBe('autoBank');
+  expect(url.searchParams.get('algorithm')).toBe('SHA1');
+  expect(url.searchParams.get('digits')).toBe('6');
+  expect(url.searchParams.get('period')).toBe('30');
+  const totp = totpFor(key);
+
+  // 8: a wrong code stays on the screen; the right one turns MFA on.
+  await page.getByLabel('ワンタイムパスワードの入力').fill('000000');
+  await page.getByRole('button', { name: '>', exact: true }).click();
+  await expect(page.getByText('ワンタイムコードが正しくありません。', { exact: false })).toBeVisible();
+  await page.getByLabel('ワンタイムパスワードの入力').fill(codeAt(totp, -1));
+  await page.getByRole('button', { name: '>', exact: true }).click();
+  await expect(page.getByText('※次回ログイン時より、ワンタイムコードの入力が必要となります')).toBeVisible();
+  await expect(page.getByText(/現在の設定：ON/)).toBeVisible();
+
+  // Log out; sign in again (login 1-4) and pass the code page.
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await signInTo(page, '業務ログイン');
+  await expect(page.getByRole('heading', { name: 'アカウントの安全性向上' })).toBeVisible();
+  await expect(page.getByText('スマートフォンに使用するワンタイムパスワードアプリのインストールを確認してください。')).toBeVisible();
+  const codeField = page.getByLabel('ワンタイムコードの入力');
+  await expect(codeField).toHaveAttribute('autocomplete', 'one-time-code');
+  await expect(codeField).toHaveAttribute('inputmode', 'numeric');
+  await hydrated(page);
+  const used = codeAt(totp, 0);
+  await codeField.fill(used);
+  await page.getByRole('button', { name: '>', exact: true }).click();
+  await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await expect(page).toHaveURL(/\/$/);
+
+  // The same code again is refused.
+  await signInTo(page, '業務ログイン');
+  await hydrated(page);
+  await page.getByLabel('ワンタイムコードの入力').fill(used);
+  await page.getByRole('button', { name: '>', exact: true }).click();
+  await expect(page.getByText('ワンタイムコードが正しくありません。', { exact: false })).toBeVisible();
+
+  // A fresh code with このデバイスを30日間記録する ticked.
+  await page.getByLabel('ワンタイムコードの入力').fill(codeAt(totp, 1));
+  await page.getByLabel('このデバイスを30日間記録する').check();
+  await page.getByRole('button', { name: '>', exact: true }).click();
+  await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await expect(page).toHaveURL(/\/$/);
+
+  // This browser is remembered: password only.
+  await signInTo(page, '業務ログイン');
+  await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+
+  // A new browser context is not: it asks for the code.
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await signInTo(otherPage, '業務ログイン');
+  await expect(otherPage.getByRole('heading', { name: 'アカウントの安全性向上' })).toBeVisible();
+  await other.close();
+
+  // The settings list the remembered browser.
+  await page.getByRole('link', { name: '多要素認証設定', exact: true }).click();
+  await expect(page.getByRole('heading', { name: '記録されたデバイス' })).toBeVisible();
+  await expect(page.locator('.devices tbody tr')).toHaveCount(1);
+
+  // OFF needs the current code: without it, refused; with it, OFF.
+  await hydrated(page);
+  await page.getByLabel('上記を確認しました').check();
+  await page.getByRole('radio', { name: 'OFF', exact: true }).check();
+  await page.getByRole('button', { name: '設定', exact: true }).click();
+  await expect(page.getByText('ワンタイムコードは6桁の数字で入力してください。')).toBeVisible();
+  await waitForNextStep();
+  await page.getByLabel('上記を確認しました').check();
+  await page.getByRole('radio', { name: 'OFF', exact: true }).check();
+  await page.getByLabel('現在のワンタイムコード').fill(codeAt(totp, 1));
+  await page.getByRole('button', { name: '設定', exact: true }).click();
+  await expect(page.getByText('多要素認証をOFFにしました。', { exact: false })).toBeVisible();
+  await expect(page.getByText('現在の設定：OFF')).toBeVisible();
+
+  // Password only again, in any browser.
+  const fresh = await browser.newContext();
+  const freshPage = await fresh.newPage();
+  await signInTo(freshPage, '業務ログイン');
+  await expect(freshPage.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+  await fresh.close();
+});
+
+test('an abandoned setup leaves MFA off', async ({ page }) => {
+  await signInTo(page, '多要素認証設定はこちら', 'dealer05');
+  await expect(page).toHaveURL(/\/mfa$/);
+  await hydrated(page);
+  await page.getByLabel('上記を確認しました').check();
+  await page.getByRole('radio', { name: 'ON', exact: true }).check();
+  await page.getByRole('button', { name: '設定', exact: true }).click();
+  await expect(page).toHaveURL(/\/mfa\/setup$/);
+  await page.getByRole('link', { name: '設定をやめる', exact: false }).click();
+  await expect(page.getByText('現在の設定：OFF')).toBeVisible();
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await signInTo(page, '業務ログイン', 'dealer05');
+  await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+});
