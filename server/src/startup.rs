@@ -144,7 +144,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     loop {
         match Db::connect(&settings.database_url).await {
             Ok(db) => return Ok(db),
-            Err(err @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))) => {
+            Err(err) if db::is_unavailable(&err) => {
                 tracing::warn!(error = %err, "database not reachable; retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));

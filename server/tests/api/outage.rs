@@ -41,3 +41,57 @@ async fn a_request_with_a_session_cookie_gets_the_503_page() {
         .unwrap()
         .contains(app::text::ERR_UNAVAILABLE));
 }
+
+/// PostgreSQL only: the database goes away under a running server and
+/// comes back; the server answers 503 meanwhile and recovers by itself.
+#[tokio::test]
+async fn the_server_recovers_by_itself_when_the_database_returns() {
+    if std::env::var("TEST_ENGINE").as_deref() != Ok("postgres") {
+        eprintln!("(PostgreSQL-only test; runs in the PostgreSQL pass)");
+        return;
+    }
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = Db::connect_lazy(&admin_url).unwrap();
+    let outage = |allow: bool| {
+        let (admin, name) = (admin.clone(), name.clone());
+        async move {
+            sqlx::raw_sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}"))
+                .execute(admin.pool())
+                .await
+                .unwrap();
+            if !allow {
+                sqlx::raw_sql(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .execute(admin.pool())
+                .await
+                .unwrap();
+            }
+        }
+    };
+
+    outage(false).await;
+    let res = app.get("/", None).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.login("dealer01", GOOD_PASSWORD).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    outage(true).await;
+    let mut recovered = false;
+    for _ in 0..20 {
+        if app.login("dealer01", GOOD_PASSWORD).await.status() == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "sign-in works again without a restart");
+    assert_eq!(app.get("/", None).await.status(), StatusCode::OK);
+    admin.close().await;
+}

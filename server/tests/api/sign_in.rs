@@ -170,3 +170,44 @@ async fn the_database_keeps_only_a_hash_of_the_session_token() {
     assert_ne!(stored[0], cookie);
     assert!(!stored[0].contains(&cookie));
 }
+
+#[tokio::test]
+async fn a_session_ends_after_30_idle_minutes_or_12_hours_in_all() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let now = app::server::now();
+
+    let idle = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(now - 31 * 60)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/menu", Some(&idle)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let old = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    sqlx::query("UPDATE sessions SET created_at = $1")
+        .bind(now - 12 * 3600 - 1)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/menu", Some(&old)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let fresh = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(now - 29 * 60)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/menu", Some(&fresh)).await.status(),
+        StatusCode::OK,
+        "29 idle minutes are fine"
+    );
+}

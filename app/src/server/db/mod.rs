@@ -83,29 +83,37 @@ impl Db {
 
 /// Maps a database failure to what the user is told, logging the detail.
 pub fn db_error(err: sqlx::Error) -> AppError {
-    use sqlx::Error as E;
-    match err {
-        E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) => {
-            tracing::error!(error = %err, "database unavailable");
-            AppError::Unavailable
-        }
-        E::Database(ref db) if is_transient(db.code().as_deref()) => {
-            tracing::error!(error = %err, "database unavailable");
-            AppError::Unavailable
-        }
-        other => {
-            tracing::error!(error = %other, "database error");
-            AppError::Internal
-        }
+    if is_unavailable(&err) {
+        tracing::error!(error = %err, "database unavailable");
+        AppError::Unavailable
+    } else {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
     }
 }
 
-/// SQLite "busy/locked" and PostgreSQL connection or shutdown classes.
-fn is_transient(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("5" | "6" | "517" | "261" | "262" | "57P01" | "57P02" | "57P03" | "53300")
-    ) || code.is_some_and(|c| c.starts_with("08"))
+/// True for failures that mean "the database is away or overloaded" rather
+/// than a fault in a query: these get "try again later", and pass.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    use sqlx::Error as E;
+    match err {
+        E::PoolTimedOut
+        | E::PoolClosed
+        | E::Io(_)
+        | E::Tls(_)
+        | E::Protocol(_)
+        | E::WorkerCrashed => true,
+        E::Database(db) => db.code().is_some_and(|code| {
+            // SQLite: busy, locked. PostgreSQL: connection exception (08),
+            // insufficient resources (53), operator intervention (57, e.g.
+            // shutdown), and a database not accepting connections (55000).
+            matches!(&*code, "5" | "6" | "517" | "261" | "262" | "55000")
+                || ["08", "53", "57"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+        }),
+        _ => false,
+    }
 }
 
 /// True when the error is a violation of a unique constraint.
