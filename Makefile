@@ -72,5 +72,5 @@ test-e2e: build
 	cd end2end && npx playwright test
 
 ## Benchmarks (figures go to docs/BENCHMARKS.md).
-bench: build
+bench:
 	cargo bench -p server
