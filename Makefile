@@ -59,12 +59,15 @@ test-postgres:
 		echo "################################################################"; \
 		if [ "$${REQUIRE_POSTGRES:-0}" = 1 ]; then echo "REQUIRE_POSTGRES=1: failing."; exit 1; fi; \
 	else \
-		status=0; TEST_ENGINE=postgres cargo test --release -p server --test api || status=$$?; \
-		$(MAKE) --no-print-directory clean-test-databases; exit $$status; \
+		prefix="autobank_test_$$(date +%s)_$$$$_"; status=0; \
+		TEST_ENGINE=postgres TEST_DB_PREFIX="$$prefix" cargo test --release -p server --test api || status=$$?; \
+		$(MAKE) --no-print-directory clean-test-databases PREFIX="$$prefix"; exit $$status; \
 	fi
 
+# Drops the test databases of one run (PREFIX), or of every run.
+PREFIX ?= autobank_test_
 clean-test-databases:
-	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where datname like 'autobank_test_%'" \
+	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where starts_with(datname, '$(PREFIX)')" \
 		| while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "drop database if exists \"$$db\" with (force)"; done
 
 test-e2e: build

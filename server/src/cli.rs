@@ -358,7 +358,7 @@ async fn user(db: &Db, cmd: UserCommand) -> anyhow::Result<()> {
             let password = read_password()?;
             check_policy(&password, &[&user.login_id, &user.display_name]).map_err(refuse)?;
             let hash = Passwords::new().hash(password).await?;
-            app::server::services::auth::change_password(db, user.id, &hash).await?;
+            users::set_password(db, user.id, &hash, now()).await?;
             audit::record(db, &cli_actor(&user), audit::Event::PasswordChanged, now()).await?;
             println!(
                 "Set a new password for {}; their sessions have ended.",

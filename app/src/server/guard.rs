@@ -96,8 +96,12 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Files served as they are, to anyone. Everything else is a page or a
+/// server function; a dot in a path does not make it a file.
+const PUBLIC_FILES: [&str; 2] = ["/favicon.ico", "/robots.txt"];
+
 fn is_page(path: &str) -> bool {
-    !(path.starts_with("/api/") || path.starts_with("/pkg/") || path.contains('.'))
+    !(path.starts_with("/api/") || path.starts_with("/pkg/") || PUBLIC_FILES.contains(&path))
 }
 
 /// Sends a page request without the right sign-in to where it belongs:

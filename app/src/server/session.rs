@@ -173,6 +173,23 @@ pub async fn start(
     Ok(())
 }
 
+/// Turns a half sign-in into a full one under a new ID (the code was
+/// right). Fails with `NotSignedIn` if the half sign-in is already gone.
+pub async fn promote(db: &Db, half: &Session) -> Result<(), AppError> {
+    let token = Token::generate();
+    if !sessions::promote(db, &half.id_hash, &token.hash(), now())
+        .await
+        .map_err(db::db_error)?
+    {
+        return Err(AppError::NotSignedIn);
+    }
+    response_header(
+        header::SET_COOKIE,
+        set_cookie(COOKIE, token.expose(), ABSOLUTE_SECS),
+    );
+    Ok(())
+}
+
 /// Ends the session on the server and clears the cookie.
 pub async fn end(db: &Db, session: &Session) -> Result<(), AppError> {
     sessions::delete(db, &session.id_hash)

@@ -13,6 +13,7 @@ async fn protected_pages_send_visitors_to_sign_in_and_back() {
         ("/mfa", "/login?next=/mfa"),
         ("/menu/inventory", "/login?next=/menu/inventory"),
         ("/menu?tab=1", "/login?next=/menu%3Ftab%3D1"),
+        ("/menu/x.y", "/login?next=/menu/x.y"),
     ] {
         let res = app.get(path, None).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");

@@ -31,7 +31,10 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     if std::env::var("TEST_ENGINE").as_deref() == Ok("postgres") {
         let admin_url = std::env::var("TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("autobank_test_{:016x}", rand::random::<u64>());
+        // The prefix names this run's databases, so that cleaning up after
+        // it leaves a parallel run's alone.
+        let prefix = std::env::var("TEST_DB_PREFIX").unwrap_or_else(|_| "autobank_test_".into());
+        let name = format!("{prefix}{:016x}", rand::random::<u64>());
         let admin = Db::connect_lazy(&admin_url).expect("admin URL parses");
         sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
             .execute(admin.pool())
@@ -275,4 +278,41 @@ impl TestApp {
         }
         self.call("mfa/code", &form, Some(cookie)).await
     }
+}
+
+/// Sends the same form to a server function from several connections at
+/// once, as several browsers (or instances) would, and returns the
+/// statuses and bodies.
+pub async fn burst(
+    app: &TestApp,
+    endpoint: &str,
+    form: Vec<(&'static str, String)>,
+    cookies: Vec<Option<String>>,
+) -> Vec<(StatusCode, String)> {
+    let handles: Vec<_> = cookies
+        .into_iter()
+        .map(|cookie| {
+            let (client, url, form) = (
+                app.client.clone(),
+                app.url(&format!("/api/{endpoint}")),
+                form.clone(),
+            );
+            tokio::spawn(async move {
+                let mut req = client
+                    .post(url)
+                    .header(ACCEPT, "application/json")
+                    .form(&form);
+                if let Some(c) = cookie {
+                    req = req.header(COOKIE, format!("{SESSION_COOKIE}={c}"));
+                }
+                let res = req.send().await.unwrap();
+                (res.status(), res.text().await.unwrap())
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }

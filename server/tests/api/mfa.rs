@@ -232,32 +232,51 @@ async fn two_racing_requests_with_the_same_code_cannot_both_win() {
         halves.push(app.password_step("dealer01", GOOD_PASSWORD, None).await.0);
     }
 
-    // Sent at once, on separate connections, as two browsers (or two
-    // instances behind a load balancer) would.
-    let handles: Vec<_> = halves
-        .into_iter()
-        .map(|half| {
-            let (client, url, code) = (app.client.clone(), app.url("/api/mfa/code"), code.clone());
-            tokio::spawn(async move {
-                client
-                    .post(url)
-                    .header("accept", "application/json")
-                    .header("cookie", format!("{SESSION_COOKIE}={half}"))
-                    .form(&[("code", code.as_str()), ("next", "/menu")])
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for h in handles {
-        statuses.push(h.await.unwrap());
-    }
+    let results = burst(
+        &app,
+        "mfa/code",
+        vec![("code", code), ("next", "/menu".into())],
+        halves.into_iter().map(Some).collect(),
+    )
+    .await;
 
-    let wins = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    assert_eq!(wins, 1, "exactly one request wins: {statuses:?}");
+    let wins = results.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!(wins, 1, "exactly one request wins: {results:?}");
+}
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_on_one_sign_in_gets_five_at_most() {
+    let (app, authenticator) = app_with_mfa_user().await;
+    let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+
+    let results = burst(
+        &app,
+        "mfa/code",
+        vec![("code", "000000".into()), ("next", "/menu".into())],
+        vec![Some(half.clone()); 20],
+    )
+    .await;
+
+    let checked = results
+        .iter()
+        .filter(|(_, body)| body.contains("InvalidCode"))
+        .count();
+    assert!(
+        checked <= 4,
+        "at most four plain wrong-code answers: {results:?}"
+    );
+    assert!(results.iter().all(|(s, _)| *s != StatusCode::OK));
+    // The half sign-in is over; even the right code cannot bring it back.
+    let res = app.code_step(&half, &authenticator.code(0), false).await;
+    assert_ne!(res.status(), StatusCode::OK);
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE stage = 'full'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions, 1,
+        "only the session that set MFA up is fully signed in"
+    );
 }
 
 #[tokio::test]
@@ -648,4 +667,28 @@ async fn audit_events_record_the_steps_but_never_a_code() {
             .unwrap();
     let dump = format!("{everything:?}");
     assert!(!dump.contains(&code) && !dump.contains("000000") && !dump.contains(GOOD_PASSWORD));
+}
+
+#[tokio::test]
+async fn a_password_change_makes_a_remembered_device_worthless() {
+    let (app, authenticator) = app_with_mfa_user().await;
+    let device = remember(&app, "dealer01", &authenticator.code(0)).await;
+    let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE login_id = 'dealer01'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+
+    // The same password again is enough: any change revokes.
+    let hash = app::server::password::Passwords::new()
+        .hash(GOOD_PASSWORD.into())
+        .await
+        .unwrap();
+    app::server::db::users::set_password(&app.db, user_id, &hash, app::server::now())
+        .await
+        .unwrap();
+
+    let (_, next) = app
+        .password_step("dealer01", GOOD_PASSWORD, Some(&device))
+        .await;
+    assert_eq!(next, "/login/code?next=/menu");
 }

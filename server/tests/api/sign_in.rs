@@ -211,3 +211,35 @@ async fn a_session_ends_after_30_idle_minutes_or_12_hours_in_all() {
         "29 idle minutes are fine"
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_wrong_passwords_gets_ten_guesses_at_most() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let form = vec![
+        ("login_id", "dealer01".to_owned()),
+        ("password", "wrong-password-xyz".to_owned()),
+        ("next", "/menu".to_owned()),
+    ];
+
+    let results = burst(&app, "login", form, vec![None; 30]).await;
+
+    let checked = results
+        .iter()
+        .filter(|(_, body)| body.contains("InvalidCredentials"))
+        .count();
+    assert!(
+        checked <= 9,
+        "no more than nine plain wrong-password answers: {checked}"
+    );
+    assert!(
+        results.iter().any(|(s, _)| s.as_u16() == 423),
+        "the burst ends in a lock"
+    );
+    let right = app.login("dealer01", GOOD_PASSWORD).await;
+    assert_eq!(
+        error_of(right).await,
+        AppError::Locked,
+        "even the right password waits for the lock"
+    );
+}

@@ -115,55 +115,63 @@ pub async fn disable(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-/// Accepts a code's step only if it is newer than the last accepted one.
-/// One conditional statement, so of two requests racing with the same
-/// code, even on two instances, exactly one succeeds.
+/// Accepts a code's step only if it is newer than the last accepted one
+/// and the account is not locked. One conditional statement, so of two
+/// requests racing with the same code, even on two instances, exactly one
+/// succeeds. Clears the count of wrong codes.
 #[tracing::instrument(skip(db))]
-pub async fn accept_step(db: &Db, user_id: i64, step: i64) -> Result<bool, sqlx::Error> {
+pub async fn accept_step(db: &Db, user_id: i64, step: i64, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE users SET mfa_last_step = $1, code_failures = 0 \
-         WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
+         WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1) \
+         AND (locked_until IS NULL OR locked_until <= $3)",
     )
     .bind(step)
     .bind(user_id)
+    .bind(now)
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// One more wrong code for the account; locks it at `limit`. Returns the
-/// lock's end when this failure locked it.
+/// Reserves one code attempt for the account before the code is checked,
+/// unless it is locked or `limit` attempts are already counted. Returns the
+/// count with this one, or `None` when no attempt may be made.
 #[tracing::instrument(skip(db))]
-pub async fn record_code_failure(
+pub async fn reserve_code_attempt(
     db: &Db,
     user_id: i64,
     limit: i64,
-    lock_until: i64,
+    now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let locked: Option<i64> = sqlx::query_scalar(
-        "UPDATE users SET \
-           locked_until = CASE WHEN code_failures + 1 >= $1 THEN $2 ELSE locked_until END, \
-           code_failures = CASE WHEN code_failures + 1 >= $1 THEN 0 ELSE code_failures + 1 END \
-         WHERE id = $3 RETURNING locked_until",
+    sqlx::query_scalar(
+        "UPDATE users SET code_failures = code_failures + 1 \
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) AND code_failures < $3 \
+         RETURNING code_failures",
     )
-    .bind(limit)
-    .bind(lock_until)
     .bind(user_id)
-    .fetch_one(db.pool())
-    .await?;
-    Ok(locked.filter(|&until| until == lock_until))
+    .bind(now)
+    .bind(limit)
+    .fetch_optional(db.pool())
+    .await
 }
 
-/// One more wrong code in this sign-in. Returns the count so far.
+/// Reserves one code attempt for this half sign-in, unless `limit` are
+/// already counted or it is no longer waiting for a code.
 #[tracing::instrument(skip(db, id_hash))]
-pub async fn record_session_code_failure(db: &Db, id_hash: &str) -> Result<i64, sqlx::Error> {
-    let count: Option<i64> = sqlx::query_scalar(
-        "UPDATE sessions SET code_failures = code_failures + 1 WHERE id_hash = $1 RETURNING code_failures",
+pub async fn reserve_session_attempt(
+    db: &Db,
+    id_hash: &str,
+    limit: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET code_failures = code_failures + 1 \
+         WHERE id_hash = $1 AND stage = 'code' AND code_failures < $2 RETURNING code_failures",
     )
     .bind(id_hash)
+    .bind(limit)
     .fetch_optional(db.pool())
-    .await?;
-    Ok(count.unwrap_or(i64::MAX))
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -35,6 +35,39 @@ pub async fn insert(
     Ok(())
 }
 
+/// Replaces a half sign-in by a full one under a new ID, in one
+/// transaction. Returns false, changing nothing, when the half sign-in is
+/// already gone (ended by too many wrong codes, or used by a parallel
+/// request): a request that was already in flight cannot resurrect it.
+#[tracing::instrument(skip(db, old_hash, new_hash))]
+pub async fn promote(
+    db: &Db,
+    old_hash: &str,
+    new_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let user_id: Option<i64> = sqlx::query_scalar(
+        "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' RETURNING user_id",
+    )
+    .bind(old_hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user_id) = user_id else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at) VALUES ($1, $2, 'full', $3, $3)",
+    )
+    .bind(new_hash)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 #[tracing::instrument(skip(db, id_hash))]
 pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(

@@ -29,7 +29,8 @@ pub struct UserSummary {
 const USER_COLUMNS: &str = "id, login_id, display_name, role, password_hash, \
      password_changed_at, failed_attempts, locked_until";
 
-#[tracing::instrument(skip(db))]
+// The typed ID stays out of the span: people type passwords into it.
+#[tracing::instrument(skip(db, login_id))]
 pub async fn find_by_login_id(db: &Db, login_id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE login_id = $1"
@@ -70,6 +71,9 @@ pub async fn insert(
     .await
 }
 
+/// Sets a new password and, in the same transaction, ends every session
+/// and forgets every remembered device of the user: whoever had the old
+/// password (or a device it let in) is out, all or nothing.
 #[tracing::instrument(skip(db, password_hash))]
 pub async fn set_password(
     db: &Db,
@@ -77,56 +81,80 @@ pub async fn set_password(
     password_hash: &PasswordHash,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3")
         .bind(password_hash.expose())
         .bind(now)
         .bind(user_id)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    for table in ["sessions", "remembered_devices"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
 }
 
-/// Counts one more failure in the database (so every instance sees it) and
-/// locks the account when the count reaches `limit`. Returns the lock's end
-/// when this failure locked the account.
+/// Reserves one password attempt before the password is checked: counts
+/// it, unless the account is locked or `limit` attempts are already
+/// counted (finished or still being checked). Returns the count with this
+/// one, or `None` when no attempt may be made. Counting first, in one
+/// conditional statement, means a burst of parallel requests gets no more
+/// than `limit` guesses, on any number of instances.
 #[tracing::instrument(skip(db))]
-pub async fn record_failure(
+pub async fn reserve_attempt(
     db: &Db,
     user_id: i64,
     limit: i64,
-    lock_until: i64,
+    now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    // One statement, so concurrent failures on several instances cannot
-    // lose an increment.
-    let locked: Option<i64> = sqlx::query_scalar(
-        "UPDATE users SET \
-           locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END, \
-           failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 ELSE failed_attempts + 1 END \
-         WHERE id = $3 RETURNING locked_until",
+    sqlx::query_scalar(
+        "UPDATE users SET failed_attempts = failed_attempts + 1 \
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) AND failed_attempts < $3 \
+         RETURNING failed_attempts",
     )
-    .bind(limit)
-    .bind(lock_until)
     .bind(user_id)
-    .fetch_one(db.pool())
-    .await?;
-    Ok(locked.filter(|&until| until == lock_until))
+    .bind(now)
+    .bind(limit)
+    .fetch_optional(db.pool())
+    .await
 }
 
-/// Clears the failure count after a success.
+/// Locks the account until `until` and starts the count afresh.
 #[tracing::instrument(skip(db))]
-pub async fn clear_failures(db: &Db, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0")
-        .bind(user_id)
-        .execute(db.pool())
-        .await?;
+pub async fn lock(db: &Db, user_id: i64, until: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET locked_until = $1, failed_attempts = 0, code_failures = 0 WHERE id = $2",
+    )
+    .bind(until)
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
     Ok(())
+}
+
+/// Clears the count after a right password, unless a parallel failure
+/// locked the account meanwhile. Returns false when it is locked.
+#[tracing::instrument(skip(db))]
+pub async fn clear_failures(db: &Db, user_id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET failed_attempts = 0 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Lifts a lock and clears the counters. Returns false for an unknown ID.
 #[tracing::instrument(skip(db))]
 pub async fn unlock(db: &Db, login_id: &str, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE users SET failed_attempts = 0, locked_until = NULL, updated_at = $1 WHERE login_id = $2",
+        "UPDATE users SET failed_attempts = 0, code_failures = 0, locked_until = NULL, updated_at = $1 \
+         WHERE login_id = $2",
     )
     .bind(now)
     .bind(login_id)

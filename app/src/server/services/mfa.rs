@@ -1,7 +1,7 @@
 //! Two-step sign-in: setup, the code at sign-in, OFF, remembered devices
 //! and the helpdesk's reset.
 
-use super::auth::{record, LOCK_AFTER, LOCK_SECS};
+use super::auth::{lock, record, LOCK_AFTER};
 use crate::domain::OtpCode;
 use crate::error::{AppError, Field};
 use crate::mfa::{Device, MfaStatus, SetupDetails};
@@ -52,41 +52,36 @@ pub async fn is_enabled(state: &AppState, user_id: i64) -> Result<bool, AppError
         .is_some_and(|r| r.mfa_enabled_at.is_some()))
 }
 
-/// Counts a wrong code against the account (10 in a row lock it) and says
-/// what to tell the user.
-async fn wrong_code(state: &AppState, user_id: i64, login_id: &str) -> Result<AppError, AppError> {
-    record(state, user_id, login_id, audit::Event::CodeFailure).await?;
-    let now = now();
-    let locked = mfa::record_code_failure(&state.db, user_id, LOCK_AFTER, now + LOCK_SECS)
-        .await
-        .map_err(db::db_error)?;
-    if locked.is_some() {
-        tracing::warn!(user_id, "account locked after repeated wrong codes");
-        record(state, user_id, login_id, audit::Event::Locked).await?;
-        return Ok(AppError::Locked);
-    }
-    Ok(AppError::InvalidCode)
-}
-
-/// Checks a code against the active secret and consumes its step. A code
-/// whose step was already used (a replay) counts as wrong.
-async fn check_active_code(state: &AppState, user_id: i64, raw_code: &str) -> Result<(), AppError> {
-    let code = OtpCode::parse(raw_code)?;
+/// Checks a code against the active secret and consumes its step. The
+/// attempt is counted before the check, so parallel requests get no more
+/// guesses than the limit; a right code clears the count. A code whose step
+/// was already used (a replay) counts as wrong. 10 wrong in a row lock the
+/// account, the same lock as for passwords.
+async fn check_active_code(state: &AppState, user_id: i64, code: &OtpCode) -> Result<(), AppError> {
     let (row, secret) = active_secret(state, user_id).await?;
-    if row.locked_until.is_some_and(|until| until > now()) {
-        return Err(AppError::Locked);
-    }
     let secret = secret.ok_or(AppError::Forbidden)?;
-    if let Some(step) = secret.verify(&code, unix_now()) {
-        if mfa::accept_step(&state.db, user_id, step)
+    let attempt = mfa::reserve_code_attempt(&state.db, user_id, LOCK_AFTER, now())
+        .await
+        .map_err(db::db_error)?
+        .ok_or(AppError::Locked)?;
+    if let Some(step) = secret.verify(code, unix_now()) {
+        if mfa::accept_step(&state.db, user_id, step, now())
             .await
             .map_err(db::db_error)?
         {
             return Ok(());
         }
-        tracing::warn!(user_id, "one-time code replayed");
+        tracing::warn!(
+            user_id,
+            "one-time code replayed, or the account locked meanwhile"
+        );
     }
-    Err(wrong_code(state, user_id, &row.login_id).await?)
+    record(state, user_id, &row.login_id, audit::Event::CodeFailure).await?;
+    if attempt >= LOCK_AFTER {
+        lock(state, user_id, &row.login_id).await?;
+        return Err(AppError::Locked);
+    }
+    Err(AppError::InvalidCode)
 }
 
 /// Decides the stage after a right password: `Full` when MFA is off or
@@ -122,17 +117,21 @@ pub async fn verify_sign_in_code(
     remember: bool,
 ) -> Result<(), AppError> {
     let code = OtpCode::parse(raw_code)?;
-    match check_active_code(state, session.user_id, code.as_str()).await {
+    // Counted before the check, like the account's count: a burst of
+    // parallel guesses on one half sign-in gets five at most.
+    let Some(attempt) =
+        mfa::reserve_session_attempt(&state.db, &session.id_hash, CODES_PER_SIGN_IN)
+            .await
+            .map_err(db::db_error)?
+    else {
+        session::end(&state.db, session).await?;
+        return Err(AppError::SignInAgain);
+    };
+    match check_active_code(state, session.user_id, &code).await {
         Ok(()) => {}
-        Err(AppError::InvalidCode) => {
-            let failures = mfa::record_session_code_failure(&state.db, &session.id_hash)
-                .await
-                .map_err(db::db_error)?;
-            if failures >= CODES_PER_SIGN_IN {
-                session::end(&state.db, session).await?;
-                return Err(AppError::SignInAgain);
-            }
-            return Err(AppError::InvalidCode);
+        Err(AppError::InvalidCode) if attempt >= CODES_PER_SIGN_IN => {
+            session::end(&state.db, session).await?;
+            return Err(AppError::SignInAgain);
         }
         Err(AppError::Locked) => {
             session::end(&state.db, session).await?;
@@ -140,6 +139,7 @@ pub async fn verify_sign_in_code(
         }
         Err(other) => return Err(other),
     }
+    session::promote(&state.db, session).await?;
     record(
         state,
         session.user_id,
@@ -147,7 +147,6 @@ pub async fn verify_sign_in_code(
         audit::Event::CodeSuccess,
     )
     .await?;
-    session::start(&state.db, session.user_id, Stage::Full, Some(session)).await?;
     if remember {
         let token = Token::generate();
         let now = now();
@@ -236,7 +235,7 @@ pub async fn apply_setting(
         return Ok(Applied::AlreadyOff);
     }
     if enabled {
-        check_active_code(state, session.user_id, current_code).await?;
+        check_active_code(state, session.user_id, &OtpCode::parse(current_code)?).await?;
     }
     if turn_on {
         let secret = TotpSecret::generate();
@@ -293,7 +292,7 @@ pub async fn confirm_setup(
     let code = OtpCode::parse(raw_code)?;
     let (sealed, secret) = pending_secret(state, session.user_id).await?;
     let Some(step) = secret.verify(&code, unix_now()) else {
-        return Err(wrong_code(state, session.user_id, &session.login_id).await?);
+        return Err(count_wrong_setup_code(state, session).await?);
     };
     if !mfa::confirm_enrollment(&state.db, session.user_id, &sealed, step, now())
         .await
@@ -308,6 +307,28 @@ pub async fn confirm_setup(
         audit::Event::MfaOn,
     )
     .await
+}
+
+/// A wrong code on the setup screen: counted toward the account's lock
+/// like any other wrong code. Returns the error to show.
+async fn count_wrong_setup_code(state: &AppState, session: &Session) -> Result<AppError, AppError> {
+    record(
+        state,
+        session.user_id,
+        &session.login_id,
+        audit::Event::CodeFailure,
+    )
+    .await?;
+    let attempt = mfa::reserve_code_attempt(&state.db, session.user_id, LOCK_AFTER, now())
+        .await
+        .map_err(db::db_error)?;
+    match attempt {
+        Some(n) if n < LOCK_AFTER => Ok(AppError::InvalidCode),
+        _ => {
+            lock(state, session.user_id, &session.login_id).await?;
+            Ok(AppError::Locked)
+        }
+    }
 }
 
 /// Forgets one remembered device, or all of them.
