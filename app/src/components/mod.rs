@@ -4,6 +4,7 @@ use crate::auth::Logout;
 use crate::error::{AppError, Field};
 use crate::text;
 use leptos::form::ActionForm;
+use leptos::html;
 use leptos::prelude::*;
 
 /// The bar at the top of every signed-in page: brand and `ログアウト`.
@@ -36,7 +37,7 @@ pub fn PublicHeader() -> impl IntoView {
 pub fn FieldError(
     #[prop(into)] id: String,
     field: Field,
-    #[prop(into)] local: Signal<Option<String>>,
+    #[prop(optional, into)] local: MaybeProp<String>,
     #[prop(into)] server: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let message = move || {
@@ -48,6 +49,35 @@ pub fn FieldError(
         <p class="field-error" id=id role="alert" aria-live="polite">
             {message}
         </p>
+    }
+}
+
+/// A field for a six-digit one-time code, with its label and message: a
+/// numeric keyboard on phones, and the code the phone offers to fill in.
+/// `name` is also the element id.
+#[component]
+pub fn CodeField(
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] local: MaybeProp<String>,
+    #[prop(into)] server: Signal<Option<AppError>>,
+    #[prop(optional)] node_ref: Option<NodeRef<html::Input>>,
+) -> impl IntoView {
+    let error_id = format!("{name}-error");
+    view! {
+        <label for=name>{label}</label>
+        {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+        <input
+            id=name
+            name=name
+            type="text"
+            inputmode="numeric"
+            autocomplete="one-time-code"
+            aria-describedby=error_id.clone()
+            node_ref=node_ref.unwrap_or_default()
+        />
+        <FieldError id=error_id field=Field::Code local server />
     }
 }
 

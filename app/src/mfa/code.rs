@@ -1,7 +1,7 @@
 //! The one-time code at sign-in (manual: ログイン 3 and 4).
 
 use super::VerifyCode;
-use crate::components::{AppHeader, FieldError, FormError};
+use crate::components::{AppHeader, CodeField, FormError};
 use crate::domain::{NextPath, OtpCode};
 use crate::error::{AppError, Field};
 use crate::text;
@@ -63,17 +63,7 @@ pub fn CodePage() -> impl IntoView {
                 <p hidden=move || !must_restart()>
                     <a href="/login">{text::SIGN_IN_AGAIN_LINK}</a>
                 </p>
-                <label for="code">{text::CODE_FIELD}</label>
-                <input
-                    id="code"
-                    name="code"
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    aria-describedby="code-error"
-                    node_ref=code_input
-                />
-                <FieldError id="code-error" field=Field::Code local=code_error server=server_error />
+                <CodeField name="code" label=text::CODE_FIELD local=code_error server=server_error node_ref=code_input />
                 <label class="check">
                     <input type="checkbox" name="remember" value="yes" />
                     {text::REMEMBER_DEVICE}

@@ -2,7 +2,7 @@
 //! form and the remembered devices.
 
 use super::{ApplyMfaSetting, Device, ForgetDevice, MfaStatus};
-use crate::components::{AppHeader, FieldError, FormError};
+use crate::components::{AppHeader, CodeField, FieldError, FormError};
 use crate::error::{AppError, Field};
 use crate::text;
 use leptos::form::ActionForm;
@@ -108,7 +108,6 @@ fn Preparation() -> impl IntoView {
 #[component]
 fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl IntoView {
     let server_error = Signal::derive(move || apply.value().get().and_then(Result::err));
-    let none = Signal::derive(|| None::<String>);
     view! {
         <ActionForm action=apply>
             <FormError server=server_error />
@@ -116,25 +115,20 @@ fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl Into
                 <input type="checkbox" name="confirmed" value="yes" aria-describedby="confirmed-error" />
                 {text::MFA_CONFIRM}
             </label>
-            <FieldError id="confirmed-error" field=Field::Confirm local=none server=server_error />
+            <FieldError id="confirmed-error" field=Field::Confirm server=server_error />
             <fieldset class="choice" aria-describedby="setting-error">
                 <legend>{text::MFA_SETTING}</legend>
                 <label class="check"><input type="radio" name="setting" value="on" />{text::MFA_ON}</label>
                 <label class="check"><input type="radio" name="setting" value="off" />{text::MFA_OFF}</label>
             </fieldset>
-            <FieldError id="setting-error" field=Field::Setting local=none server=server_error />
+            <FieldError id="setting-error" field=Field::Setting server=server_error />
             {enabled.then(|| view! {
-                <label for="current_code">{text::MFA_CURRENT_CODE}</label>
-                <p class="hint">{text::MFA_CURRENT_CODE_HINT}</p>
-                <input
-                    id="current_code"
+                <CodeField
                     name="current_code"
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    aria-describedby="current_code-error"
+                    label=text::MFA_CURRENT_CODE
+                    hint=text::MFA_CURRENT_CODE_HINT
+                    server=server_error
                 />
-                <FieldError id="current_code-error" field=Field::Code local=none server=server_error />
             })}
             <button type="submit" class="primary" disabled=move || apply.pending().get()>{text::MFA_APPLY}</button>
         </ActionForm>

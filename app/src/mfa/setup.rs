@@ -2,7 +2,7 @@
 //! text, and `ワンタイムパスワードの入力` with `>`.
 
 use super::{ConfirmMfaSetup, SetupDetails};
-use crate::components::{AppHeader, FieldError, FormError};
+use crate::components::{AppHeader, CodeField, FormError};
 use crate::error::{AppError, Field};
 use crate::text;
 use leptos::form::ActionForm;
@@ -35,7 +35,6 @@ pub fn MfaSetupPage() -> impl IntoView {
 fn Setup(details: SetupDetails) -> impl IntoView {
     let confirm = ServerAction::<ConfirmMfaSetup>::new();
     let server_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
-    let none = Signal::derive(|| None::<String>);
     let form_error = Signal::derive(move || {
         server_error
             .get()
@@ -59,16 +58,7 @@ fn Setup(details: SetupDetails) -> impl IntoView {
         </ol>
         <ActionForm action=confirm>
             <FormError server=form_error />
-            <label for="code">{text::SETUP_CODE_FIELD}</label>
-            <input
-                id="code"
-                name="code"
-                type="text"
-                inputmode="numeric"
-                autocomplete="one-time-code"
-                aria-describedby="code-error"
-            />
-            <FieldError id="code-error" field=Field::Code local=none server=server_error />
+            <CodeField name="code" label=text::SETUP_CODE_FIELD server=server_error />
             <button type="submit" class="primary next" disabled=move || confirm.pending().get()>{text::NEXT_BUTTON}</button>
         </ActionForm>
     }

@@ -557,42 +557,28 @@ async fn a_new_phone_needs_the_current_code_and_the_old_one_works_until_confirme
     let new_phone = Authenticator::new(&details.key);
 
     // Not confirmed yet: the old phone is still the one asked for.
-    sqlx::query("UPDATE users SET mfa_last_step = NULL")
-        .execute(app.db.pool())
-        .await
-        .unwrap();
-    let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
-    assert_eq!(
-        error_of(app.code_step(&half, &new_phone.code(0), false).await).await,
-        AppError::InvalidCode
-    );
-    assert_eq!(
-        app.code_step(&half, &old_phone.code(0), false)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    only_this_phone_works(&app, &old_phone, &new_phone).await;
 
     // Confirmed: now only the new phone works.
-    assert_eq!(
-        app.call("mfa/confirm", &[("code", &new_phone.code(1))], Some(&full))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let res = app
+        .call("mfa/confirm", &[("code", &new_phone.code(1))], Some(&full))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    only_this_phone_works(&app, &new_phone, &old_phone).await;
+}
+
+/// Signs in once: a code from `other` is refused, then one from `phone` is
+/// accepted. The last accepted step is forgotten first, as if time moved on.
+async fn only_this_phone_works(app: &TestApp, phone: &Authenticator, other: &Authenticator) {
     sqlx::query("UPDATE users SET mfa_last_step = NULL")
         .execute(app.db.pool())
         .await
         .unwrap();
     let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+    let refused = app.code_step(&half, &other.code(0), false).await;
+    assert_eq!(error_of(refused).await, AppError::InvalidCode);
     assert_eq!(
-        error_of(app.code_step(&half, &old_phone.code(0), false).await).await,
-        AppError::InvalidCode
-    );
-    assert_eq!(
-        app.code_step(&half, &new_phone.code(0), false)
-            .await
-            .status(),
+        app.code_step(&half, &phone.code(0), false).await.status(),
         StatusCode::OK
     );
 }

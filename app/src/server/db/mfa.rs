@@ -134,28 +134,6 @@ pub async fn accept_step(db: &Db, user_id: i64, step: i64, now: i64) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
-/// Reserves one code attempt for the account before the code is checked,
-/// unless it is locked or `limit` attempts are already counted. Returns the
-/// count with this one, or `None` when no attempt may be made.
-#[tracing::instrument(skip(db))]
-pub async fn reserve_code_attempt(
-    db: &Db,
-    user_id: i64,
-    limit: i64,
-    now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE users SET code_failures = code_failures + 1 \
-         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) AND code_failures < $3 \
-         RETURNING code_failures",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(limit)
-    .fetch_optional(db.pool())
-    .await
-}
-
 /// Reserves one code attempt for this half sign-in, unless `limit` are
 /// already counted or it is no longer waiting for a code.
 #[tracing::instrument(skip(db, id_hash))]

@@ -97,8 +97,15 @@ pub async fn set_password(
     tx.commit().await
 }
 
-/// Reserves one password attempt before the password is checked: counts
-/// it, unless the account is locked or `limit` attempts are already
+/// Which run of consecutive failures an attempt counts toward.
+#[derive(Debug, Clone, Copy)]
+pub enum Counter {
+    Password,
+    Code,
+}
+
+/// Reserves one attempt (a password or a code) before it is checked:
+/// counts it, unless the account is locked or `limit` attempts are already
 /// counted (finished or still being checked). Returns the count with this
 /// one, or `None` when no attempt may be made. Counting first, in one
 /// conditional statement, means a burst of parallel requests gets no more
@@ -107,14 +114,19 @@ pub async fn set_password(
 pub async fn reserve_attempt(
     db: &Db,
     user_id: i64,
+    counter: Counter,
     limit: i64,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE users SET failed_attempts = failed_attempts + 1 \
-         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) AND failed_attempts < $3 \
-         RETURNING failed_attempts",
-    )
+    let column = match counter {
+        Counter::Password => "failed_attempts",
+        Counter::Code => "code_failures",
+    };
+    sqlx::query_scalar(&format!(
+        "UPDATE users SET {column} = {column} + 1 \
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) AND {column} < $3 \
+         RETURNING {column}"
+    ))
     .bind(user_id)
     .bind(now)
     .bind(limit)

@@ -2,7 +2,8 @@
 
 use crate::domain::LoginId;
 use crate::error::AppError;
-use crate::server::db::{self, audit, users};
+use crate::server::db::users::{self, Counter};
+use crate::server::db::{self, audit};
 use crate::server::password::PasswordHash;
 use crate::server::session::{self, Session, Stage};
 use crate::server::{now, AppState};
@@ -66,9 +67,10 @@ pub async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
     tracing::Span::current().record("user_id", user.id);
-    let Some(attempt) = users::reserve_attempt(&state.db, user.id, LOCK_AFTER, now())
-        .await
-        .map_err(db::db_error)?
+    let Some(attempt) =
+        users::reserve_attempt(&state.db, user.id, Counter::Password, LOCK_AFTER, now())
+            .await
+            .map_err(db::db_error)?
     else {
         // Locked: no guess is checked, but the answer costs the same time.
         verify(state, password, None).await?;

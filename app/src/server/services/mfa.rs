@@ -5,6 +5,7 @@ use super::auth::{lock, record, LOCK_AFTER};
 use crate::domain::OtpCode;
 use crate::error::{AppError, Field};
 use crate::mfa::{Device, MfaStatus, SetupDetails};
+use crate::server::db::users::{self, Counter};
 use crate::server::db::{self, audit, mfa, sessions, Db};
 use crate::server::session::{self, Session, Stage, Token};
 use crate::server::totp::{self, TotpSecret};
@@ -60,7 +61,7 @@ pub async fn is_enabled(state: &AppState, user_id: i64) -> Result<bool, AppError
 async fn check_active_code(state: &AppState, user_id: i64, code: &OtpCode) -> Result<(), AppError> {
     let (row, secret) = active_secret(state, user_id).await?;
     let secret = secret.ok_or(AppError::Forbidden)?;
-    let attempt = mfa::reserve_code_attempt(&state.db, user_id, LOCK_AFTER, now())
+    let attempt = users::reserve_attempt(&state.db, user_id, Counter::Code, LOCK_AFTER, now())
         .await
         .map_err(db::db_error)?
         .ok_or(AppError::Locked)?;
@@ -319,9 +320,10 @@ async fn count_wrong_setup_code(state: &AppState, session: &Session) -> Result<A
         audit::Event::CodeFailure,
     )
     .await?;
-    let attempt = mfa::reserve_code_attempt(&state.db, session.user_id, LOCK_AFTER, now())
-        .await
-        .map_err(db::db_error)?;
+    let attempt =
+        users::reserve_attempt(&state.db, session.user_id, Counter::Code, LOCK_AFTER, now())
+            .await
+            .map_err(db::db_error)?;
     match attempt {
         Some(n) if n < LOCK_AFTER => Ok(AppError::InvalidCode),
         _ => {
