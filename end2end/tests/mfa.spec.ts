@@ -172,3 +172,36 @@ test('an abandoned setup leaves MFA off', async ({ page }) => {
   await signInTo(page, '業務ログイン', 'dealer05');
   await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
 });
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('setup and the code step work as plain forms', async ({ page }) => {
+    const id = 'dealer06';
+    await page.goto('/login?next=/mfa');
+    await signIn(page, id, password(id));
+    await expect(page).toHaveURL(/\/mfa$/);
+    await page.getByLabel('上記を確認しました').check();
+    await page.getByRole('radio', { name: 'ON', exact: true }).check();
+    await page.getByRole('button', { name: '設定', exact: true }).click();
+    await expect(page).toHaveURL(/\/mfa\/setup$/);
+
+    const key = (await page.locator('.secret-key').innerText()).replace(/\s/g, '');
+    const totp = totpFor(key);
+    await page.getByLabel('ワンタイムパスワードの入力').fill(codeAt(totp, -1));
+    await page.getByRole('button', { name: '>', exact: true }).click();
+    await expect(page.getByText('※次回ログイン時より、ワンタイムコードの入力が必要となります')).toBeVisible();
+
+    await page.getByRole('button', { name: 'ログアウト' }).click();
+    await page.goto('/login?next=/menu');
+    await signIn(page, id, password(id));
+    await expect(page.getByRole('heading', { name: 'アカウントの安全性向上' })).toBeVisible();
+    await page.getByLabel('ワンタイムコードの入力').fill('000000');
+    await page.getByRole('button', { name: '>', exact: true }).click();
+    await expect(page.getByText('ワンタイムコードが正しくありません。', { exact: false })).toBeVisible();
+    await page.getByLabel('ワンタイムコードの入力').fill(codeAt(totp, 0));
+    await page.getByRole('button', { name: '>', exact: true }).click();
+    await expect(page).toHaveURL(/\/menu$/);
+    await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+  });
+});
