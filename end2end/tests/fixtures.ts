@@ -6,6 +6,11 @@ export const test = base.extend({
   page: async ({ page }, use) => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    // A Content-Security-Policy that blocks our own scripts or styles shows
+    // up as a console error, not a page error.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+    });
     await use(page);
     expect(errors, 'uncaught errors in the page').toEqual([]);
   },

@@ -24,7 +24,10 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            guard::content_security_policy();
+        }
     };
     let options = state.leptos_options.clone();
     Router::new()

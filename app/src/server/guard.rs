@@ -131,6 +131,33 @@ pub async fn protect_pages(req: Request, next: Next) -> Response {
     }
 }
 
+/// Sets a Content-Security-Policy on a rendered page: scripts run only if
+/// they carry this response's nonce (Leptos puts it on its hydration and
+/// streaming scripts) or were loaded by one that does; everything else
+/// comes from this origin. Called from the Leptos context of each page.
+pub fn content_security_policy() {
+    use leptos::prelude::*;
+    let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    // `cargo leptos watch` reloads the page over a WebSocket on another port.
+    let dev_reload = match use_context::<AppState>().map(|s| s.leptos_options.env) {
+        Some(leptos::config::Env::DEV) => " ws://127.0.0.1:* ws://localhost:*",
+        _ => "",
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{dev_reload}; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        res.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// Headers every response carries.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let cacheable = req.uri().path().starts_with("/pkg/");
