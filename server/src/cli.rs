@@ -161,7 +161,14 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         seed_demo(&db).await?;
     }
     let addr = options.site_addr;
-    let app = Application::build(options, db, settings.secrets()?, addr).await?;
+    let app = Application::build(
+        options,
+        db,
+        settings.secrets()?,
+        settings.trusted_proxies.clone(),
+        addr,
+    )
+    .await?;
     tracing::info!("serving on http://{}", app.local_addr());
     println!("autoBank portal: http://{}", app.local_addr());
     app.run(startup::shutdown_signal()).await

@@ -2,6 +2,7 @@
 
 use app::server::crypto::SecretBox;
 use leptos::prelude::LeptosOptions;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Where the data lives when `DATABASE_URL` is unset.
@@ -16,6 +17,9 @@ pub struct Settings {
     /// `AUTOBANK_SECRET_KEY`: base64 of the 32-byte key that seals TOTP
     /// secrets. Unset: a key file in `data_dir`, created on first start.
     pub secret_key: Option<String>,
+    /// `AUTOBANK_TRUSTED_PROXIES`: comma-separated addresses of the load
+    /// balancers whose `X-Forwarded-For` names the client. Empty: none.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Settings {
@@ -33,10 +37,22 @@ impl Settings {
             }
         };
         let secret_key = std::env::var("AUTOBANK_SECRET_KEY").ok();
+        let trusted_proxies = std::env::var("AUTOBANK_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    anyhow::anyhow!("AUTOBANK_TRUSTED_PROXIES: {s:?} is not an IP address")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok(Self {
             database_url,
             data_dir,
             secret_key,
+            trusted_proxies,
         })
     }
 

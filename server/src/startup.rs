@@ -14,7 +14,7 @@ use axum::response::Response;
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
@@ -80,6 +80,7 @@ impl Application {
         options: LeptosOptions,
         db: Db,
         secrets: SecretBox,
+        trusted_proxies: Vec<IpAddr>,
         addr: SocketAddr,
     ) -> anyhow::Result<Self> {
         let passwords = tokio::task::spawn_blocking(Passwords::new).await?;
@@ -88,6 +89,7 @@ impl Application {
             db,
             passwords,
             secrets,
+            trusted_proxies: trusted_proxies.into(),
         };
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Pages anyone may see.
 const PUBLIC_PAGES: [&str; 3] = ["/", "/login", "/forgot"];
@@ -60,13 +60,41 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
     if let Some(s) = &current {
         tracing::Span::current().record("user_id", s.user_id);
     }
-    let address = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
+        .map(|ConnectInfo(addr)| addr.ip());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let address = client_address(peer, forwarded, &state.trusted_proxies);
     req.extensions_mut().insert(CurrentSession(current));
     req.extensions_mut().insert(ClientAddress(address));
     next.run(req).await
+}
+
+/// The client's address for the audit trail. `X-Forwarded-For` is believed
+/// only from the configured proxies (a load balancer), and only as far as
+/// the nearest hop that is not one of them: anyone can send the header.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<String> {
+    let mut address = peer?;
+    if trusted.contains(&address) {
+        for hop in forwarded_for.unwrap_or_default().rsplit(',') {
+            let Ok(hop) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
+            address = hop;
+            if !trusted.contains(&hop) {
+                break;
+            }
+        }
+    }
+    Some(address.to_string())
 }
 
 /// True when the browser says the request comes from another site.
@@ -188,6 +216,35 @@ mod tests {
             h.insert(*k, HeaderValue::from_static(v));
         }
         h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let lb: IpAddr = "10.0.0.5".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let xff = Some("198.51.100.1, 203.0.113.7");
+        assert_eq!(
+            client_address(Some(lb), xff, &[lb]).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            client_address(Some(client), xff, &[lb]).as_deref(),
+            Some("203.0.113.7"),
+            "not from a proxy: ignored"
+        );
+        assert_eq!(
+            client_address(Some(lb), xff, &[]).as_deref(),
+            Some("10.0.0.5"),
+            "no proxies trusted"
+        );
+        assert_eq!(
+            client_address(Some(lb), Some("garbage"), &[lb]).as_deref(),
+            Some("10.0.0.5")
+        );
+        assert_eq!(
+            client_address(Some(lb), None, &[lb]).as_deref(),
+            Some("10.0.0.5")
+        );
     }
 
     #[test]

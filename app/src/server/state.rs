@@ -12,6 +12,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Seals TOTP secrets at rest.
     pub secrets: SecretBox,
+    /// Proxies whose `X-Forwarded-For` is believed (`AUTOBANK_TRUSTED_PROXIES`).
+    pub trusted_proxies: std::sync::Arc<[std::net::IpAddr]>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -63,9 +63,15 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
     let options = LeptosOptions::builder().output_name("autobank").build();
     let secrets = SecretBox::from_key(&rand::random::<[u8; 32]>());
-    let app = Application::build(options, db.clone(), secrets, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("application builds");
+    let app = Application::build(
+        options,
+        db.clone(),
+        secrets,
+        vec![],
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .expect("application builds");
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run(std::future::pending()));
     let client = reqwest::Client::builder()

@@ -243,3 +243,34 @@ async fn a_burst_of_parallel_wrong_passwords_gets_ten_guesses_at_most() {
         "even the right password waits for the lock"
     );
 }
+
+#[tokio::test]
+async fn the_audit_trail_keeps_the_peer_address_not_a_forged_forwarded_for() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", "203.0.113.9")
+        .form(&[
+            ("login_id", "dealer01"),
+            ("password", GOOD_PASSWORD),
+            ("next", "/menu"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let address: Option<String> =
+        sqlx::query_scalar("SELECT address FROM audit_events WHERE event = 'sign_in_success'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        address.as_deref(),
+        Some("127.0.0.1"),
+        "no proxy is trusted by default"
+    );
+}
