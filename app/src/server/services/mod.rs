@@ -2,6 +2,7 @@
 //! account security, written once against the repositories.
 
 pub mod auth;
+pub mod labels;
 pub mod mfa;
 pub mod notices;
 
