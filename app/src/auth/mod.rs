@@ -1,6 +1,6 @@
 //! Sign-in, sign-out and the forgotten-password page.
 
-use crate::components::{FieldError, FormError, PublicHeader};
+use crate::components::{clear_when, FieldError, FormError, PublicHeader};
 use crate::domain::{check_password_input, LoginId, NextPath};
 use crate::error::{AppError, Field};
 use crate::text;
@@ -85,14 +85,10 @@ pub fn LoginPage() -> impl IntoView {
             ev.prevent_default();
         }
     };
-    // A failed attempt never leaves the password in the form.
-    Effect::new(move |_| {
-        if let Some(Err(_)) = login.value().get() {
-            if let Some(pw) = password_input.get_untracked() {
-                pw.set_value("");
-            }
-        }
-    });
+    clear_when(
+        move || matches!(login.value().get(), Some(Err(_))),
+        password_input,
+    );
 
     view! {
         <PublicHeader />

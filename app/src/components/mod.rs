@@ -81,6 +81,18 @@ pub fn CodeField(
     }
 }
 
+/// Empties a field whenever `failed` turns true: a rejected password or
+/// code is never left standing in the form.
+pub fn clear_when(failed: impl Fn() -> bool + 'static, input: NodeRef<html::Input>) {
+    Effect::new(move |_| {
+        if failed() {
+            if let Some(el) = input.get_untracked() {
+                el.set_value("");
+            }
+        }
+    });
+}
+
 /// A message for the form as a whole.
 #[component]
 pub fn FormError(#[prop(into)] server: Signal<Option<AppError>>) -> impl IntoView {

@@ -1,7 +1,7 @@
 //! The one-time code at sign-in (manual: ログイン 3 and 4).
 
 use super::VerifyCode;
-use crate::components::{AppHeader, CodeField, FormError};
+use crate::components::{clear_when, AppHeader, CodeField, FormError};
 use crate::domain::{NextPath, OtpCode};
 use crate::error::{AppError, Field};
 use crate::text;
@@ -43,13 +43,10 @@ pub fn CodePage() -> impl IntoView {
             }
         }
     };
-    Effect::new(move |_| {
-        if let Some(Err(_)) = verify.value().get() {
-            if let Some(input) = code_input.get_untracked() {
-                input.set_value("");
-            }
-        }
-    });
+    clear_when(
+        move || matches!(verify.value().get(), Some(Err(_))),
+        code_input,
+    );
 
     view! {
         <AppHeader />
