@@ -31,8 +31,13 @@ pub fn router(state: AppState) -> Router {
     };
     let options = state.leptos_options.clone();
     Router::new()
-        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         // Outermost last: headers, then cross-site check, then session,
         // then the page guard that needs the session.
         .layer(middleware::from_fn(server_fn_status))

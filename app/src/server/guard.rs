@@ -64,11 +64,16 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
+    // Every header line counts: a proxy may add its own line after the
+    // client's, and the client's comes first.
     let forwarded = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let address = client_address(peer, forwarded, &state.trusted_proxies);
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let address = client_address(peer, Some(&forwarded), &state.trusted_proxies);
     req.extensions_mut().insert(CurrentSession(current));
     req.extensions_mut().insert(ClientAddress(address));
     next.run(req).await
@@ -82,10 +87,11 @@ pub fn client_address(
     forwarded_for: Option<&str>,
     trusted: &[IpAddr],
 ) -> Option<String> {
-    let mut address = peer?;
+    // `::ffff:10.0.0.5` (an IPv4 peer on a dual-stack socket) is 10.0.0.5.
+    let mut address = peer?.to_canonical();
     if trusted.contains(&address) {
         for hop in forwarded_for.unwrap_or_default().rsplit(',') {
-            let Ok(hop) = hop.trim().parse::<IpAddr>() else {
+            let Ok(hop) = hop.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
                 break;
             };
             address = hop;
@@ -244,6 +250,23 @@ mod tests {
         assert_eq!(
             client_address(Some(lb), None, &[lb]).as_deref(),
             Some("10.0.0.5")
+        );
+    }
+
+    #[test]
+    fn mapped_peers_and_client_written_header_lines_are_handled() {
+        let lb: IpAddr = "10.0.0.5".parse().unwrap();
+        let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
+        let xff = Some("198.51.100.1, 203.0.113.7");
+        assert_eq!(
+            client_address(Some(mapped), xff, &[lb]).as_deref(),
+            Some("203.0.113.7")
+        );
+        // The client's own line comes first; the proxy's appended one wins.
+        let lines = Some("6.6.6.6,203.0.113.7");
+        assert_eq!(
+            client_address(Some(lb), lines, &[lb]).as_deref(),
+            Some("203.0.113.7")
         );
     }
 

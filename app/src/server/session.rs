@@ -190,6 +190,16 @@ pub async fn promote(db: &Db, half: &Session) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Ends the session on the server but leaves the cookie alone: used where
+/// a parallel request may just have set a new one (a double submit of the
+/// code form), which clearing would sign out. The old token now names
+/// nothing.
+pub async fn discard(db: &Db, session: &Session) -> Result<(), AppError> {
+    sessions::delete(db, &session.id_hash)
+        .await
+        .map_err(db::db_error)
+}
+
 /// Ends the session on the server and clears the cookie.
 pub async fn end(db: &Db, session: &Session) -> Result<(), AppError> {
     sessions::delete(db, &session.id_hash)

@@ -678,3 +678,20 @@ async fn a_password_change_makes_a_remembered_device_worthless() {
         .await;
     assert_eq!(next, "/login/code?next=/menu");
 }
+
+#[tokio::test]
+async fn a_lock_ends_every_half_sign_in_of_the_account() {
+    let (app, authenticator) = app_with_mfa_user().await;
+    let (waiting, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+
+    for _ in 0..10 {
+        app.login("dealer01", "wrong-password-xyz").await;
+    }
+
+    let res = app.code_step(&waiting, &authenticator.code(0), false).await;
+    assert_eq!(
+        error_of(res).await,
+        AppError::NotSignedIn,
+        "the half sign-in ended with the lock"
+    );
+}

@@ -274,3 +274,54 @@ async fn the_audit_trail_keeps_the_peer_address_not_a_forged_forwarded_for() {
         "no proxy is trusted by default"
     );
 }
+
+#[tokio::test]
+async fn a_count_stuck_at_the_limit_becomes_a_lock_that_ends() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    // Ten attempts counted whose checks never finished (clients hung up).
+    sqlx::query("UPDATE users SET failed_attempts = 10, locked_until = NULL")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        error_of(app.login("dealer01", GOOD_PASSWORD).await).await,
+        AppError::Locked
+    );
+    let until: Option<i64> = sqlx::query_scalar("SELECT locked_until FROM users")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        until.is_some_and(|u| u > app::server::now()),
+        "an ordinary lock with an end"
+    );
+
+    // Fifteen minutes later.
+    sqlx::query("UPDATE users SET locked_until = 1")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.login("dealer01", GOOD_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_not_found_page_carries_the_content_security_policy() {
+    let app = spawn_app().await;
+    let res = app.get("/no-such-page", None).await;
+    assert!(res.status() == StatusCode::NOT_FOUND || res.status() == StatusCode::SEE_OTHER);
+    let public_404 = app.get("/favicon.ico", None).await;
+    assert_eq!(public_404.status(), StatusCode::NOT_FOUND);
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let res = app.get("/no-such-page", Some(&cookie)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("'nonce-"));
+}

@@ -91,9 +91,17 @@ pub async fn confirm_enrollment(
 }
 
 /// Turns MFA off: deletes the secret, any pending setup and every
-/// remembered device of the user, in one transaction.
+/// remembered device of the user, in one transaction. With
+/// `end_sessions` (the helpdesk's reset) every session of the user ends in
+/// the same transaction; the user's row is written first, so a sign-in
+/// being promoted at that moment on another instance is not missed.
 #[tracing::instrument(skip(db))]
-pub async fn disable(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
+pub async fn disable(
+    db: &Db,
+    user_id: i64,
+    now: i64,
+    end_sessions: bool,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "UPDATE users SET mfa_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, \
@@ -103,16 +111,18 @@ pub async fn disable(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error>
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM remembered_devices WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let tables: &[&str] = if end_sessions {
+        &["mfa_enrollments", "remembered_devices", "sessions"]
+    } else {
+        &["mfa_enrollments", "remembered_devices"]
+    };
+    for table in tables {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
 }
 
 /// Accepts a code's step only if it is newer than the last accepted one

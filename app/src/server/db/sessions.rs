@@ -47,6 +47,13 @@ pub async fn promote(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    // Lock the user's row first, as a reset or a password change does, so
+    // that on PostgreSQL one of them waits for the other: a reset cannot
+    // miss the full session this creates.
+    sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = (SELECT user_id FROM sessions WHERE id_hash = $1)")
+        .bind(old_hash)
+        .execute(&mut *tx)
+        .await?;
     let user_id: Option<i64> = sqlx::query_scalar(
         "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' RETURNING user_id",
     )

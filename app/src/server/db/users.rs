@@ -134,17 +134,48 @@ pub async fn reserve_attempt(
     .await
 }
 
-/// Locks the account until `until` and starts the count afresh.
+/// Locks the account until `until` and starts both counts afresh, unless
+/// it is locked already (a lock is never pushed further out). With
+/// `only_if_stuck`, only when a count has reached `limit` without a lock
+/// being set: an attempt that was counted but never settled (the client
+/// hung up mid-check) then becomes an ordinary lock that ends, instead of
+/// blocking the account for good. Every half sign-in of the user ends
+/// with the lock, so none of them can go on guessing afterwards.
+/// Returns true when this call set the lock.
 #[tracing::instrument(skip(db))]
-pub async fn lock(db: &Db, user_id: i64, until: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET locked_until = $1, failed_attempts = 0, code_failures = 0 WHERE id = $2",
-    )
+pub async fn lock(
+    db: &Db,
+    user_id: i64,
+    limit: i64,
+    until: i64,
+    now: i64,
+    only_if_stuck: bool,
+) -> Result<bool, sqlx::Error> {
+    let stuck = if only_if_stuck {
+        "AND (failed_attempts >= $4 OR code_failures >= $4)"
+    } else {
+        "AND $4 = $4"
+    };
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query(&format!(
+        "UPDATE users SET locked_until = $1, failed_attempts = 0, code_failures = 0 \
+         WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $3) {stuck}"
+    ))
     .bind(until)
     .bind(user_id)
-    .execute(db.pool())
+    .bind(now)
+    .bind(limit)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    let locked = done.rows_affected() == 1;
+    if locked {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND stage = 'code'")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(locked)
 }
 
 /// Clears the count after a right password, unless a parallel failure

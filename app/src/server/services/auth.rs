@@ -74,16 +74,19 @@ pub async fn sign_in(
     else {
         // Locked: no guess is checked, but the answer costs the same time.
         verify(state, password, None).await?;
+        let locked = refuse_while_locked(state, user.id, &user.login_id).await?;
         record(state, user.id, &user.login_id, audit::Event::SignInFailure).await?;
-        return Err(AppError::Locked);
+        return Err(locked);
     };
     if !verify(state, password, Some(user.password_hash.clone())).await? {
-        record(state, user.id, &user.login_id, audit::Event::SignInFailure).await?;
-        if attempt >= LOCK_AFTER {
+        let answer = if attempt >= LOCK_AFTER {
             lock(state, user.id, &user.login_id).await?;
-            return Err(AppError::Locked);
-        }
-        return Err(AppError::InvalidCredentials);
+            AppError::Locked
+        } else {
+            AppError::InvalidCredentials
+        };
+        record(state, user.id, &user.login_id, audit::Event::SignInFailure).await?;
+        return Err(answer);
     }
     if !users::clear_failures(&state.db, user.id, now())
         .await
@@ -109,13 +112,45 @@ async fn verify(
 }
 
 /// Locks an account for [`LOCK_SECS`] after [`LOCK_AFTER`] failures in a
-/// row, passwords or codes alike.
+/// row, passwords or codes alike. The lock is written before anything else
+/// (the audit record can fail; the lock must not be lost with it).
 pub async fn lock(state: &AppState, user_id: i64, login_id: &str) -> Result<(), AppError> {
-    users::lock(&state.db, user_id, now() + LOCK_SECS)
-        .await
-        .map_err(db::db_error)?;
-    tracing::warn!(user_id, "account locked after repeated failures");
-    record(state, user_id, login_id, audit::Event::Locked).await
+    set_lock(state, user_id, login_id, false).await
+}
+
+/// What to do when no attempt could be reserved: the account is locked,
+/// or a count is stuck at the limit without a lock, which becomes one now.
+pub async fn refuse_while_locked(
+    state: &AppState,
+    user_id: i64,
+    login_id: &str,
+) -> Result<AppError, AppError> {
+    set_lock(state, user_id, login_id, true).await?;
+    Ok(AppError::Locked)
+}
+
+async fn set_lock(
+    state: &AppState,
+    user_id: i64,
+    login_id: &str,
+    only_if_stuck: bool,
+) -> Result<(), AppError> {
+    let now = now();
+    let locked = users::lock(
+        &state.db,
+        user_id,
+        LOCK_AFTER,
+        now + LOCK_SECS,
+        now,
+        only_if_stuck,
+    )
+    .await
+    .map_err(db::db_error)?;
+    if locked {
+        tracing::warn!(user_id, "account locked after repeated failures");
+        record(state, user_id, login_id, audit::Event::Locked).await?;
+    }
+    Ok(())
 }
 
 /// Ends the session on the server.

@@ -1,13 +1,13 @@
 //! Two-step sign-in: setup, the code at sign-in, OFF, remembered devices
 //! and the helpdesk's reset.
 
-use super::auth::{lock, record, LOCK_AFTER};
+use super::auth::{lock, record, refuse_while_locked, LOCK_AFTER};
 use super::labels::{browser_label, format_jst};
 use crate::domain::OtpCode;
 use crate::error::{AppError, Field};
 use crate::mfa::{Device, MfaStatus, SetupDetails};
 use crate::server::db::users::{self, Counter};
-use crate::server::db::{self, audit, mfa, sessions, Db};
+use crate::server::db::{self, audit, mfa, Db};
 use crate::server::session::{self, Session, Stage, Token};
 use crate::server::totp::{self, TotpSecret};
 use crate::server::{now, AppState};
@@ -62,10 +62,13 @@ pub async fn is_enabled(state: &AppState, user_id: i64) -> Result<bool, AppError
 async fn check_active_code(state: &AppState, user_id: i64, code: &OtpCode) -> Result<(), AppError> {
     let (row, secret) = active_secret(state, user_id).await?;
     let secret = secret.ok_or(AppError::Forbidden)?;
-    let attempt = users::reserve_attempt(&state.db, user_id, Counter::Code, LOCK_AFTER, now())
-        .await
-        .map_err(db::db_error)?
-        .ok_or(AppError::Locked)?;
+    let Some(attempt) =
+        users::reserve_attempt(&state.db, user_id, Counter::Code, LOCK_AFTER, now())
+            .await
+            .map_err(db::db_error)?
+    else {
+        return Err(refuse_while_locked(state, user_id, &row.login_id).await?);
+    };
     if let Some(step) = secret.verify(code, unix_now()) {
         if mfa::accept_step(&state.db, user_id, step, now())
             .await
@@ -78,12 +81,14 @@ async fn check_active_code(state: &AppState, user_id: i64, code: &OtpCode) -> Re
             "one-time code replayed, or the account locked meanwhile"
         );
     }
-    record(state, user_id, &row.login_id, audit::Event::CodeFailure).await?;
-    if attempt >= LOCK_AFTER {
+    let answer = if attempt >= LOCK_AFTER {
         lock(state, user_id, &row.login_id).await?;
-        return Err(AppError::Locked);
-    }
-    Err(AppError::InvalidCode)
+        AppError::Locked
+    } else {
+        AppError::InvalidCode
+    };
+    record(state, user_id, &row.login_id, audit::Event::CodeFailure).await?;
+    Err(answer)
 }
 
 /// Decides the stage after a right password: `Full` when MFA is off or
@@ -126,17 +131,17 @@ pub async fn verify_sign_in_code(
             .await
             .map_err(db::db_error)?
     else {
-        session::end(&state.db, session).await?;
+        session::discard(&state.db, session).await?;
         return Err(AppError::SignInAgain);
     };
     match check_active_code(state, session.user_id, &code).await {
         Ok(()) => {}
         Err(AppError::InvalidCode) if attempt >= CODES_PER_SIGN_IN => {
-            session::end(&state.db, session).await?;
+            session::discard(&state.db, session).await?;
             return Err(AppError::SignInAgain);
         }
         Err(AppError::Locked) => {
-            session::end(&state.db, session).await?;
+            session::discard(&state.db, session).await?;
             return Err(AppError::Locked);
         }
         Err(other) => return Err(other),
@@ -248,7 +253,7 @@ pub async fn apply_setting(
             .map_err(db::db_error)?;
         return Ok(Applied::SetupStarted);
     }
-    mfa::disable(&state.db, session.user_id, now())
+    mfa::disable(&state.db, session.user_id, now(), false)
         .await
         .map_err(db::db_error)?;
     record(
@@ -314,6 +319,18 @@ pub async fn confirm_setup(
 /// A wrong code on the setup screen: counted toward the account's lock
 /// like any other wrong code. Returns the error to show.
 async fn count_wrong_setup_code(state: &AppState, session: &Session) -> Result<AppError, AppError> {
+    let attempt =
+        users::reserve_attempt(&state.db, session.user_id, Counter::Code, LOCK_AFTER, now())
+            .await
+            .map_err(db::db_error)?;
+    let answer = match attempt {
+        Some(n) if n < LOCK_AFTER => AppError::InvalidCode,
+        Some(_) => {
+            lock(state, session.user_id, &session.login_id).await?;
+            AppError::Locked
+        }
+        None => refuse_while_locked(state, session.user_id, &session.login_id).await?,
+    };
     record(
         state,
         session.user_id,
@@ -321,17 +338,7 @@ async fn count_wrong_setup_code(state: &AppState, session: &Session) -> Result<A
         audit::Event::CodeFailure,
     )
     .await?;
-    let attempt =
-        users::reserve_attempt(&state.db, session.user_id, Counter::Code, LOCK_AFTER, now())
-            .await
-            .map_err(db::db_error)?;
-    match attempt {
-        Some(n) if n < LOCK_AFTER => Ok(AppError::InvalidCode),
-        _ => {
-            lock(state, session.user_id, &session.login_id).await?;
-            Ok(AppError::Locked)
-        }
-    }
+    Ok(answer)
 }
 
 /// Forgets one remembered device, or all of them.
@@ -359,7 +366,6 @@ pub async fn forget_devices(
 /// gone, every session of the user ended, and who did it recorded.
 pub async fn reset(db: &Db, user_id: i64, operator: &audit::Actor) -> Result<(), sqlx::Error> {
     let now = now();
-    mfa::disable(db, user_id, now).await?;
-    sessions::delete_for_user(db, user_id).await?;
+    mfa::disable(db, user_id, now, true).await?;
     audit::record(db, operator, audit::Event::MfaReset, now).await
 }
