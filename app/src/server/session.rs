@@ -202,9 +202,7 @@ pub async fn discard(db: &Db, session: &Session) -> Result<(), AppError> {
 
 /// Ends the session on the server and clears the cookie.
 pub async fn end(db: &Db, session: &Session) -> Result<(), AppError> {
-    sessions::delete(db, &session.id_hash)
-        .await
-        .map_err(db::db_error)?;
+    discard(db, session).await?;
     response_header(header::SET_COOKIE, set_cookie(COOKIE, "", 0));
     Ok(())
 }

@@ -10,16 +10,20 @@ async fn app_without_database() -> TestApp {
     spawn_on(Db::connect_lazy(&url).unwrap(), url, None).await
 }
 
-#[tokio::test]
-async fn pages_say_try_again_later_with_a_503() {
-    let app = app_without_database().await;
-    let res = app.get("/", None).await;
+/// A 503 whose page says, in Japanese, to try again later.
+async fn assert_try_again_later(res: reqwest::Response) {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(res
         .text()
         .await
         .unwrap()
         .contains(app::text::ERR_UNAVAILABLE));
+}
+
+#[tokio::test]
+async fn pages_say_try_again_later_with_a_503() {
+    let app = app_without_database().await;
+    assert_try_again_later(app.get("/", None).await).await;
 }
 
 #[tokio::test]
@@ -33,13 +37,7 @@ async fn sign_in_says_try_again_later_with_a_503() {
 #[tokio::test]
 async fn a_request_with_a_session_cookie_gets_the_503_page() {
     let app = app_without_database().await;
-    let res = app.get("/menu", Some(&"A".repeat(43))).await;
-    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains(app::text::ERR_UNAVAILABLE));
+    assert_try_again_later(app.get("/menu", Some(&"A".repeat(43))).await).await;
 }
 
 /// PostgreSQL only: the database goes away under a running server and

@@ -106,16 +106,6 @@ pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Ends every session of a user (MFA reset, password change).
-#[tracing::instrument(skip(db))]
-pub async fn delete_for_user(db: &Db, user_id: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(db.pool())
-        .await?;
-    Ok(done.rows_affected())
-}
-
 /// Removes sessions past their idle or absolute limit.
 #[tracing::instrument(skip(db))]
 pub async fn delete_expired(

@@ -40,14 +40,6 @@ pub async fn find_by_login_id(db: &Db, login_id: &str) -> Result<Option<UserRow>
     .await
 }
 
-#[tracing::instrument(skip(db))]
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await
-}
-
 #[tracing::instrument(skip(db, password_hash))]
 pub async fn insert(
     db: &Db,
