@@ -12,24 +12,30 @@ const TILES = [
 ];
 
 test('business sign-in reaches the menu with all eight tiles, and logout ends it', async ({ page }) => {
-  await page.goto('/');
-  await hydrated(page);
-  await page.getByRole('link', { name: '業務ログイン' }).click();
-  await expect(page).toHaveURL(/\/login\?next=\/menu$/);
-  await signIn(page, 'dealer01');
+  await test.step('login: 業務ログイン, sign in', async () => {
+    await page.goto('/');
+    await hydrated(page);
+    await page.getByRole('link', { name: '業務ログイン' }).click();
+    await expect(page).toHaveURL(/\/login\?next=\/menu$/);
+    await signIn(page, 'dealer01');
+  });
 
-  await expect(page).toHaveURL(/\/menu$/);
-  await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
-  await expect(page.getByText('autoBank SYSTEM')).toBeVisible();
-  for (const title of TILES) {
-    await expect(page.getByRole('link', { name: title, exact: true })).toBeVisible();
-  }
-  await expect(page.getByText('オークネット在庫データベースに在庫車両を登録します。')).toBeVisible();
+  await test.step('menu: 業務メニュー with all eight tiles', async () => {
+    await expect(page).toHaveURL(/\/menu$/);
+    await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+    await expect(page.getByText('autoBank SYSTEM')).toBeVisible();
+    for (const title of TILES) {
+      await expect(page.getByRole('link', { name: title, exact: true })).toBeVisible();
+    }
+    await expect(page.getByText('オークネット在庫データベースに在庫車両を登録します。')).toBeVisible();
+  });
 
-  await page.getByRole('button', { name: 'ログアウト' }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await page.goto('/menu');
-  await expect(page).toHaveURL(/\/login\?next=\/menu$/);
+  await test.step('ログアウト ends the session', async () => {
+    await page.getByRole('button', { name: 'ログアウト' }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await page.goto('/menu');
+    await expect(page).toHaveURL(/\/login\?next=\/menu$/);
+  });
 });
 
 test('search sign-in lands on the vehicle search page, which says it is not built', async ({ page }) => {
@@ -93,17 +99,23 @@ test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
   test('sign-in, a wrong password and logout all work', async ({ page }) => {
-    await page.goto('/login?next=/menu');
-    await signIn(page, 'dealer03', 'not-the-right-password');
-    await expect(page.getByText('ログインIDまたはパスワードが正しくありません。')).toBeVisible();
+    await test.step('login: a wrong password is refused', async () => {
+      await page.goto('/login?next=/menu');
+      await signIn(page, 'dealer03', 'not-the-right-password');
+      await expect(page.getByText('ログインIDまたはパスワードが正しくありません。')).toBeVisible();
+    });
 
-    await signIn(page, 'dealer03', password('dealer03'));
-    await expect(page).toHaveURL(/\/menu$/);
-    await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+    await test.step('login: the right password reaches 業務メニュー', async () => {
+      await signIn(page, 'dealer03', password('dealer03'));
+      await expect(page).toHaveURL(/\/menu$/);
+      await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+    });
 
-    await page.getByRole('button', { name: 'ログアウト' }).click();
-    await expect(page).toHaveURL(/\/$/);
-    await page.goto('/menu');
-    await expect(page).toHaveURL(/\/login/);
+    await test.step('ログアウト ends the session', async () => {
+      await page.getByRole('button', { name: 'ログアウト' }).click();
+      await expect(page).toHaveURL(/\/$/);
+      await page.goto('/menu');
+      await expect(page).toHaveURL(/\/login/);
+    });
   });
 });
