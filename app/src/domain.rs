@@ -1,18 +1,17 @@
 //! Input types that parse, shared by the browser (instant feedback) and the
 //! server (the real check).
 
-use crate::error::{AppError, Field};
-use crate::text;
+use crate::error::{AppError, Field, Problem};
 
 /// The most characters any text field accepts.
 pub const MAX_INPUT_CHARS: usize = 256;
 
-fn required(raw: &str, field: Field, empty_message: &str) -> Result<(), AppError> {
+fn required(raw: &str, field: Field, empty: Problem) -> Result<(), AppError> {
     if raw.trim().is_empty() {
-        return Err(AppError::validation(field, empty_message));
+        return Err(AppError::validation(field, empty));
     }
     if raw.chars().count() > MAX_INPUT_CHARS {
-        return Err(AppError::validation(field, text::ERR_TOO_LONG));
+        return Err(AppError::validation(field, Problem::TooLong));
     }
     Ok(())
 }
@@ -26,7 +25,7 @@ impl LoginId {
     /// field limit is accepted here: an unknown ID must fail exactly like a
     /// wrong password, not with a format message that tells them apart.
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        required(raw, Field::LoginId, text::ERR_REQUIRED_LOGIN_ID)?;
+        required(raw, Field::LoginId, Problem::LoginIdRequired)?;
         Ok(Self(raw.trim().to_lowercase()))
     }
 
@@ -40,10 +39,7 @@ impl LoginId {
         if ok_len && ok_chars {
             Ok(id)
         } else {
-            Err(AppError::validation(
-                Field::LoginId,
-                text::ERR_LOGIN_ID_FORMAT,
-            ))
+            Err(AppError::validation(Field::LoginId, Problem::LoginIdFormat))
         }
     }
 
@@ -52,16 +48,33 @@ impl LoginId {
     }
 }
 
-/// A password as typed at sign-in: present and not absurdly long. The
-/// strength policy applies where a password is set, not here.
-pub fn check_password_input(raw: &str) -> Result<(), AppError> {
-    if raw.is_empty() {
-        return Err(AppError::validation(
-            Field::Password,
-            text::ERR_REQUIRED_PASSWORD,
-        ));
+/// A password as typed: present and not absurdly long. The strength
+/// policy applies where a password is set, not here. Its `Debug` hides it,
+/// and it is deliberately not `Serialize`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        if raw.is_empty() {
+            return Err(AppError::validation(
+                Field::Password,
+                Problem::PasswordRequired,
+            ));
+        }
+        required(raw, Field::Password, Problem::PasswordRequired)?;
+        Ok(Self(raw.to_owned()))
     }
-    required(raw, Field::Password, text::ERR_REQUIRED_PASSWORD)
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
 }
 
 /// A six-digit one-time code. Spaces are ignored and full-width digits
@@ -71,7 +84,7 @@ pub struct OtpCode(String);
 
 impl OtpCode {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let bad = || AppError::validation(Field::Code, text::ERR_CODE_FORMAT);
+        let bad = || AppError::validation(Field::Code, Problem::CodeFormat);
         if raw.chars().count() > MAX_INPUT_CHARS {
             return Err(bad());
         }
@@ -106,8 +119,10 @@ impl std::fmt::Debug for OtpCode {
     }
 }
 
-/// Percent-encodes text for use as a query value (a path stays readable).
-pub fn encode_query_value(raw: &str) -> String {
+/// Percent-encodes text for a URL: everything but RFC 3986's unreserved
+/// characters and `/` (so a path in a query value stays readable). The one
+/// encoder of the crate: return paths and the `otpauth://` label use it.
+pub fn percent_encode(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
@@ -151,6 +166,7 @@ impl NextPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text;
 
     #[test]
     fn login_id_is_trimmed_and_lower_cased() {
@@ -161,15 +177,34 @@ mod tests {
     fn empty_and_overlong_login_ids_are_refused_with_a_field_message() {
         let empty = LoginId::parse("   ").unwrap_err();
         assert_eq!(
-            empty.for_field(Field::LoginId).as_deref(),
+            empty.for_field(Field::LoginId),
             Some(text::ERR_REQUIRED_LOGIN_ID)
         );
         let long = LoginId::parse(&"a".repeat(257)).unwrap_err();
+        assert_eq!(long.for_field(Field::LoginId), Some(text::ERR_TOO_LONG));
+        assert!(LoginId::parse(&"a".repeat(256)).is_ok());
+    }
+
+    #[test]
+    fn passwords_must_be_present_and_hide_from_debug() {
         assert_eq!(
-            long.for_field(Field::LoginId).as_deref(),
+            Password::parse("").unwrap_err().for_field(Field::Password),
+            Some(text::ERR_REQUIRED_PASSWORD)
+        );
+        assert_eq!(
+            Password::parse(&"x".repeat(257))
+                .unwrap_err()
+                .for_field(Field::Password),
             Some(text::ERR_TOO_LONG)
         );
-        assert!(LoginId::parse(&"a".repeat(256)).is_ok());
+        let pw = Password::parse("tulip-harbor-87-velvet").unwrap();
+        assert_eq!(format!("{pw:?}"), "Password(<redacted>)");
+    }
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_characters_and_slashes() {
+        assert_eq!(percent_encode("/mfa?a=1&b=2"), "/mfa%3Fa%3D1%26b%3D2");
+        assert_eq!(percent_encode("a.b_c-d~e@f"), "a.b_c-d~e%40f");
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The one error type that crosses the wire from server functions.
 //!
 //! Each variant is something the user can act on; the detail of internal
-//! failures stays in the server log and never reaches the browser.
+//! failures stays in the server log and never reaches the browser. Every
+//! message is chosen here from `text`: an error carries keys, never words,
+//! so nothing outside the code (such as a crafted `?__err=` link) can put
+//! its own text on a page.
 
 use crate::text;
 use leptos::server_fn::{
@@ -20,6 +23,32 @@ pub enum Field {
     Setting,
 }
 
+/// What is wrong with one field: a key for a message in `text`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Problem {
+    LoginIdRequired,
+    PasswordRequired,
+    TooLong,
+    CodeFormat,
+    LoginIdFormat,
+    ConfirmRequired,
+    SettingRequired,
+}
+
+impl Problem {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::LoginIdRequired => text::ERR_REQUIRED_LOGIN_ID,
+            Self::PasswordRequired => text::ERR_REQUIRED_PASSWORD,
+            Self::TooLong => text::ERR_TOO_LONG,
+            Self::CodeFormat => text::ERR_CODE_FORMAT,
+            Self::LoginIdFormat => text::ERR_LOGIN_ID_FORMAT,
+            Self::ConfirmRequired => text::ERR_CONFIRM_REQUIRED,
+            Self::SettingRequired => text::ERR_CHOOSE_SETTING,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// Wrong login ID or wrong password: deliberately one variant.
@@ -32,8 +61,8 @@ pub enum AppError {
     #[error("invalid one-time code")]
     InvalidCode,
     /// Input that does not parse; the message is shown next to `field`.
-    #[error("validation failed on {field:?}")]
-    Validation { field: Field, message: String },
+    #[error("validation failed on {field:?}: {problem:?}")]
+    Validation { field: Field, problem: Problem },
     /// No (complete) sign-in on this session.
     #[error("not signed in")]
     NotSignedIn,
@@ -58,20 +87,17 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn validation(field: Field, message: &str) -> Self {
-        Self::Validation {
-            field,
-            message: message.to_owned(),
-        }
+    pub fn validation(field: Field, problem: Problem) -> Self {
+        Self::Validation { field, problem }
     }
 
     /// The Japanese message shown to the user.
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> &'static str {
         match self {
             Self::InvalidCredentials => text::ERR_INVALID_CREDENTIALS,
             Self::Locked => text::ERR_LOCKED,
             Self::InvalidCode => text::ERR_INVALID_CODE,
-            Self::Validation { message, .. } => message,
+            Self::Validation { problem, .. } => problem.message(),
             Self::NotSignedIn => text::ERR_NOT_SIGNED_IN,
             Self::Forbidden => text::ERR_FORBIDDEN,
             Self::Unavailable => text::ERR_UNAVAILABLE,
@@ -83,18 +109,18 @@ impl AppError {
     }
 
     /// The message for one field, if this error belongs to it.
-    pub fn for_field(&self, wanted: Field) -> Option<String> {
+    pub fn for_field(&self, wanted: Field) -> Option<&'static str> {
         match self {
-            Self::Validation { field, message } if *field == wanted => Some(message.clone()),
+            Self::Validation { field, problem } if *field == wanted => Some(problem.message()),
             _ => None,
         }
     }
 
     /// The message for the form as a whole (everything but field errors).
-    pub fn for_form(&self) -> Option<String> {
+    pub fn for_form(&self) -> Option<&'static str> {
         match self {
             Self::Validation { .. } => None,
-            other => Some(other.message().to_owned()),
+            other => Some(other.message()),
         }
     }
 

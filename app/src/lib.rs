@@ -11,7 +11,9 @@ pub mod error;
 pub mod menu;
 pub mod mfa;
 pub mod portal;
+pub mod routes;
 pub mod text;
+pub mod types;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -19,7 +19,6 @@ pub const LOGIN_HEADING_PRODUCT: &str = "AutoBank";
 pub const LOGIN_ID: &str = "ログインID";
 pub const PASSWORD: &str = "パスワード";
 pub const LOGIN_BUTTON: &str = "ログインして下さい";
-pub const SIGNING_IN: &str = "ログインしています…";
 
 // Business menu.
 pub const LOGOUT: &str = "ログアウト";

@@ -8,7 +8,18 @@ use std::path::PathBuf;
 /// Where the data lives when `DATABASE_URL` is unset.
 pub const DEFAULT_DATA_DIR: &str = "data";
 
-#[derive(Debug, Clone)]
+/// How log lines are written (`AUTOBANK_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Everything read from the environment, once, at start. Its `Debug`
+/// hides the key and any password in the database URL.
+#[derive(Clone)]
 pub struct Settings {
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
@@ -20,6 +31,39 @@ pub struct Settings {
     /// `AUTOBANK_TRUSTED_PROXIES`: comma-separated addresses of the load
     /// balancers whose `X-Forwarded-For` names the client. Empty: none.
     pub trusted_proxies: Vec<IpAddr>,
+    /// `AUTOBANK_LOG_FORMAT`: `json`, or human-readable text.
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// A database URL without its password or its parameters (which may
+/// carry one): `postgres://user:***@host/db`.
+fn redact_url(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or_default();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 impl Settings {
@@ -48,11 +92,17 @@ impl Settings {
                 })
             })
             .collect::<anyhow::Result<_>>()?;
+        let log_format = match std::env::var("AUTOBANK_LOG_FORMAT").as_deref() {
+            Ok("json") => LogFormat::Json,
+            Ok("text") | Ok("") | Err(_) => LogFormat::Text,
+            Ok(other) => anyhow::bail!("AUTOBANK_LOG_FORMAT must be json or text, not {other:?}"),
+        };
         Ok(Self {
             database_url,
             data_dir,
             secret_key,
             trusted_proxies,
+            log_format,
         })
     }
 
@@ -80,4 +130,31 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
         options.output_name = "autobank".into();
     }
     Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_key_and_the_database_password() {
+        let settings = Settings {
+            database_url: "postgres://app:hunter2@secret@db.example/autobank?password=x-pw-x"
+                .into(),
+            data_dir: "data".into(),
+            secret_key: Some("c2VjcmV0LWtleS1tYXRlcmlhbA==".into()),
+            trusted_proxies: vec![],
+            log_format: LogFormat::Text,
+        };
+        let shown = format!("{settings:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("x-pw-x"),
+            "{shown}"
+        );
+        assert!(!shown.contains("c2VjcmV0LWtleS1tYXRlcmlhbA"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db.example/autobank"),
+            "{shown}"
+        );
+    }
 }

@@ -1,7 +1,8 @@
-//! Sign-in, sign-out and the forgotten-password page.
+//! Sign-in, sign-out, the bar of signed-in pages and the forgotten-password
+//! page.
 
 use crate::components::{clear_when, FieldError, FormError, PublicHeader};
-use crate::domain::{check_password_input, LoginId, NextPath};
+use crate::domain::{LoginId, NextPath, Password};
 use crate::error::{AppError, Field};
 use crate::text;
 use leptos::form::ActionForm;
@@ -10,43 +11,60 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// Checks the login ID and password and starts a session, then sends the
-/// browser on to `next` (a local path only).
+/// browser on to `next` (a local path only), by way of the code page when
+/// a one-time code is owed.
 #[server(prefix = "/api", endpoint = "login")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "login", skip_all))]
 pub async fn login(login_id: String, password: String, next: String) -> Result<(), AppError> {
-    use crate::server::{services, session, AppState};
-    services::finish(
-        async {
-            let state = AppState::get()?;
-            let id = LoginId::parse(&login_id)?;
-            check_password_input(&password)?;
-            let previous = session::current();
-            let stage = services::auth::sign_in(&state, &id, password, previous.as_ref()).await?;
+    use crate::routes::code_page_url;
+    use crate::server::services::sign_in::{sign_in, SignIn};
+    use crate::server::{request, session::Stage, AppState};
+    let state = AppState::get()?;
+    let id = LoginId::parse(&login_id)?;
+    let password = Password::parse(&password)?;
+    let previous = request::current_session();
+    match sign_in(&state, &id, password, previous.as_ref(), &request::client()).await? {
+        SignIn::Started { stage, token } => {
+            request::set_session_cookie(&token);
             let next = NextPath::parse(&next);
             match stage {
-                session::Stage::Full => leptos_axum::redirect(next.as_str()),
-                session::Stage::Code => leptos_axum::redirect(&crate::mfa::code_page_url(&next)),
+                Stage::Full => leptos_axum::redirect(next.as_str()),
+                Stage::Code => leptos_axum::redirect(&code_page_url(&next)),
             }
             Ok(())
         }
-        .await,
-    )
+        SignIn::WrongPassword => Err(AppError::InvalidCredentials),
+        SignIn::Locked => Err(AppError::Locked),
+    }
 }
 
 /// Ends the session on the server and returns to the portal.
 #[server(prefix = "/api", endpoint = "logout")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "logout", skip_all))]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::{services, session, AppState};
-    services::finish(
-        async {
-            let state = AppState::get()?;
-            if let Some(current) = session::current() {
-                services::auth::sign_out(&state, &current).await?;
-            }
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        .await,
-    )
+    use crate::server::{request, services::sign_in, AppState};
+    let state = AppState::get()?;
+    if let Some(current) = request::current_session() {
+        // Cleared whatever happens next: the user asked to be out.
+        request::clear_session_cookie();
+        sign_in::sign_out(&state, &current, &request::client()).await?;
+    }
+    leptos_axum::redirect(crate::routes::PORTAL);
+    Ok(())
+}
+
+/// The bar at the top of every signed-in page: brand and `ログアウト`.
+#[component]
+pub fn AppHeader() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="bar">
+            <a class="bar-brand" href="/menu">{text::BRAND_MENU}</a>
+            <ActionForm action=logout>
+                <button type="submit" class="bar-button">{text::LOGOUT}</button>
+            </ActionForm>
+        </header>
+    }
 }
 
 /// The sign-in form: `ログインID`, `パスワード`, `ログインして下さい`.
@@ -65,8 +83,8 @@ pub fn LoginPage() -> impl IntoView {
     // field is answered at once, without a round trip.
     let id_input = NodeRef::<html::Input>::new();
     let password_input = NodeRef::<html::Input>::new();
-    let id_error = RwSignal::new(None::<String>);
-    let password_error = RwSignal::new(None::<String>);
+    let id_error = RwSignal::new(None::<&'static str>);
+    let password_error = RwSignal::new(None::<&'static str>);
     let check_before_submit = move |ev: leptos::ev::MouseEvent| {
         let (Some(id), Some(pw)) = (id_input.get(), password_input.get()) else {
             return;
@@ -77,7 +95,7 @@ pub fn LoginPage() -> impl IntoView {
                 .and_then(|e| e.for_field(Field::LoginId)),
         );
         password_error.set(
-            check_password_input(&pw.value())
+            Password::parse(&pw.value())
                 .err()
                 .and_then(|e| e.for_field(Field::Password)),
         );

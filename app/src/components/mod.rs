@@ -1,25 +1,9 @@
-//! Widgets shared by several pages.
+//! Widgets shared by several pages. They import no feature module.
 
-use crate::auth::Logout;
 use crate::error::{AppError, Field};
 use crate::text;
-use leptos::form::ActionForm;
 use leptos::html;
 use leptos::prelude::*;
-
-/// The bar at the top of every signed-in page: brand and `ログアウト`.
-#[component]
-pub fn AppHeader() -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
-    view! {
-        <header class="bar">
-            <a class="bar-brand" href="/menu">{text::BRAND_MENU}</a>
-            <ActionForm action=logout>
-                <button type="submit" class="bar-button">{text::LOGOUT}</button>
-            </ActionForm>
-        </header>
-    }
-}
 
 /// The bar on public pages: the brand only.
 #[component]
@@ -37,7 +21,7 @@ pub fn PublicHeader() -> impl IntoView {
 pub fn FieldError(
     #[prop(into)] id: String,
     field: Field,
-    #[prop(optional, into)] local: MaybeProp<String>,
+    #[prop(optional, into)] local: MaybeProp<&'static str>,
     #[prop(into)] server: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let message = move || {
@@ -60,7 +44,7 @@ pub fn CodeField(
     name: &'static str,
     label: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
-    #[prop(optional, into)] local: MaybeProp<String>,
+    #[prop(optional, into)] local: MaybeProp<&'static str>,
     #[prop(into)] server: Signal<Option<AppError>>,
     #[prop(optional)] node_ref: Option<NodeRef<html::Input>>,
 ) -> impl IntoView {
@@ -93,7 +77,9 @@ pub fn clear_when(failed: impl Fn() -> bool + 'static, input: NodeRef<html::Inpu
     });
 }
 
-/// A message for the form as a whole.
+/// A server function's error for the form or page as a whole (field
+/// errors show under their fields instead). The one place such an error is
+/// rendered: its words always come from `text`, through `AppError`.
 #[component]
 pub fn FormError(#[prop(into)] server: Signal<Option<AppError>>) -> impl IntoView {
     move || {
@@ -101,6 +87,23 @@ pub fn FormError(#[prop(into)] server: Signal<Option<AppError>>) -> impl IntoVie
             view! { <p class="form-error" role="alert">{message}</p> }
         })
     }
+}
+
+/// A page whose data did not load: the error, in `FormError`'s words, and
+/// on the server the page's HTTP status from the error (a 503 while the
+/// database is away), so that monitors and load balancers see it too.
+/// A server function called over HTTP gets its status elsewhere (the
+/// `server_fn_status` middleware); this is for calls made while rendering.
+#[component]
+pub fn LoadError(err: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(res), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(err.status()),
+    ) {
+        res.set_status(status);
+    }
+    view! { <FormError server=Signal::derive(move || Some(err.clone())) /> }
 }
 
 /// The answer for any path the app does not know.

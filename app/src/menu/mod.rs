@@ -1,6 +1,7 @@
 //! The business menu and the pages behind it that are not built yet.
 
-use crate::components::{AppHeader, NotFound};
+use crate::auth::AppHeader;
+use crate::components::NotFound;
 use crate::text;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};

@@ -1,7 +1,8 @@
 //! The one-time code at sign-in (manual: ログイン 3 and 4).
 
 use super::VerifyCode;
-use crate::components::{clear_when, AppHeader, CodeField, FormError};
+use crate::auth::AppHeader;
+use crate::components::{clear_when, CodeField, FormError};
 use crate::domain::{NextPath, OtpCode};
 use crate::error::{AppError, Field};
 use crate::text;
@@ -30,7 +31,7 @@ pub fn CodePage() -> impl IntoView {
     // Same parser as the server: a code that is not six digits is
     // answered at once.
     let code_input = NodeRef::<html::Input>::new();
-    let code_error = RwSignal::new(None::<String>);
+    let code_error = RwSignal::new(None::<&'static str>);
     let check_before_submit = move |ev: leptos::ev::MouseEvent| {
         if let Some(input) = code_input.get() {
             code_error.set(
@@ -58,7 +59,7 @@ pub fn CodePage() -> impl IntoView {
                 <input type="hidden" name="next" value=next />
                 <FormError server=server_error />
                 <p hidden=move || !must_restart()>
-                    <a href="/login">{text::SIGN_IN_AGAIN_LINK}</a>
+                    <a href=crate::routes::LOGIN>{text::SIGN_IN_AGAIN_LINK}</a>
                 </p>
                 <CodeField name="code" label=text::CODE_FIELD local=code_error server=server_error node_ref=code_input />
                 <label class="check">

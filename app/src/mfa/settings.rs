@@ -1,10 +1,13 @@
 //! `多要素認証設定`: the current state, the preparation text, the ON/OFF
 //! form and the remembered devices.
 
-use super::{ApplyMfaSetting, Device, ForgetDevice, MfaStatus};
-use crate::components::{AppHeader, CodeField, FieldError, FormError};
-use crate::error::{AppError, Field};
+use super::{ApplyMfaSetting, ForgetDevice};
+use crate::auth::AppHeader;
+use crate::components::{CodeField, FieldError, FormError, LoadError};
+use crate::error::Field;
+use crate::routes::MfaDone;
 use crate::text;
+use crate::types::{Device, MfaStatus};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -26,7 +29,7 @@ pub fn MfaSettingsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(status) => view! { <Settings status apply forget /> }.into_any(),
-                        Err(err) => view! { <p class="form-error" role="alert">{err.message().to_owned()}</p> }.into_any(),
+                        Err(err) => view! { <LoadError err /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -42,8 +45,8 @@ fn DoneMessage() -> impl IntoView {
     let query = use_query_map();
     move || {
         let done = query.read().get("done");
-        match done.as_deref() {
-            Some("on") => Some(
+        match done.as_deref().and_then(MfaDone::parse) {
+            Some(MfaDone::On) => Some(
                 view! {
                     <div class="form-ok" role="status">
                         <p>{text::MFA_ON_DONE_TITLE}</p>
@@ -52,13 +55,13 @@ fn DoneMessage() -> impl IntoView {
                 }
                 .into_any(),
             ),
-            Some("off") => {
+            Some(MfaDone::Off) => {
                 Some(view! { <p class="form-ok" role="status">{text::MFA_OFF_DONE}</p> }.into_any())
             }
-            Some("already-off") => Some(
+            Some(MfaDone::AlreadyOff) => Some(
                 view! { <p class="form-ok" role="status">{text::MFA_ALREADY_OFF}</p> }.into_any(),
             ),
-            _ => None,
+            None => None,
         }
     }
 }
@@ -137,13 +140,7 @@ fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl Into
 
 #[component]
 fn Devices(devices: Vec<Device>, forget: ServerAction<ForgetDevice>) -> impl IntoView {
-    let error = move || {
-        forget
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e: AppError| e.message().to_owned())
-    };
+    let error = Signal::derive(move || forget.value().get().and_then(Result::err));
     let empty = devices.is_empty();
     let rows = devices
         .into_iter()
@@ -166,7 +163,7 @@ fn Devices(devices: Vec<Device>, forget: ServerAction<ForgetDevice>) -> impl Int
     view! {
         <section class="devices">
             <h2>{text::DEVICES_TITLE}</h2>
-            <p class="form-error" role="alert" hidden=move || error().is_none()>{error}</p>
+            <FormError server=error />
             {if empty {
                 view! { <p>{text::DEVICES_NONE}</p> }.into_any()
             } else {

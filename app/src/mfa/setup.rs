@@ -1,10 +1,12 @@
 //! The setup screen (manual steps 6 to 8): the QR code, the same key as
 //! text, and `ワンタイムパスワードの入力` with `>`.
 
-use super::{ConfirmMfaSetup, SetupDetails};
-use crate::components::{AppHeader, CodeField, FormError};
-use crate::error::{AppError, Field};
+use super::ConfirmMfaSetup;
+use crate::auth::AppHeader;
+use crate::components::{CodeField, FormError, LoadError};
+use crate::routes::MFA_SETTINGS;
 use crate::text;
+use crate::types::SetupDetails;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
@@ -20,13 +22,13 @@ pub fn MfaSetupPage() -> impl IntoView {
                     match details.await {
                         Ok(details) => view! { <Setup details /> }.into_any(),
                         Err(err) => view! {
-                            <p class="form-error" role="alert">{err.message().to_owned()}</p>
-                            <p><a href="/mfa">{text::MFA_TITLE}</a></p>
+                            <LoadError err />
+                            <p><a href=MFA_SETTINGS>{text::MFA_TITLE}</a></p>
                         }.into_any(),
                     }
                 })}
             </Suspense>
-            <p><a href="/mfa">{text::SETUP_CANCEL}</a></p>
+            <p><a href=MFA_SETTINGS>{text::SETUP_CANCEL}</a></p>
         </main>
     }
 }
@@ -35,11 +37,6 @@ pub fn MfaSetupPage() -> impl IntoView {
 fn Setup(details: SetupDetails) -> impl IntoView {
     let confirm = ServerAction::<ConfirmMfaSetup>::new();
     let server_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
-    let form_error = Signal::derive(move || {
-        server_error
-            .get()
-            .filter(|e: &AppError| e.for_field(Field::Code).is_none())
-    });
     view! {
         <ol class="steps">
             <li>{text::SETUP_STEP_6}</li>
@@ -57,7 +54,7 @@ fn Setup(details: SetupDetails) -> impl IntoView {
             <li>{text::SETUP_STEP_8}</li>
         </ol>
         <ActionForm action=confirm>
-            <FormError server=form_error />
+            <FormError server=server_error />
             <CodeField name="code" label=text::SETUP_CODE_FIELD server=server_error />
             <button type="submit" class="primary next" disabled=move || confirm.pending().get()>{text::NEXT_BUTTON}</button>
         </ActionForm>

@@ -1,28 +1,17 @@
 //! The portal (top page): both sign-in entries, the links, and notices.
 
-use crate::components::PublicHeader;
+use crate::components::{LoadError, PublicHeader};
 use crate::error::AppError;
 use crate::text;
+use crate::types::Notice;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// One notice under `<<INFORMATION>>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    pub id: i64,
-    /// `YYYY/MM/DD`, as the manual shows it.
-    pub date: String,
-    pub title: String,
-    pub body: String,
-    /// Posted within the last seven days.
-    pub is_new: bool,
-}
 
 /// The newest notices, newest first.
 #[server(prefix = "/api", endpoint = "notices")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "notices", skip_all))]
 pub async fn list_notices() -> Result<Vec<Notice>, AppError> {
-    use crate::server::{services, AppState};
-    services::finish(services::notices::latest(&AppState::get()?).await)
+    use crate::server::{services::notices, AppState};
+    notices::latest(&AppState::get()?).await
 }
 
 #[component]
@@ -73,7 +62,7 @@ pub fn PortalPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match notices.await {
                             Ok(list) => view! { <NoticeList notices=list /> }.into_any(),
-                            Err(err) => view! { <p class="form-error" role="alert">{err.message().to_owned()}</p> }.into_any(),
+                            Err(err) => view! { <LoadError err /> }.into_any(),
                         }
                     })}
                 </Suspense>

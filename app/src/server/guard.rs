@@ -2,9 +2,10 @@
 //! session, refuses cross-site state changes, keeps pages behind sign-in,
 //! and sets the security headers.
 
-use super::session::{self, ClientAddress, CurrentSession, Stage, Token};
+use super::request::{self, ClientAddress, CurrentSession, SESSION_COOKIE};
+use super::session::{self, Stage, Token};
 use super::AppState;
-use crate::domain::encode_query_value;
+use crate::routes::{self, CODE_PAGE};
 use crate::text;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -13,9 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::net::{IpAddr, SocketAddr};
 
 /// Pages anyone may see.
-const PUBLIC_PAGES: [&str; 3] = ["/", "/login", "/forgot"];
-/// The one page a half sign-in may see.
-pub const CODE_PAGE: &str = "/login/code";
+const PUBLIC_PAGES: [&str; 3] = [routes::PORTAL, routes::LOGIN, "/forgot"];
 
 /// A whole page with one message, for answers that never reach Leptos.
 pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
@@ -46,10 +45,10 @@ pub fn unavailable() -> Response {
 
 /// Loads the session named by the cookie into the request's extensions.
 pub async fn load_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = session::cookie(req.headers(), session::COOKIE).and_then(Token::parse);
+    let token = request::cookie(req.headers(), SESSION_COOKIE).and_then(Token::parse);
     let current = match token {
         None => None,
-        Some(token) => match session::resolve(&state.db, &token).await {
+        Some(token) => match session::resolve(&state.db, &token, state.clock.now()).await {
             Ok(found) => found,
             Err(err) => {
                 tracing::error!(error = %err, "could not load session");
@@ -58,6 +57,7 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         },
     };
     if let Some(s) = &current {
+        // The request's span (startup's trace layer) has this field.
         tracing::Span::current().record("user_id", s.user_id);
     }
     let peer = req
@@ -160,7 +160,7 @@ pub async fn protect_pages(req: Request, next: Next) -> Response {
         (Some(Stage::Code), false) => Redirect::to(CODE_PAGE).into_response(),
         (None, _) => {
             let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
-            Redirect::to(&format!("/login?next={}", encode_query_value(wanted))).into_response()
+            Redirect::to(&routes::login_url(wanted)).into_response()
         }
     }
 }
@@ -295,10 +295,5 @@ mod tests {
             ("host", "127.0.0.1:3000")
         ])));
         assert!(!is_cross_site(&headers(&[("host", "127.0.0.1:3000")])));
-    }
-
-    #[test]
-    fn return_paths_are_encoded() {
-        assert_eq!(encode_query_value("/mfa?a=1&b=2"), "/mfa%3Fa%3D1%26b%3D2");
     }
 }

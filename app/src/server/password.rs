@@ -1,5 +1,6 @@
 //! Password hashing (argon2id) and the password policy.
 
+use crate::domain::Password;
 use crate::text;
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -81,13 +82,13 @@ impl Passwords {
         }
     }
 
-    pub async fn hash(&self, password: String) -> Result<PasswordHash, HashError> {
+    pub async fn hash(&self, password: Password) -> Result<PasswordHash, HashError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("semaphore never closed");
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
+        tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
             .await?
             .map_err(HashError::Argon2)
     }
@@ -96,7 +97,7 @@ impl Passwords {
     /// account, in which case the answer is always false.
     pub async fn verify(
         &self,
-        password: String,
+        password: Password,
         hash: Option<PasswordHash>,
     ) -> Result<bool, HashError> {
         let _permit = self
@@ -106,7 +107,8 @@ impl Passwords {
             .expect("semaphore never closed");
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await?;
+        let ok =
+            tokio::task::spawn_blocking(move || verify_blocking(password.expose(), &hash)).await?;
         Ok(ok && known)
     }
 }
@@ -185,24 +187,25 @@ mod tests {
         assert!(check_policy("yamada-taro", &["yamada-taro"]).is_err());
     }
 
+    fn pw(raw: &str) -> Password {
+        Password::parse(raw).unwrap()
+    }
+
     #[tokio::test]
     async fn hashes_verify_and_unknown_accounts_never_match() {
         let passwords = Passwords::new();
-        let hash = passwords
-            .hash("tulip-harbor-87-velvet".into())
-            .await
-            .unwrap();
+        let hash = passwords.hash(pw("tulip-harbor-87-velvet")).await.unwrap();
         assert!(hash.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(passwords
-            .verify("tulip-harbor-87-velvet".into(), Some(hash.clone()))
+            .verify(pw("tulip-harbor-87-velvet"), Some(hash.clone()))
             .await
             .unwrap());
         assert!(!passwords
-            .verify("tulip-harbor-87-velveT".into(), Some(hash))
+            .verify(pw("tulip-harbor-87-velveT"), Some(hash))
             .await
             .unwrap());
         assert!(!passwords
-            .verify("autobank-dummy-password-never-matches".into(), None)
+            .verify(pw("autobank-dummy-password-never-matches"), None)
             .await
             .unwrap());
         assert_eq!(

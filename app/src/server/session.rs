@@ -8,16 +8,12 @@
 //! columns that SQL can update atomically, and one code path serves
 //! SQLite and PostgreSQL through the `Any` driver.
 
-use super::db::{self, sessions, Db};
-use super::now;
+use super::db::{sessions, Db};
 use crate::error::AppError;
-use axum::http::{header, HeaderMap, HeaderValue};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use leptos::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub const COOKIE: &str = "__Host-autobank_session";
 /// A session that has seen no request for this long is over.
 pub const IDLE_SECS: i64 = 30 * 60;
 /// No session lives longer than this, however active.
@@ -79,53 +75,21 @@ impl Token {
     }
 }
 
-/// The session of the current request, as loaded by [`load`].
+/// A session, as loaded by [`resolve`].
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id_hash: String,
     pub user_id: i64,
     pub login_id: String,
-    pub display_name: String,
-    pub role: String,
     pub stage: Stage,
-    pub code_failures: i64,
-}
-
-/// Put in the request's extensions by the session middleware.
-#[derive(Debug, Clone, Default)]
-pub struct CurrentSession(pub Option<Session>);
-
-/// The client's address, for the audit trail.
-#[derive(Debug, Clone, Default)]
-pub struct ClientAddress(pub Option<String>);
-
-/// Reads one cookie from the request headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-/// A `__Host-` cookie: HttpOnly, Secure, SameSite=Lax, whole site.
-pub fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Lax"
-    ))
-    .expect("cookie values are ASCII")
 }
 
 /// Looks up the session a token names, ending it if it has expired.
-pub async fn resolve(db: &Db, token: &Token) -> Result<Option<Session>, sqlx::Error> {
+pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>, sqlx::Error> {
     let id_hash = token.hash();
     let Some(row) = sessions::find(db, &id_hash).await? else {
         return Ok(None);
     };
-    let now = now();
     if now - row.last_seen_at > IDLE_SECS || now - row.created_at > ABSOLUTE_SECS {
         sessions::delete(db, &id_hash).await?;
         return Ok(None);
@@ -142,128 +106,42 @@ pub async fn resolve(db: &Db, token: &Token) -> Result<Option<Session>, sqlx::Er
         id_hash,
         user_id: row.user_id,
         login_id: row.login_id,
-        display_name: row.display_name,
-        role: row.role,
         stage,
-        code_failures: row.code_failures,
     }))
 }
 
 /// Starts a new session (a new ID every time: sign-in and the code step
-/// both rotate it), ends `previous`, and sets the cookie on the response.
+/// both rotate it) and ends `previous`. Returns the token for the cookie.
 pub async fn start(
     db: &Db,
     user_id: i64,
     stage: Stage,
     previous: Option<&Session>,
-) -> Result<(), AppError> {
+    now: i64,
+) -> Result<Token, AppError> {
     let token = Token::generate();
     if let Some(previous) = previous {
-        sessions::delete(db, &previous.id_hash)
-            .await
-            .map_err(db::db_error)?;
+        sessions::delete(db, &previous.id_hash).await?;
     }
-    sessions::insert(db, &token.hash(), user_id, stage.as_str(), now())
-        .await
-        .map_err(db::db_error)?;
-    response_header(
-        header::SET_COOKIE,
-        set_cookie(COOKIE, token.expose(), ABSOLUTE_SECS),
-    );
-    Ok(())
+    sessions::insert(db, &token.hash(), user_id, stage.as_str(), now).await?;
+    Ok(token)
 }
 
 /// Turns a half sign-in into a full one under a new ID (the code was
-/// right). Fails with `NotSignedIn` if the half sign-in is already gone.
-pub async fn promote(db: &Db, half: &Session) -> Result<(), AppError> {
+/// right) and returns its token. Fails with `NotSignedIn` if the half
+/// sign-in is already gone.
+pub async fn promote(db: &Db, half: &Session, now: i64) -> Result<Token, AppError> {
     let token = Token::generate();
-    if !sessions::promote(db, &half.id_hash, &token.hash(), now())
-        .await
-        .map_err(db::db_error)?
-    {
+    if !sessions::promote(db, &half.id_hash, &token.hash(), now).await? {
         return Err(AppError::NotSignedIn);
     }
-    response_header(
-        header::SET_COOKIE,
-        set_cookie(COOKIE, token.expose(), ABSOLUTE_SECS),
-    );
-    Ok(())
+    Ok(token)
 }
 
-/// Ends the session on the server but leaves the cookie alone: used where
-/// a parallel request may just have set a new one (a double submit of the
-/// code form), which clearing would sign out. The old token now names
-/// nothing.
+/// Ends the session on the server. The cookie is the caller's to clear,
+/// and is left alone where a parallel request may just have set a new one
+/// (a double submit of the code form), which clearing would sign out: the
+/// old token now names nothing.
 pub async fn discard(db: &Db, session: &Session) -> Result<(), AppError> {
-    sessions::delete(db, &session.id_hash)
-        .await
-        .map_err(db::db_error)
-}
-
-/// Ends the session on the server and clears the cookie.
-pub async fn end(db: &Db, session: &Session) -> Result<(), AppError> {
-    discard(db, session).await?;
-    response_header(header::SET_COOKIE, set_cookie(COOKIE, "", 0));
-    Ok(())
-}
-
-/// Appends a header to the response of the current server function.
-pub fn response_header(name: header::HeaderName, value: HeaderValue) {
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.append_header(name, value);
-    }
-}
-
-fn request_parts() -> Option<axum::http::request::Parts> {
-    use_context::<axum::http::request::Parts>()
-}
-
-/// A header of the current request.
-pub fn request_header(name: &str) -> Option<String> {
-    request_parts()?
-        .headers
-        .get(name)?
-        .to_str()
-        .ok()
-        .map(str::to_owned)
-}
-
-/// A cookie of the current request.
-pub fn request_cookie(name: &str) -> Option<String> {
-    cookie(&request_parts()?.headers, name).map(str::to_owned)
-}
-
-/// The session of the current request, whatever its stage.
-pub fn current() -> Option<Session> {
-    request_parts()?
-        .extensions
-        .get::<CurrentSession>()?
-        .0
-        .clone()
-}
-
-/// The client's address of the current request.
-pub fn client_address() -> Option<String> {
-    request_parts()?
-        .extensions
-        .get::<ClientAddress>()?
-        .0
-        .clone()
-}
-
-/// The session, if it is fully signed in. Every protected server function
-/// starts here: a half sign-in (code still owed) gets nothing.
-pub fn require_full() -> Result<Session, AppError> {
-    match current() {
-        Some(s) if s.stage == Stage::Full => Ok(s),
-        _ => Err(AppError::NotSignedIn),
-    }
-}
-
-/// The session, if it is waiting for its one-time code.
-pub fn require_code_stage() -> Result<Session, AppError> {
-    match current() {
-        Some(s) if s.stage == Stage::Code => Ok(s),
-        _ => Err(AppError::NotSignedIn),
-    }
+    Ok(sessions::delete(db, &session.id_hash).await?)
 }

@@ -1,7 +1,7 @@
 //! Shared application state, built once at start and passed to handlers
 //! and (through context) to server functions.
 
-use super::{crypto::SecretBox, db::Db, password::Passwords};
+use super::{clock::Clock, crypto::SecretBox, db::Db, password::Passwords};
 use axum::extract::FromRef;
 use leptos::prelude::*;
 
@@ -14,6 +14,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Proxies whose `X-Forwarded-For` is believed (`AUTOBANK_TRUSTED_PROXIES`).
     pub trusted_proxies: std::sync::Arc<[std::net::IpAddr]>,
+    /// The current time; tests move it.
+    pub clock: Clock,
 }
 
 impl FromRef<AppState> for LeptosOptions {

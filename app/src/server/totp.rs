@@ -1,7 +1,7 @@
 //! One-time codes: RFC 6238 with SHA-1, 6 digits and a 30-second step,
 //! the only form older Google and Microsoft Authenticator versions read.
 
-use crate::domain::OtpCode;
+use crate::domain::{percent_encode, OtpCode};
 use rand::RngCore;
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -81,18 +81,6 @@ impl TotpSecret {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn percent_encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The key in groups of four, for typing by hand.

@@ -174,8 +174,7 @@ async fn reset_mfa_turns_it_off_ends_sessions_and_records_who_did_it() {
     let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
     let res = app.code_step(&half, &authenticator.code(0), true).await;
     let full = session_cookie(&res).unwrap();
-    let device = set_cookie_header(res.headers(), "__Host-autobank_device").unwrap();
-    let device = device.split(';').next().unwrap()["__Host-autobank_device=".len()..].to_owned();
+    let device = cookie_value(&res, DEVICE_COOKIE).unwrap();
 
     let out = autobank(&app, &["user", "reset-mfa", "dealer01"], "");
     assert!(out.status.success(), "{}", stderr(&out));

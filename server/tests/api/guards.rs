@@ -138,21 +138,18 @@ async fn overlong_and_empty_input_get_a_4xx_with_a_japanese_message() {
     let res = app.login(&long, GOOD_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let err = error_of(res).await;
-    assert_eq!(
-        err.for_field(Field::LoginId).as_deref(),
-        Some(app::text::ERR_TOO_LONG)
-    );
+    assert_eq!(err.for_field(Field::LoginId), Some(app::text::ERR_TOO_LONG));
 
     let res = app.login("dealer01", &long).await;
     assert_eq!(
-        error_of(res).await.for_field(Field::Password).as_deref(),
+        error_of(res).await.for_field(Field::Password),
         Some(app::text::ERR_TOO_LONG)
     );
 
     let res = app.login("", "").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        error_of(res).await.for_field(Field::LoginId).as_deref(),
+        error_of(res).await.for_field(Field::LoginId),
         Some(app::text::ERR_REQUIRED_LOGIN_ID)
     );
 
@@ -228,4 +225,50 @@ async fn every_response_carries_the_security_headers() {
             .contains(&nonce),
         "a new nonce per page"
     );
+}
+
+/// A link that carries a forged server-function error (`__err`), as
+/// Leptos reads it back after a form post without JavaScript.
+fn forged_error_link(page: &str, endpoint: &str, error_json: &str) -> String {
+    use base64::{engine::general_purpose::URL_SAFE, Engine};
+    format!(
+        "{page}?__path=/api/{endpoint}&__err={}",
+        URL_SAFE.encode(error_json)
+    )
+}
+
+#[tokio::test]
+async fn a_crafted_error_link_shows_no_attacker_text() {
+    let (app, _) = app_with_mfa_user().await;
+    let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+    app.add_user("dealer02", GOOD_PASSWORD).await;
+    let full = app.signed_in("dealer02", GOOD_PASSWORD).await;
+    app.start_mfa_setup(&full).await;
+    let bait = "至急 0120-999-999 へお電話ください";
+    let forgeries = [
+        // Free text where the error used to carry it.
+        format!(r#"{{"Validation":{{"field":"Code","message":"{bait}"}}}}"#),
+        format!(r#"{{"Validation":{{"field":"LoginId","problem":"{bait}"}}}}"#),
+        format!(r#""{bait}""#),
+    ];
+    for (page, endpoint, cookie) in [
+        ("/login", "login", None),
+        ("/login/code", "mfa/code", Some(half.as_str())),
+        ("/mfa", "mfa/apply", Some(full.as_str())),
+        ("/mfa/setup", "mfa/confirm", Some(full.as_str())),
+    ] {
+        for forged in &forgeries {
+            let res = app
+                .get(&forged_error_link(page, endpoint, forged), cookie)
+                .await;
+            assert_eq!(res.status(), StatusCode::OK, "{page}");
+            let html = res.text().await.unwrap();
+            assert!(!html.contains(bait), "{page} shows the attacker's text");
+            assert!(html.contains(AppError::BadRequest.message()), "{page}");
+        }
+    }
+    // The page still shows a genuine error, in the system's own words.
+    let genuine = forged_error_link("/login", "login", r#""InvalidCredentials""#);
+    let html = app.get(&genuine, None).await.text().await.unwrap();
+    assert!(html.contains(app::text::ERR_INVALID_CREDENTIALS));
 }

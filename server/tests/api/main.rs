@@ -1,11 +1,17 @@
 //! Integration tests: each starts the real application on a random port
 //! against a fresh database (SQLite by default, PostgreSQL with
-//! `TEST_ENGINE=postgres`) and drives it over HTTP.
+//! `TEST_ENGINE=postgres`) and drives it over HTTP. One module per
+//! behaviour; `TEST_LOG=1` shows the server's logs.
 
 mod cli;
+mod code_step;
+mod devices;
 mod guards;
 mod helpers;
-mod mfa;
+mod logs;
+mod mfa_settings;
+mod mfa_setup;
 mod outage;
 mod portal;
+mod schema;
 mod sign_in;

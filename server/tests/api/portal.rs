@@ -1,18 +1,17 @@
 //! The portal page and its notices.
 
 use crate::helpers::*;
+use app::server::clock::format_date;
 use app::server::db::notices;
-use app::server::services::notices::today_in_japan;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn the_portal_shows_both_entries_both_links_and_notices_newest_first() {
     let app = spawn_app().await;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let today = today_in_japan();
-    let recent = today.format(fmt).unwrap();
-    let old = (today - time::Duration::days(40)).format(fmt).unwrap();
-    let now = app::server::now();
+    let today = app.clock.today_in_japan();
+    let recent = format_date(today);
+    let old = format_date(today - time::Duration::days(40));
+    let now = app.clock.now();
     notices::insert(&app.db, &old, "古いお知らせ", "", now)
         .await
         .unwrap();

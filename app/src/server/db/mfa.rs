@@ -3,24 +3,19 @@
 
 use super::Db;
 
-/// What the code step needs to know about an account.
+/// An account's MFA state: the sealed secret and since when it is on.
 #[derive(Debug, sqlx::FromRow)]
 pub struct MfaRow {
-    pub id: i64,
-    pub login_id: String,
     pub mfa_secret: Option<Vec<u8>>,
     pub mfa_enabled_at: Option<i64>,
-    pub locked_until: Option<i64>,
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn find(db: &Db, user_id: i64) -> Result<Option<MfaRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, login_id, mfa_secret, mfa_enabled_at, locked_until FROM users WHERE id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(db.pool())
-    .await
+    sqlx::query_as("SELECT mfa_secret, mfa_enabled_at FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await
 }
 
 /// Starts (or restarts) a pending setup.
@@ -91,17 +86,28 @@ pub async fn confirm_enrollment(
 }
 
 /// Turns MFA off: deletes the secret, any pending setup and every
-/// remembered device of the user, in one transaction. With
-/// `end_sessions` (the helpdesk's reset) every session of the user ends in
-/// the same transaction; the user's row is written first, so a sign-in
-/// being promoted at that moment on another instance is not missed.
+/// remembered device of the user, in one transaction.
 #[tracing::instrument(skip(db))]
-pub async fn disable(
-    db: &Db,
-    user_id: i64,
-    now: i64,
-    end_sessions: bool,
-) -> Result<(), sqlx::Error> {
+pub async fn disable(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    turn_off(db, user_id, now, &["mfa_enrollments", "remembered_devices"]).await
+}
+
+/// The helpdesk's reset: [`disable`], and every session of the user ends
+/// in the same transaction.
+#[tracing::instrument(skip(db))]
+pub async fn reset(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    turn_off(
+        db,
+        user_id,
+        now,
+        &["mfa_enrollments", "remembered_devices", "sessions"],
+    )
+    .await
+}
+
+/// The user's row is written first, so a sign-in being promoted at that
+/// moment on another instance (which locks the row too) is not missed.
+async fn turn_off(db: &Db, user_id: i64, now: i64, tables: &[&str]) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "UPDATE users SET mfa_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, \
@@ -111,11 +117,6 @@ pub async fn disable(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    let tables: &[&str] = if end_sessions {
-        &["mfa_enrollments", "remembered_devices", "sessions"]
-    } else {
-        &["mfa_enrollments", "remembered_devices"]
-    };
     for table in tables {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(user_id)

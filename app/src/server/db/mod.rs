@@ -81,14 +81,18 @@ impl Db {
     }
 }
 
-/// Maps a database failure to what the user is told, logging the detail.
-pub fn db_error(err: sqlx::Error) -> AppError {
-    if is_unavailable(&err) {
-        tracing::error!(error = %err, "database unavailable");
-        AppError::Unavailable
-    } else {
-        tracing::error!(error = %err, "database error");
-        AppError::Internal
+/// A database failure becomes what the user is told: "try again later"
+/// while the database is away, otherwise an internal error. The detail is
+/// logged here and goes no further.
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        if is_unavailable(&err) {
+            tracing::error!(error = %err, "database unavailable");
+            AppError::Unavailable
+        } else {
+            tracing::error!(error = %err, "database error");
+            AppError::Internal
+        }
     }
 }
 

@@ -7,12 +7,9 @@ use super::Db;
 pub struct SessionRow {
     pub user_id: i64,
     pub stage: String,
-    pub code_failures: i64,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub login_id: String,
-    pub display_name: String,
-    pub role: String,
 }
 
 #[tracing::instrument(skip(db, id_hash))]
@@ -78,8 +75,7 @@ pub async fn promote(
 #[tracing::instrument(skip(db, id_hash))]
 pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, s.stage, s.code_failures, s.created_at, s.last_seen_at, \
-                u.login_id, u.display_name, u.role \
+        "SELECT s.user_id, s.stage, s.created_at, s.last_seen_at, u.login_id \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
     .bind(id_hash)

@@ -9,11 +9,7 @@ pub struct UserRow {
     pub id: i64,
     pub login_id: String,
     pub display_name: String,
-    pub role: String,
     pub password_hash: PasswordHash,
-    pub password_changed_at: i64,
-    pub failed_attempts: i64,
-    pub locked_until: Option<i64>,
 }
 
 /// One line of `autobank user list`.
@@ -26,8 +22,7 @@ pub struct UserSummary {
     pub created_at: i64,
 }
 
-const USER_COLUMNS: &str = "id, login_id, display_name, role, password_hash, \
-     password_changed_at, failed_attempts, locked_until";
+const USER_COLUMNS: &str = "id, login_id, display_name, password_hash";
 
 // The typed ID stays out of the span: people type passwords into it.
 #[tracing::instrument(skip(db, login_id))]
@@ -127,39 +122,53 @@ pub async fn reserve_attempt(
 }
 
 /// Locks the account until `until` and starts both counts afresh, unless
-/// it is locked already (a lock is never pushed further out). With
-/// `only_if_stuck`, only when a count has reached `limit` without a lock
-/// being set: an attempt that was counted but never settled (the client
-/// hung up mid-check) then becomes an ordinary lock that ends, instead of
-/// blocking the account for good. Every half sign-in of the user ends
-/// with the lock, so none of them can go on guessing afterwards.
-/// Returns true when this call set the lock.
+/// it is locked already (a lock is never pushed further out). Returns true
+/// when this call set the lock.
 #[tracing::instrument(skip(db))]
-pub async fn lock(
+pub async fn lock(db: &Db, user_id: i64, until: i64, now: i64) -> Result<bool, sqlx::Error> {
+    set_lock(db, user_id, until, now, None).await
+}
+
+/// Locks the account as [`lock`] does, but only when a count has reached
+/// `limit` without a lock being set: an attempt that was counted but never
+/// settled (the client hung up mid-check) then becomes an ordinary lock
+/// that ends, instead of blocking the account for good.
+#[tracing::instrument(skip(db))]
+pub async fn lock_if_stuck(
     db: &Db,
     user_id: i64,
     limit: i64,
     until: i64,
     now: i64,
-    only_if_stuck: bool,
 ) -> Result<bool, sqlx::Error> {
-    let stuck = if only_if_stuck {
-        "AND (failed_attempts >= $4 OR code_failures >= $4)"
-    } else {
-        "AND $4 = $4"
+    set_lock(db, user_id, until, now, Some(limit)).await
+}
+
+/// Sets the lock unless one is in force (`$1` until, `$2` user, `$3` now),
+/// where `extra` holds, binding `limit` as `$4`. Every half sign-in of the
+/// user ends with the lock, in the same transaction, so none of them can go
+/// on guessing afterwards.
+async fn set_lock(
+    db: &Db,
+    user_id: i64,
+    until: i64,
+    now: i64,
+    stuck_at: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let extra = match stuck_at {
+        None => "",
+        Some(_) => "AND (failed_attempts >= $4 OR code_failures >= $4)",
     };
-    let mut tx = db.pool().begin().await?;
-    let done = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE users SET locked_until = $1, failed_attempts = 0, code_failures = 0 \
-         WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $3) {stuck}"
-    ))
-    .bind(until)
-    .bind(user_id)
-    .bind(now)
-    .bind(limit)
-    .execute(&mut *tx)
-    .await?;
-    let locked = done.rows_affected() == 1;
+         WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $3) {extra}"
+    );
+    let mut query = sqlx::query(&sql).bind(until).bind(user_id).bind(now);
+    if let Some(limit) = stuck_at {
+        query = query.bind(limit);
+    }
+    let mut tx = db.pool().begin().await?;
+    let locked = query.execute(&mut *tx).await?.rows_affected() == 1;
     if locked {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND stage = 'code'")
             .bind(user_id)

@@ -1,35 +1,28 @@
 //! The services behind the server functions: the rules of sign-in and
-//! account security, written once against the repositories.
+//! account security, written once against the repositories. A service is
+//! handed what it needs from the request ([`Client`], a session) and
+//! returns what must be set on the response (tokens); it never reads the
+//! request itself. Dependencies: `sign_in` uses `auth` and `mfa`; both of
+//! those use `lockout` and `audit`; none of them uses a page module.
 
+pub mod audit;
 pub mod auth;
 pub mod labels;
+pub mod lockout;
 pub mod mfa;
 pub mod notices;
+pub mod sign_in;
 
-use crate::error::AppError;
-use axum::http::{header, request::Parts, StatusCode};
-use leptos::prelude::*;
+use super::session::Token;
 
-/// Finishes a server function: on failure, gives API callers the error's
-/// status code. A plain HTML form post (no JavaScript) is left alone, as
-/// it is answered by a redirect back to the form carrying the error.
-pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        let parts = use_context::<Parts>();
-        let form_post = parts.as_ref().is_some_and(|p| {
-            p.uri.path().starts_with("/api/")
-                && p.headers
-                    .get(header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-        });
-        if !form_post {
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(
-                    StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                );
-            }
-        }
-    }
-    result
+/// What a service may know about the client of a request, read at the
+/// edge (`server::request::client`).
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// For the audit trail, after `AUTOBANK_TRUSTED_PROXIES`.
+    pub address: Option<String>,
+    /// A short browser label, e.g. "Chrome (Windows)".
+    pub browser: String,
+    /// The remembered-device token this browser carries, if well formed.
+    pub device_token: Option<Token>,
 }

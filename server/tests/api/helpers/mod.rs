@@ -1,15 +1,26 @@
-//! `spawn_app()` and the small HTTP helpers the tests share.
+//! `spawn_app()` and the small HTTP helpers the tests share: cookie names
+//! and readers, the app's clock, an independent authenticator, and the log
+//! capture (`TEST_LOG=1` prints the logs as well).
 
+use app::domain::Password;
+use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
 use app::server::db::{users, Db};
 use app::server::password::Passwords;
+pub use app::server::request::{DEVICE_COOKIE, SESSION_COOKIE};
 use leptos::prelude::LeptosOptions;
 use reqwest::header::{HeaderMap, ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{redirect, Response, StatusCode};
 use server::startup::Application;
 use std::sync::OnceLock;
 
-pub const SESSION_COOKIE: &str = "__Host-autobank_session";
+mod logs;
+mod mfa;
+
+pub use logs::capture_logs;
+use logs::init_logging;
+pub use mfa::*;
+
 pub const GOOD_PASSWORD: &str = "tulip-harbor-87-velvet";
 
 pub struct TestApp {
@@ -17,6 +28,8 @@ pub struct TestApp {
     pub db: Db,
     pub database_url: String,
     pub client: reqwest::Client,
+    /// The server's clock: `advance` it instead of ageing rows.
+    pub clock: Clock,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -25,35 +38,61 @@ fn passwords() -> &'static Passwords {
     PASSWORDS.get_or_init(Passwords::new)
 }
 
+/// The engine this run tests: SQLite, or PostgreSQL with `TEST_ENGINE=postgres`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of_this_run() -> Self {
+        if std::env::var("TEST_ENGINE").as_deref() == Ok("postgres") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
+/// The PostgreSQL server the tests may create databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
 /// A fresh database for one test: a SQLite file in a temporary folder, or
 /// a new database on the PostgreSQL server at `TEST_DATABASE_URL`.
-async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    if std::env::var("TEST_ENGINE").as_deref() == Ok("postgres") {
-        let admin_url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        // The prefix names this run's databases, so that cleaning up after
-        // it leaves a parallel run's alone.
-        let prefix = std::env::var("TEST_DB_PREFIX").unwrap_or_else(|_| "autobank_test_".into());
-        let name = format!("{prefix}{:016x}", rand::random::<u64>());
-        let admin = Db::connect_lazy(&admin_url).expect("admin URL parses");
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(admin.pool())
-            .await
-            .expect("PostgreSQL at TEST_DATABASE_URL creates a test database");
-        admin.close().await;
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        (format!("{base}/{name}"), None)
-    } else {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let url = server::config::sqlite_url(&dir.path().join("test.db"));
-        (url, Some(dir))
+pub async fn fresh_database(engine: Engine) -> (String, Option<tempfile::TempDir>) {
+    match engine {
+        Engine::Postgres => {
+            let admin_url = postgres_admin_url();
+            // The prefix names this run's databases, so that cleaning up
+            // after it leaves a parallel run's alone.
+            let prefix =
+                std::env::var("TEST_DB_PREFIX").unwrap_or_else(|_| "autobank_test_".into());
+            let name = format!("{prefix}{:016x}", rand::random::<u64>());
+            let admin = Db::connect_lazy(&admin_url).expect("admin URL parses");
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                .execute(admin.pool())
+                .await
+                .expect("PostgreSQL at TEST_DATABASE_URL creates a test database");
+            admin.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b);
+            (format!("{base}/{name}"), None)
+        }
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let url = server::config::sqlite_url(&dir.path().join("test.db"));
+            (url, Some(dir))
+        }
     }
 }
 
 pub async fn spawn_app() -> TestApp {
-    let (database_url, dir) = fresh_database().await;
+    let (database_url, dir) = fresh_database(Engine::of_this_run()).await;
     let db = Db::connect(&database_url)
         .await
         .expect("database opens and migrates");
@@ -61,6 +100,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
+    init_logging();
     let options = LeptosOptions::builder().output_name("autobank").build();
     let secrets = SecretBox::from_key(&rand::random::<[u8; 32]>());
     let app = Application::build(
@@ -73,6 +113,7 @@ pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDi
     .await
     .expect("application builds");
     let base = format!("http://{}", app.local_addr());
+    let clock = app.state().clock.clone();
     tokio::spawn(app.run(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(redirect::Policy::none())
@@ -83,14 +124,20 @@ pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDi
         db,
         database_url,
         client,
+        clock,
         _dir: dir,
     }
 }
 
+/// The value a response sets for one cookie, if it sets it.
+pub fn cookie_value(res: &Response, name: &str) -> Option<String> {
+    set_cookie_header(res.headers(), name)
+        .map(|h| h.split(';').next().unwrap()[name.len() + 1..].to_owned())
+}
+
 /// The session cookie's value from a response, if it sets one.
 pub fn session_cookie(res: &Response) -> Option<String> {
-    set_cookie_header(res.headers(), SESSION_COOKIE)
-        .map(|h| h.split(';').next().unwrap()[SESSION_COOKIE.len() + 1..].to_owned())
+    cookie_value(res, SESSION_COOKIE)
 }
 
 /// The whole `Set-Cookie` header for one cookie.
@@ -116,14 +163,17 @@ impl TestApp {
 
     /// Creates an account directly in the database.
     pub async fn add_user(&self, login_id: &str, password: &str) -> i64 {
-        let hash = passwords().hash(password.to_owned()).await.unwrap();
+        let hash = passwords()
+            .hash(Password::parse(password).unwrap())
+            .await
+            .unwrap();
         users::insert(
             &self.db,
             login_id,
             "テスト販売店",
             "dealer",
             &hash,
-            app::server::now(),
+            self.clock.now(),
         )
         .await
         .unwrap()
@@ -189,101 +239,6 @@ impl TestApp {
 /// The JSON error a server function answered with.
 pub async fn error_of(res: Response) -> app::error::AppError {
     res.json().await.expect("a JSON error body")
-}
-
-/// One-time codes for a Base32 key, computed by the test itself.
-pub struct Authenticator {
-    /// Base32, without spaces.
-    pub key: String,
-    totp: totp_rs::TOTP,
-}
-
-impl Authenticator {
-    pub fn new(key: &str) -> Self {
-        let key = key.replace(' ', "");
-        let bytes = totp_rs::Secret::Encoded(key.clone())
-            .to_bytes()
-            .expect("Base32 key");
-        Self {
-            key,
-            totp: totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
-                .expect("valid TOTP"),
-        }
-    }
-
-    /// The code `steps` steps away from now (-1, 0 or 1 are accepted).
-    pub fn code(&self, steps: i64) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        self.totp.generate((now + steps * 30) as u64)
-    }
-}
-
-impl TestApp {
-    /// Turns MFA on for a signed-in user through the settings page's server
-    /// functions. The confirming code is one step behind, so the current
-    /// and next steps are still free for the test.
-    pub async fn enable_mfa(&self, cookie: &str) -> Authenticator {
-        let res = self
-            .call(
-                "mfa/apply",
-                &[("confirmed", "yes"), ("setting", "on")],
-                Some(cookie),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK, "setup starts");
-        let details: app::mfa::SetupDetails = self
-            .call("mfa/setup", &[], Some(cookie))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let authenticator = Authenticator::new(&details.key);
-        let res = self
-            .call(
-                "mfa/confirm",
-                &[("code", &authenticator.code(-1))],
-                Some(cookie),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK, "setup confirms");
-        authenticator
-    }
-
-    /// Signs in with the password only; returns the (half) session cookie
-    /// and where the server sends the browser.
-    pub async fn password_step(
-        &self,
-        login_id: &str,
-        password: &str,
-        device: Option<&str>,
-    ) -> (String, String) {
-        let mut req = self
-            .client
-            .post(self.url("/api/login"))
-            .header(ACCEPT, "application/json")
-            .form(&[
-                ("login_id", login_id),
-                ("password", password),
-                ("next", "/menu"),
-            ]);
-        if let Some(d) = device {
-            req = req.header(COOKIE, format!("__Host-autobank_device={d}"));
-        }
-        let res = req.send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "password accepted");
-        (session_cookie(&res).unwrap(), location(&res).unwrap())
-    }
-
-    pub async fn code_step(&self, cookie: &str, code: &str, remember: bool) -> Response {
-        let mut form = vec![("code", code), ("next", "/menu")];
-        if remember {
-            form.push(("remember", "yes"));
-        }
-        self.call("mfa/code", &form, Some(cookie)).await
-    }
 }
 
 /// Sends the same form to a server function from several connections at

@@ -1,0 +1,51 @@
+//! The paths that pages, server functions and guards send browsers to, in
+//! one place.
+
+use crate::domain::{percent_encode, NextPath};
+
+pub const PORTAL: &str = "/";
+pub const LOGIN: &str = "/login";
+/// The one page a half sign-in (code still owed) may see.
+pub const CODE_PAGE: &str = "/login/code";
+pub const MFA_SETTINGS: &str = "/mfa";
+pub const MFA_SETUP: &str = "/mfa/setup";
+
+/// The sign-in form, coming back to `wanted` (a path and query) afterwards.
+pub fn login_url(wanted: &str) -> String {
+    format!("{LOGIN}?next={}", percent_encode(wanted))
+}
+
+/// Where a half sign-in goes for its code, keeping the final destination.
+pub fn code_page_url(next: &NextPath) -> String {
+    format!("{CODE_PAGE}?next={}", percent_encode(next.as_str()))
+}
+
+/// The settings page after a change, saying what the change did (carried
+/// in the URL so that it shows without JavaScript too).
+pub fn mfa_done_url(done: MfaDone) -> String {
+    format!("{MFA_SETTINGS}?done={}", done.as_str())
+}
+
+/// What the last change on the settings page did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaDone {
+    On,
+    Off,
+    AlreadyOff,
+}
+
+impl MfaDone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::On => "on",
+            Self::Off => "off",
+            Self::AlreadyOff => "already-off",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::On, Self::Off, Self::AlreadyOff]
+            .into_iter()
+            .find(|d| d.as_str() == raw)
+    }
+}

@@ -1,0 +1,113 @@
+//! The request at the edge: what server functions read from the current
+//! request (its session, the client's address, cookies) and what they set
+//! on the response (cookies). Services never call these; they are handed
+//! what they need ([`Client`], a [`Session`]) and return what must be set.
+
+use super::services::{mfa::REMEMBER_SECS, Client};
+use super::session::{Session, Stage, Token, ABSOLUTE_SECS};
+use crate::error::AppError;
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
+use leptos::prelude::*;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "__Host-autobank_session";
+/// The "このデバイスを30日間記録する" cookie.
+pub const DEVICE_COOKIE: &str = "__Host-autobank_device";
+
+/// Put in the request's extensions by the session middleware.
+#[derive(Debug, Clone, Default)]
+pub struct CurrentSession(pub Option<Session>);
+
+/// The client's address (after `AUTOBANK_TRUSTED_PROXIES`), put in the
+/// request's extensions by the session middleware.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAddress(pub Option<String>);
+
+/// Reads one cookie from request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `__Host-` cookie: HttpOnly, Secure, SameSite=Lax, whole site.
+fn cookie_header(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Lax"
+    ))
+    .expect("cookie values are ASCII")
+}
+
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+fn append_cookie(value: HeaderValue) {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.append_header(header::SET_COOKIE, value);
+    }
+}
+
+/// Sets the session cookie to a new session's token.
+pub fn set_session_cookie(token: &Token) {
+    append_cookie(cookie_header(SESSION_COOKIE, token.expose(), ABSOLUTE_SECS));
+}
+
+/// Clears the session cookie (the session has ended on the server).
+pub fn clear_session_cookie() {
+    append_cookie(cookie_header(SESSION_COOKIE, "", 0));
+}
+
+/// Sets the remembered-device cookie.
+pub fn set_device_cookie(token: &Token) {
+    append_cookie(cookie_header(DEVICE_COOKIE, token.expose(), REMEMBER_SECS));
+}
+
+/// What services may know about the client of the current request.
+pub fn client() -> Client {
+    let parts = parts();
+    let headers = parts.as_ref().map(|p| &p.headers);
+    Client {
+        address: parts
+            .as_ref()
+            .and_then(|p| p.extensions.get::<ClientAddress>())
+            .and_then(|a| a.0.clone()),
+        browser: super::services::labels::browser_label(
+            headers
+                .and_then(|h| h.get(header::USER_AGENT))
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        ),
+        device_token: headers
+            .and_then(|h| cookie(h, DEVICE_COOKIE))
+            .and_then(Token::parse),
+    }
+}
+
+/// The session of the current request, whatever its stage.
+pub fn current_session() -> Option<Session> {
+    parts()?.extensions.get::<CurrentSession>()?.0.clone()
+}
+
+fn session_at(stage: Stage) -> Result<Session, AppError> {
+    match current_session() {
+        Some(s) if s.stage == stage => Ok(s),
+        _ => Err(AppError::NotSignedIn),
+    }
+}
+
+/// The session, if it is fully signed in. Every protected server function
+/// starts here: a half sign-in (code still owed) gets nothing.
+pub fn require_full() -> Result<Session, AppError> {
+    session_at(Stage::Full)
+}
+
+/// The session, if it is waiting for its one-time code.
+pub fn require_code_stage() -> Result<Session, AppError> {
+    session_at(Stage::Code)
+}

@@ -1,0 +1,46 @@
+//! Recording to the audit trail: who did what, from where. Never a secret.
+
+use super::Client;
+use crate::error::AppError;
+use crate::server::db::audit::{self, Actor, Event};
+use crate::server::AppState;
+
+/// An account acting for itself from a client: the subject of most events.
+#[derive(Debug, Clone, Copy)]
+pub struct Who<'a> {
+    pub user_id: i64,
+    pub login_id: &'a str,
+    pub client: &'a Client,
+}
+
+impl Who<'_> {
+    fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.user_id),
+            login_id: Some(self.login_id.to_owned()),
+            actor: "user".to_owned(),
+            address: self.client.address.clone(),
+        }
+    }
+}
+
+/// Records `event` for the account in `who`.
+pub async fn record(state: &AppState, who: Who<'_>, event: Event) -> Result<(), AppError> {
+    Ok(audit::record(&state.db, &who.actor(), event, state.clock.now()).await?)
+}
+
+/// Records `event` for no known account (a sign-in with an unknown ID).
+/// What was typed as the ID is not recorded: people type their password
+/// into that field often enough.
+pub async fn record_anonymous(
+    state: &AppState,
+    client: &Client,
+    event: Event,
+) -> Result<(), AppError> {
+    let actor = Actor {
+        actor: "user".to_owned(),
+        address: client.address.clone(),
+        ..Actor::default()
+    };
+    Ok(audit::record(&state.db, &actor, event, state.clock.now()).await?)
+}

@@ -1,0 +1,155 @@
+//! Two-step sign-in from the test's side: an independent authenticator
+//! that follows the server's clock, and the steps of setup and sign-in.
+
+use super::*;
+use reqwest::header::{ACCEPT, COOKIE};
+use reqwest::{Response, StatusCode};
+
+/// One-time codes for a Base32 key, computed by the test itself (totp-rs,
+/// not the server's code), at the time of the server's clock.
+pub struct Authenticator {
+    /// Base32, without spaces.
+    pub key: String,
+    totp: totp_rs::TOTP,
+    clock: Clock,
+}
+
+impl Authenticator {
+    pub fn new(key: &str, clock: &Clock) -> Self {
+        let key = key.replace(' ', "");
+        let bytes = totp_rs::Secret::Encoded(key.clone())
+            .to_bytes()
+            .expect("Base32 key");
+        Self {
+            key,
+            totp: totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+                .expect("valid TOTP"),
+            clock: clock.clone(),
+        }
+    }
+
+    /// The code `steps` steps away from now (-1, 0 or 1 are accepted).
+    pub fn code(&self, steps: i64) -> String {
+        self.totp.generate((self.clock.now() + steps * 30) as u64)
+    }
+}
+
+impl TestApp {
+    /// Turns MFA on for a signed-in user through the settings page's server
+    /// functions. The confirming code is one step behind, so the current
+    /// and next steps are still free for the test.
+    pub async fn enable_mfa(&self, cookie: &str) -> Authenticator {
+        let res = self.start_mfa_setup(cookie).await;
+        assert_eq!(res.status(), StatusCode::OK, "setup starts");
+        let details = self.setup_details(cookie).await;
+        let authenticator = Authenticator::new(&details.key, &self.clock);
+        let res = self
+            .call(
+                "mfa/confirm",
+                &[("code", &authenticator.code(-1))],
+                Some(cookie),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "setup confirms");
+        authenticator
+    }
+
+    /// `上記を確認しました` + ON + `設定` on the settings page, without a code.
+    pub async fn start_mfa_setup(&self, cookie: &str) -> Response {
+        self.call(
+            "mfa/apply",
+            &[("confirmed", "yes"), ("setting", "on")],
+            Some(cookie),
+        )
+        .await
+    }
+
+    /// The QR code and key of the pending setup.
+    pub async fn setup_details(&self, cookie: &str) -> app::types::SetupDetails {
+        self.call("mfa/setup", &[], Some(cookie))
+            .await
+            .json()
+            .await
+            .expect("setup details")
+    }
+
+    /// The settings page's view of the account.
+    pub async fn mfa_status(&self, cookie: &str) -> app::types::MfaStatus {
+        self.call("mfa/status", &[], Some(cookie))
+            .await
+            .json()
+            .await
+            .expect("MFA status")
+    }
+
+    /// Signs in with the password only; returns the (half) session cookie
+    /// and where the server sends the browser.
+    pub async fn password_step(
+        &self,
+        login_id: &str,
+        password: &str,
+        device: Option<&str>,
+    ) -> (String, String) {
+        let mut req = self
+            .client
+            .post(self.url("/api/login"))
+            .header(ACCEPT, "application/json")
+            .form(&[
+                ("login_id", login_id),
+                ("password", password),
+                ("next", "/menu"),
+            ]);
+        if let Some(d) = device {
+            req = req.header(COOKIE, format!("{DEVICE_COOKIE}={d}"));
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "password accepted");
+        (session_cookie(&res).unwrap(), location(&res).unwrap())
+    }
+
+    pub async fn code_step(&self, cookie: &str, code: &str, remember: bool) -> Response {
+        let mut form = vec![("code", code), ("next", "/menu")];
+        if remember {
+            form.push(("remember", "yes"));
+        }
+        self.call("mfa/code", &form, Some(cookie)).await
+    }
+}
+
+/// Signs in with the code, ticking "remember this device"; returns the device token.
+pub async fn remember(app: &TestApp, login_id: &str, code: &str) -> String {
+    let (half, _) = app.password_step(login_id, GOOD_PASSWORD, None).await;
+    let res = app.code_step(&half, code, true).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let header = set_cookie_header(res.headers(), DEVICE_COOKIE).expect("device cookie");
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=2592000",
+    ] {
+        assert!(header.contains(attribute), "{attribute} missing: {header}");
+    }
+    cookie_value(&res, DEVICE_COOKIE).unwrap()
+}
+
+impl TestApp {
+    /// Signs in with the password and a remembered device: no code asked.
+    pub async fn signed_in_with_device(&self, login_id: &str, device: &str) -> String {
+        let (cookie, next) = self
+            .password_step(login_id, GOOD_PASSWORD, Some(device))
+            .await;
+        assert_eq!(next, "/menu");
+        cookie
+    }
+}
+
+/// A fresh app with `dealer01`, signed in once, MFA on.
+pub async fn app_with_mfa_user() -> (TestApp, Authenticator) {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let authenticator = app.enable_mfa(&cookie).await;
+    (app, authenticator)
+}
