@@ -72,6 +72,9 @@ pub enum AppError {
     /// The database or another dependency is down; try again later.
     #[error("service unavailable")]
     Unavailable,
+    /// Too many sign-ins at once: nothing was checked; try again shortly.
+    #[error("busy")]
+    Busy,
     /// Too many wrong codes in one sign-in: the password is asked again.
     #[error("sign in again")]
     SignInAgain,
@@ -101,6 +104,7 @@ impl AppError {
             Self::NotSignedIn => text::ERR_NOT_SIGNED_IN,
             Self::Forbidden => text::ERR_FORBIDDEN,
             Self::Unavailable => text::ERR_UNAVAILABLE,
+            Self::Busy => text::ERR_BUSY,
             Self::SignInAgain => text::ERR_SIGN_IN_AGAIN,
             Self::SetupExpired => text::ERR_SETUP_EXPIRED,
             Self::Internal => text::ERR_INTERNAL,
@@ -132,9 +136,20 @@ impl AppError {
             Self::Locked => 423,
             Self::InvalidCode | Self::Validation { .. } => 422,
             Self::Forbidden => 403,
-            Self::Unavailable => 503,
+            Self::Unavailable | Self::Busy => 503,
             Self::Internal => 500,
             Self::BadRequest => 400,
+        }
+    }
+}
+
+impl AppError {
+    /// Seconds after which a retry may succeed, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::Busy => Some(2),
+            Self::Unavailable => Some(30),
+            _ => None,
         }
     }
 }

@@ -64,6 +64,14 @@ pub const ERR_CROSS_SITE: &str =
 pub const ERR_UNAVAILABLE_TITLE: &str = "ただいまご利用いただけません";
 pub const ERR_UNAVAILABLE: &str =
     "システムが一時的に利用できません。しばらくしてから再度お試しください。";
+pub const ERR_TOO_LARGE_TITLE: &str = "送信内容が大きすぎます";
+pub const ERR_TOO_LARGE: &str =
+    "送信された内容が大きすぎるため受け付けられませんでした。入力内容を確認してください。";
+pub const ERR_TIMEOUT_TITLE: &str = "時間内に処理できませんでした";
+pub const ERR_TIMEOUT: &str =
+    "処理に時間がかかりすぎたため中断しました。しばらくしてから再度お試しください。";
+pub const ERR_BUSY: &str =
+    "ただいまアクセスが集中しています。しばらく待ってから再度お試しください。";
 pub const ERR_INTERNAL: &str = "エラーが発生しました。しばらくしてから再度お試しください。";
 pub const ERR_BAD_REQUEST: &str = "入力内容を確認してください。";
 pub const NOT_FOUND_TITLE: &str = "ページが見つかりません";

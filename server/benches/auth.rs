@@ -58,6 +58,9 @@ async fn bench_password_verify() {
     for _ in 0..21 {
         let start = Instant::now();
         assert!(passwords
+            .slot()
+            .await
+            .unwrap()
             .verify(Password::parse(GOOD_PASSWORD).unwrap(), Some(hash.clone()))
             .await
             .unwrap());

@@ -1,9 +1,11 @@
 //! Settings, read once at start from the environment.
 
 use app::server::crypto::SecretBox;
+use app::server::password::HashLimits;
 use leptos::prelude::LeptosOptions;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where the data lives when `DATABASE_URL` is unset.
 pub const DEFAULT_DATA_DIR: &str = "data";
@@ -15,6 +17,54 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, for log collectors.
     Json,
+}
+
+/// The limits that keep a flood from taking the server down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// argon2 at once, waiting, and the longest wait
+    /// (`AUTOBANK_HASH_QUEUE`, `AUTOBANK_HASH_WAIT_MS`).
+    pub hashes: HashLimits,
+    /// The longest a request may take (`AUTOBANK_REQUEST_TIMEOUT_SECS`).
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            hashes: HashLimits::default(),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Limits {
+    fn from_env() -> anyhow::Result<Self> {
+        let mut limits = Self::default();
+        if let Some(n) = number("AUTOBANK_HASH_QUEUE")? {
+            limits.hashes.waiting = n as usize;
+        }
+        if let Some(ms) = number("AUTOBANK_HASH_WAIT_MS")? {
+            limits.hashes.max_wait = Duration::from_millis(ms);
+        }
+        if let Some(secs) = number("AUTOBANK_REQUEST_TIMEOUT_SECS")? {
+            anyhow::ensure!(secs > 0, "AUTOBANK_REQUEST_TIMEOUT_SECS must be at least 1");
+            limits.request_timeout = Duration::from_secs(secs);
+        }
+        Ok(limits)
+    }
+}
+
+/// A whole number from the environment, if set.
+fn number(name: &str) -> anyhow::Result<Option<u64>> {
+    match std::env::var(name) {
+        Ok(raw) if !raw.trim().is_empty() => raw
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {raw:?}")),
+        _ => Ok(None),
+    }
 }
 
 /// Everything read from the environment, once, at start. Its `Debug`
@@ -33,6 +83,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// `AUTOBANK_LOG_FORMAT`: `json`, or human-readable text.
     pub log_format: LogFormat,
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -46,6 +97,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -103,6 +155,7 @@ impl Settings {
             secret_key,
             trusted_proxies,
             log_format,
+            limits: Limits::from_env()?,
         })
     }
 
@@ -145,6 +198,7 @@ mod tests {
             secret_key: Some("c2VjcmV0LWtleS1tYXRlcmlhbA==".into()),
             trusted_proxies: vec![],
             log_format: LogFormat::Text,
+            limits: Limits::default(),
         };
         let shown = format!("{settings:?}");
         assert!(

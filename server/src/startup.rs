@@ -1,7 +1,7 @@
 //! Builds the HTTP application and serves it. Tests call [`Application::build`]
 //! with port 0 and a fresh database.
 
-use crate::config::Settings;
+use crate::config::{Limits, Settings};
 use app::error::AppError;
 use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
@@ -10,7 +10,7 @@ use app::server::password::Passwords;
 use app::server::{guard, session, AppState};
 use app::{shell, App};
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::{middleware, Router};
 use leptos::prelude::*;
@@ -19,11 +19,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::{field::Empty, Span};
 
 /// The router with every guard in place.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -41,8 +43,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
-        // Outermost last: headers, then cross-site check, then session,
-        // then the page guard that needs the session.
+        // Outermost last: the request's span, the security headers on
+        // every answer (refusals included), the Japanese page for a
+        // refusal, the time and body limits, compression, the cross-site
+        // check, the session, then the page guard that needs the session.
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(guard::protect_pages))
         .layer(middleware::from_fn_with_state(
@@ -50,8 +54,14 @@ pub fn router(state: AppState) -> Router {
             guard::load_session,
         ))
         .layer(middleware::from_fn(guard::reject_cross_site))
-        .layer(middleware::from_fn(guard::security_headers))
         .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(guard::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(middleware::from_fn(guard::explain_refusals))
+        .layer(middleware::from_fn(guard::security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -101,6 +111,9 @@ async fn server_fn_status(req: Request<Body>, next: middleware::Next) -> Respons
         .unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(err.status()).unwrap_or(parts.status);
+        if let Some(secs) = err.retry_after() {
+            parts.headers.insert(header::RETRY_AFTER, secs.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -120,8 +133,10 @@ impl Application {
         secrets: SecretBox,
         trusted_proxies: Vec<IpAddr>,
         addr: SocketAddr,
+        limits: Limits,
     ) -> anyhow::Result<Self> {
-        let passwords = tokio::task::spawn_blocking(Passwords::new).await?;
+        let passwords =
+            tokio::task::spawn_blocking(move || Passwords::with_limits(limits.hashes)).await?;
         let state = AppState {
             leptos_options: options,
             db,
@@ -132,7 +147,7 @@ impl Application {
         };
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {
-            router: router(state.clone()),
+            router: router(state.clone(), limits.request_timeout),
             listener,
             state,
         })

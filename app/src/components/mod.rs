@@ -102,6 +102,9 @@ pub fn LoadError(err: AppError) -> impl IntoView {
         axum::http::StatusCode::from_u16(err.status()),
     ) {
         res.set_status(status);
+        if let Some(secs) = err.retry_after() {
+            res.insert_header(axum::http::header::RETRY_AFTER, secs.into());
+        }
     }
     view! { <FormError server=Signal::derive(move || Some(err.clone())) /> }
 }

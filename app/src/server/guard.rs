@@ -43,6 +43,21 @@ pub fn unavailable() -> Response {
     res
 }
 
+/// The largest request body accepted: a form here is well under 16 KiB.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Gives the bare refusals of the body limit (413) and the request timeout
+/// (408) a page that says, in Japanese, what happened.
+pub async fn explain_refusals(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let (title, message) = match res.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (text::ERR_TOO_LARGE_TITLE, text::ERR_TOO_LARGE),
+        StatusCode::REQUEST_TIMEOUT => (text::ERR_TIMEOUT_TITLE, text::ERR_TIMEOUT),
+        _ => return res,
+    };
+    message_page(res.status(), title, message)
+}
+
 /// Loads the session named by the cookie into the request's extensions.
 pub async fn load_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let token = request::cookie(req.headers(), SESSION_COOKIE).and_then(Token::parse);

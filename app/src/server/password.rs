@@ -4,8 +4,10 @@ use crate::domain::Password;
 use crate::text;
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A password hash in PHC form. Not `Serialize`, and its `Debug` hides it.
 #[derive(Clone, sqlx::Type)]
@@ -50,18 +52,50 @@ fn verify_blocking(password: &str, hash: &PasswordHash) -> bool {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
+    /// Every core is hashing and the queue is full, or the wait ran out:
+    /// nothing was hashed; the caller says "busy, try again shortly".
+    #[error("too many password checks at once")]
+    Busy,
     #[error("hashing failed: {0}")]
     Argon2(argon2::password_hash::Error),
     #[error("hashing task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
 
-/// Runs argon2 off the async runtime, at most one hash per core at once,
-/// so a flood of sign-ins queues instead of exhausting memory or starving
+/// How much argon2 work may run and wait at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    /// Hashes running at once (each holds a core and 19 MiB).
+    pub at_once: usize,
+    /// Sign-ins that may wait for one of those; past it, `Busy` at once.
+    pub waiting: usize,
+    /// The longest a sign-in waits; past it, `Busy`.
+    pub max_wait: Duration,
+}
+
+impl Default for HashLimits {
+    /// One hash per core; 16 waiting per core (at ~19 ms a hash, about
+    /// 0.3 s of work); a second at most in the queue, so that a real user
+    /// in a flood has an answer well within 2 s.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            at_once: cores,
+            waiting: 16 * cores,
+            max_wait: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Runs argon2 off the async runtime within [`HashLimits`], so a flood of
+/// sign-ins gets "busy" answers instead of exhausting memory or starving
 /// the threads that serve other pages.
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    running: Arc<Running>,
+    limits: HashLimits,
     /// Checked for unknown login IDs, so they cost the same as real ones.
     dummy: Arc<PasswordHash>,
 }
@@ -72,43 +106,119 @@ impl Default for Passwords {
     }
 }
 
+/// The right to run one hash. It belongs to the blocking job once the
+/// hash starts: a client that hangs up mid-hash cannot free it early, so
+/// the limit holds for the whole hash.
+#[must_use]
+pub struct HashSlot {
+    permit: OwnedSemaphorePermit,
+    dummy: Arc<PasswordHash>,
+    running: Arc<Running>,
+}
+
+/// Hashes inside argon2 right now, and the most there have been at once.
+#[derive(Default)]
+struct Running {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Running {
+    /// Runs one hash on this (blocking) thread, holding `permit` to the end.
+    fn hash<T>(&self, permit: OwnedSemaphorePermit, work: impl FnOnce() -> T) -> T {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        let out = work();
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
+        out
+    }
+}
+
+/// Counts a waiting sign-in for as long as it waits, also when the client
+/// hangs up and the wait is dropped.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Passwords {
     pub fn new() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::with_limits(HashLimits::default())
+    }
+
+    pub fn with_limits(limits: HashLimits) -> Self {
         let dummy = hash_blocking("autobank-dummy-password-never-matches").expect("argon2 works");
         Self {
-            permits: Arc::new(Semaphore::new(cores)),
+            permits: Arc::new(Semaphore::new(limits.at_once)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            running: Arc::default(),
+            limits,
             dummy: Arc::new(dummy),
         }
     }
 
+    /// Waits for a core, within the limits: `Busy` at once when the queue
+    /// is full, or when the wait runs out.
+    pub async fn slot(&self) -> Result<HashSlot, HashError> {
+        let slot = |permit| HashSlot {
+            permit,
+            dummy: self.dummy.clone(),
+            running: self.running.clone(),
+        };
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(slot(permit));
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.limits.waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(HashError::Busy);
+        }
+        let _waiting = Waiting(self.waiting.clone());
+        match tokio::time::timeout(self.limits.max_wait, self.permits.clone().acquire_owned()).await
+        {
+            Ok(Ok(permit)) => Ok(slot(permit)),
+            // The semaphore is never closed; a wait that ran out is busy.
+            Ok(Err(_)) | Err(_) => Err(HashError::Busy),
+        }
+    }
+
     pub async fn hash(&self, password: Password) -> Result<PasswordHash, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
-        tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
-            .await?
-            .map_err(HashError::Argon2)
+        self.slot().await?.hash(password).await
+    }
+
+    /// The most hashes that have run at once (the flood benchmark shows it).
+    pub fn peak_running(&self) -> usize {
+        self.running.peak.load(Ordering::SeqCst)
+    }
+}
+
+impl HashSlot {
+    pub async fn hash(self, password: Password) -> Result<PasswordHash, HashError> {
+        let (permit, running) = (self.permit, self.running);
+        tokio::task::spawn_blocking(move || {
+            running.hash(permit, || hash_blocking(password.expose()))
+        })
+        .await?
+        .map_err(HashError::Argon2)
     }
 
     /// Verifies against `hash`, or against the dummy hash when there is no
     /// account, in which case the answer is always false.
     pub async fn verify(
-        &self,
+        self,
         password: Password,
         hash: Option<PasswordHash>,
     ) -> Result<bool, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
-        let ok =
-            tokio::task::spawn_blocking(move || verify_blocking(password.expose(), &hash)).await?;
+        let (permit, running) = (self.permit, self.running);
+        let ok = tokio::task::spawn_blocking(move || {
+            running.hash(permit, || verify_blocking(password.expose(), &hash))
+        })
+        .await?;
         Ok(ok && known)
     }
 }
@@ -196,21 +306,96 @@ mod tests {
         let passwords = Passwords::new();
         let hash = passwords.hash(pw("tulip-harbor-87-velvet")).await.unwrap();
         assert!(hash.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(passwords
-            .verify(pw("tulip-harbor-87-velvet"), Some(hash.clone()))
+        let verify = |password: &str, hash: Option<PasswordHash>| {
+            let (passwords, password) = (passwords.clone(), pw(password));
+            async move { passwords.slot().await?.verify(password, hash).await }
+        };
+        assert!(verify("tulip-harbor-87-velvet", Some(hash.clone()))
             .await
             .unwrap());
-        assert!(!passwords
-            .verify(pw("tulip-harbor-87-velveT"), Some(hash))
-            .await
-            .unwrap());
-        assert!(!passwords
-            .verify(pw("autobank-dummy-password-never-matches"), None)
+        assert!(!verify("tulip-harbor-87-velveT", Some(hash)).await.unwrap());
+        assert!(!verify("autobank-dummy-password-never-matches", None)
             .await
             .unwrap());
         assert_eq!(
             format!("{:?}", Passwords::new().dummy),
             "PasswordHash(<redacted>)"
+        );
+    }
+
+    fn tight(waiting: usize, max_wait: Duration) -> Passwords {
+        Passwords::with_limits(HashLimits {
+            at_once: 1,
+            waiting,
+            max_wait,
+        })
+    }
+
+    /// The attack: start a sign-in, hang up 2 ms later (mid-hash), and at
+    /// once start the next. Each hash goes on after its client is gone, and
+    /// so must its hold on the core: never two at once here.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn clients_that_hang_up_mid_hash_do_not_free_their_core() {
+        let passwords = tight(64, Duration::from_secs(5));
+        for _ in 0..12 {
+            let client = tokio::spawn({
+                let passwords = passwords.clone();
+                async move {
+                    passwords
+                        .slot()
+                        .await?
+                        .verify(pw("x-y-z-w-v-u"), None)
+                        .await
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            client.abort();
+        }
+        // Let the last hashes finish, then one more takes its turn.
+        passwords
+            .slot()
+            .await
+            .unwrap()
+            .hash(pw("a-b-c-d-e-f"))
+            .await
+            .unwrap();
+        assert!(passwords.peak_running() >= 1, "hashes did run");
+        assert_eq!(passwords.peak_running(), 1, "never two hashes at once");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_is_told_busy_at_once_without_hashing() {
+        let passwords = tight(1, Duration::from_secs(5));
+        let running = passwords.slot().await.unwrap();
+        let waiter = tokio::spawn({
+            let passwords = passwords.clone();
+            async move { passwords.slot().await.map(drop) }
+        });
+        while passwords.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let start = std::time::Instant::now();
+        assert!(matches!(passwords.slot().await, Err(HashError::Busy)));
+        assert!(start.elapsed() < Duration::from_millis(100), "at once");
+        drop(running);
+        waiter
+            .await
+            .unwrap()
+            .expect("the one in the queue gets its turn");
+        assert_eq!(passwords.waiting.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_its_limit_is_told_busy() {
+        let passwords = tight(8, Duration::from_millis(50));
+        let _running = passwords.slot().await.unwrap();
+        let start = std::time::Instant::now();
+        assert!(matches!(passwords.slot().await, Err(HashError::Busy)));
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        assert_eq!(
+            passwords.waiting.load(Ordering::SeqCst),
+            0,
+            "a wait that ended leaves the queue"
         );
     }
 }

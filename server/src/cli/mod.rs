@@ -112,6 +112,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         settings.secrets()?,
         settings.trusted_proxies.clone(),
         addr,
+        settings.limits,
     )
     .await?;
     tracing::info!("serving on http://{}", app.local_addr());

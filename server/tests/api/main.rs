@@ -6,6 +6,7 @@
 mod cli;
 mod code_step;
 mod devices;
+mod flood;
 mod guards;
 mod helpers;
 mod logs;

@@ -8,7 +8,7 @@ use super::Client;
 use crate::domain::{LoginId, Password};
 use crate::error::AppError;
 use crate::server::db::{audit::Event, users};
-use crate::server::password::PasswordHash;
+use crate::server::password::{HashError, HashSlot, PasswordHash};
 use crate::server::AppState;
 
 /// An account whose password was just accepted.
@@ -29,6 +29,8 @@ pub enum PasswordCheck {
 
 /// Checks the password, counting the attempt first. Unknown IDs and
 /// locked accounts cost one argon2 verify too, so timing tells nothing.
+/// A core for the hash is taken before anything else: in a flood the
+/// answer is `Busy` at once, with no attempt counted against the account.
 // The typed login ID stays out of the span: people type passwords into it.
 #[tracing::instrument(skip_all, fields(user_id))]
 pub async fn check_password(
@@ -37,8 +39,9 @@ pub async fn check_password(
     password: Password,
     client: &Client,
 ) -> Result<PasswordCheck, AppError> {
+    let slot = state.passwords.slot().await?;
     let Some(user) = users::find_by_login_id(&state.db, login_id.as_str()).await? else {
-        verify(state, password, None).await?;
+        verify(slot, password, None).await?;
         audit::record_anonymous(state, client, Event::SignInFailure).await?;
         return Ok(PasswordCheck::Wrong);
     };
@@ -50,11 +53,11 @@ pub async fn check_password(
     };
     let outcome = match lockout::reserve(state, who, Counter::Password).await? {
         Reservation::Locked => {
-            verify(state, password, None).await?;
+            verify(slot, password, None).await?;
             PasswordCheck::Locked
         }
         Reservation::Granted { attempt } => {
-            if verify(state, password, Some(user.password_hash.clone())).await? {
+            if verify(slot, password, Some(user.password_hash.clone())).await? {
                 let now = state.clock.now();
                 if users::clear_failures(&state.db, user.id, now).await? {
                     return Ok(PasswordCheck::Accepted(Account {
@@ -78,12 +81,24 @@ pub async fn check_password(
 }
 
 async fn verify(
-    state: &AppState,
+    slot: HashSlot,
     password: Password,
     hash: Option<PasswordHash>,
 ) -> Result<bool, AppError> {
-    state.passwords.verify(password, hash).await.map_err(|err| {
-        tracing::error!(error = %err, "password verification failed");
-        AppError::Internal
-    })
+    Ok(slot.verify(password, hash).await?)
+}
+
+impl From<HashError> for AppError {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Busy => {
+                tracing::warn!("password checks at their limit: answered busy");
+                AppError::Busy
+            }
+            other => {
+                tracing::error!(error = %other, "password verification failed");
+                AppError::Internal
+            }
+        }
+    }
 }

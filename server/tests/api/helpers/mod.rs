@@ -11,6 +11,7 @@ pub use app::server::request::{DEVICE_COOKIE, SESSION_COOKIE};
 use leptos::prelude::LeptosOptions;
 use reqwest::header::{HeaderMap, ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{redirect, Response, StatusCode};
+pub use server::config::Limits;
 use server::startup::Application;
 use std::sync::OnceLock;
 
@@ -100,6 +101,24 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
+    spawn_with(db, database_url, dir, Limits::default()).await
+}
+
+/// A fresh app whose flood limits are `limits`.
+pub async fn spawn_app_with(limits: Limits) -> TestApp {
+    let (database_url, dir) = fresh_database(Engine::of_this_run()).await;
+    let db = Db::connect(&database_url)
+        .await
+        .expect("database opens and migrates");
+    spawn_with(db, database_url, dir, limits).await
+}
+
+async fn spawn_with(
+    db: Db,
+    database_url: String,
+    dir: Option<tempfile::TempDir>,
+    limits: Limits,
+) -> TestApp {
     init_logging();
     let options = LeptosOptions::builder().output_name("autobank").build();
     let secrets = SecretBox::from_key(&rand::random::<[u8; 32]>());
@@ -109,6 +128,7 @@ pub async fn spawn_on(db: Db, database_url: String, dir: Option<tempfile::TempDi
         secrets,
         vec![],
         "127.0.0.1:0".parse().unwrap(),
+        limits,
     )
     .await
     .expect("application builds");
