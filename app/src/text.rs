@@ -70,6 +70,9 @@ pub const ERR_TOO_LARGE: &str =
 pub const ERR_TIMEOUT_TITLE: &str = "時間内に処理できませんでした";
 pub const ERR_TIMEOUT: &str =
     "処理に時間がかかりすぎたため中断しました。しばらくしてから再度お試しください。";
+pub const ERR_THROTTLED_TITLE: &str = "操作が続いています";
+pub const ERR_THROTTLED: &str =
+    "短い時間に操作が続いたため、受け付けを一時的に止めています。しばらく待ってから再度お試しください。";
 pub const ERR_BUSY: &str =
     "ただいまアクセスが集中しています。しばらく待ってから再度お試しください。";
 pub const ERR_INTERNAL: &str = "エラーが発生しました。しばらくしてから再度お試しください。";

@@ -27,6 +27,11 @@ pub struct Limits {
     pub hashes: HashLimits,
     /// The longest a request may take (`AUTOBANK_REQUEST_TIMEOUT_SECS`).
     pub request_timeout: Duration,
+    /// State-changing requests per client address and minute, after a
+    /// first burst (`AUTOBANK_POSTS_PER_MINUTE`, `AUTOBANK_POST_BURST`).
+    /// Counted per instance.
+    pub posts_per_minute: u32,
+    pub post_burst: u32,
 }
 
 impl Default for Limits {
@@ -34,6 +39,10 @@ impl Default for Limits {
         Self {
             hashes: HashLimits::default(),
             request_timeout: Duration::from_secs(10),
+            // A showroom's staff share one address behind its router: a
+            // minute's worth at once, then one a second.
+            posts_per_minute: 60,
+            post_burst: 60,
         }
     }
 }
@@ -46,6 +55,12 @@ impl Limits {
         }
         if let Some(ms) = number("AUTOBANK_HASH_WAIT_MS")? {
             limits.hashes.max_wait = Duration::from_millis(ms);
+        }
+        if let Some(n) = number("AUTOBANK_POSTS_PER_MINUTE")? {
+            limits.posts_per_minute = n.clamp(1, u32::MAX as u64) as u32;
+        }
+        if let Some(n) = number("AUTOBANK_POST_BURST")? {
+            limits.post_burst = n.clamp(1, u32::MAX as u64) as u32;
         }
         if let Some(secs) = number("AUTOBANK_REQUEST_TIMEOUT_SECS")? {
             anyhow::ensure!(secs > 0, "AUTOBANK_REQUEST_TIMEOUT_SECS must be at least 1");

@@ -46,12 +46,21 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         // Outermost last: the request's span, the security headers on
         // every answer (refusals included), the Japanese page for a
         // refusal, the time and body limits, compression, the cross-site
-        // check, the session, then the page guard that needs the session.
+        // check, the client's address, the throttle by that address, the
+        // session, then the page guard that needs the session.
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(guard::protect_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::load_session,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::throttle,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::resolve_client,
         ))
         .layer(middleware::from_fn(guard::reject_cross_site))
         .layer(CompressionLayer::new())
@@ -144,6 +153,10 @@ impl Application {
             secrets,
             trusted_proxies: trusted_proxies.into(),
             clock: Clock::system(),
+            throttle: std::sync::Arc::new(app::server::state::throttle(
+                limits.posts_per_minute,
+                limits.post_burst,
+            )),
         };
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {
@@ -166,10 +179,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tokio::spawn(sweep_sessions(
-            self.state.db.clone(),
-            self.state.clock.clone(),
-        ));
+        tokio::spawn(sweep(self.state.clone()));
         axum::serve(
             self.listener,
             self.router
@@ -181,14 +191,17 @@ impl Application {
     }
 }
 
-/// Deletes expired sessions now and then; lookups check expiry anyway.
-async fn sweep_sessions(db: Db, clock: Clock) {
+/// Now and then: deletes expired sessions (lookups check expiry anyway)
+/// and forgets addresses the throttle has not seen lately.
+async fn sweep(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let now = clock.now();
+        state.throttle.retain_recent();
+        state.throttle.shrink_to_fit();
+        let now = state.clock.now();
         if let Err(err) = db::sessions::delete_expired(
-            &db,
+            &state.db,
             now - session::IDLE_SECS,
             now - session::ABSOLUTE_SECS,
         )

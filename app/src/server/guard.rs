@@ -58,6 +58,61 @@ pub async fn explain_refusals(req: Request, next: Next) -> Response {
     message_page(res.status(), title, message)
 }
 
+/// Resolves the client's address (through `AUTOBANK_TRUSTED_PROXIES`) into
+/// the request's extensions, for the throttle and the audit trail.
+pub async fn resolve_client(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    // Every header line counts: a proxy may add its own line after the
+    // client's, and the client's comes first.
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let address = client_address(peer, Some(&forwarded), &state.trusted_proxies);
+    req.extensions_mut().insert(ClientAddress(address));
+    next.run(req).await
+}
+
+/// Throttles state-changing requests per client address (governor's keyed
+/// limiter, in this instance's memory): past the burst, a 429 with
+/// `Retry-After` and a Japanese page, before any work is done.
+pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let key = req
+        .extensions()
+        .get::<ClientAddress>()
+        .and_then(|a| a.0.clone())
+        .unwrap_or_default();
+    match state.throttle.check_key(&key) {
+        Ok(()) => next.run(req).await,
+        Err(not_until) => {
+            use governor::clock::{Clock as _, DefaultClock};
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            tracing::warn!(path = %req.uri().path(), "request throttled");
+            let mut res = message_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                text::ERR_THROTTLED_TITLE,
+                text::ERR_THROTTLED,
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, (wait.as_secs() + 1).into());
+            res
+        }
+    }
+}
+
 /// Loads the session named by the cookie into the request's extensions.
 pub async fn load_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let token = request::cookie(req.headers(), SESSION_COOKIE).and_then(Token::parse);
@@ -75,22 +130,7 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         // The request's span (startup's trace layer) has this field.
         tracing::Span::current().record("user_id", s.user_id);
     }
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    // Every header line counts: a proxy may add its own line after the
-    // client's, and the client's comes first.
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
-    let address = client_address(peer, Some(&forwarded), &state.trusted_proxies);
     req.extensions_mut().insert(CurrentSession(current));
-    req.extensions_mut().insert(ClientAddress(address));
     next.run(req).await
 }
 

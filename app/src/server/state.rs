@@ -4,6 +4,7 @@
 use super::{clock::Clock, crypto::SecretBox, db::Db, password::Passwords};
 use axum::extract::FromRef;
 use leptos::prelude::*;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +17,21 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<[std::net::IpAddr]>,
     /// The current time; tests move it.
     pub clock: Clock,
+    /// State-changing requests per client address, in this instance.
+    pub throttle: Arc<Throttle>,
+}
+
+/// governor's keyed limiter, keyed by the client's address.
+pub type Throttle = governor::DefaultKeyedRateLimiter<String>;
+
+/// A throttle that allows `burst` requests at once per address, refilled
+/// at `per_minute`.
+pub fn throttle(per_minute: u32, burst: u32) -> Throttle {
+    let quota = governor::Quota::per_minute(
+        std::num::NonZeroU32::new(per_minute.max(1)).expect("at least 1"),
+    )
+    .allow_burst(std::num::NonZeroU32::new(burst.max(1)).expect("at least 1"));
+    governor::RateLimiter::keyed(quota)
 }
 
 impl FromRef<AppState> for LeptosOptions {

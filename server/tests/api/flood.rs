@@ -19,7 +19,53 @@ fn tight(max_wait: Duration, request_timeout: Duration) -> Limits {
             max_wait,
         },
         request_timeout,
+        ..roomy()
     }
+}
+
+#[tokio::test]
+async fn posts_past_the_burst_from_one_address_get_429_whatever_it_claims() {
+    let app = spawn_app_with(Limits {
+        posts_per_minute: 1,
+        post_burst: 5,
+        ..roomy()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        // Claiming to be someone else is no way around it: no proxy is
+        // trusted, so the peer's address counts.
+        let res = app
+            .client
+            .post(app.url("/api/login"))
+            .header(ACCEPT, "application/json")
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .form(&[
+                ("login_id", "nobody"),
+                ("password", "wrong-password-xyz"),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status());
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = res.headers()[RETRY_AFTER]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=61).contains(&wait), "Retry-After {wait}");
+            assert!(res.text().await.unwrap().contains(app::text::ERR_THROTTLED));
+        }
+    }
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(throttled, 3, "five pass, the rest wait: {statuses:?}");
+    // Reading pages is never throttled.
+    assert_eq!(app.get("/", None).await.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
