@@ -189,7 +189,7 @@ impl Passwords {
         self.slot().await?.hash(password).await
     }
 
-    /// The most hashes that have run at once (the flood benchmark shows it).
+    /// The most hashes that have run at once in this process (tests read it).
     pub fn peak_running(&self) -> usize {
         self.running.peak.load(Ordering::SeqCst)
     }

@@ -8,7 +8,7 @@ use super::Client;
 use crate::domain::{LoginId, Password};
 use crate::error::AppError;
 use crate::server::db::{audit::Event, users};
-use crate::server::password::{HashError, HashSlot, PasswordHash};
+use crate::server::password::HashError;
 use crate::server::AppState;
 
 /// An account whose password was just accepted.
@@ -41,7 +41,7 @@ pub async fn check_password(
 ) -> Result<PasswordCheck, AppError> {
     let slot = state.passwords.slot().await?;
     let Some(user) = users::find_by_login_id(&state.db, login_id.as_str()).await? else {
-        verify(slot, password, None).await?;
+        slot.verify(password, None).await?;
         audit::record_anonymous(state, client, Event::SignInFailure).await?;
         return Ok(PasswordCheck::Wrong);
     };
@@ -53,11 +53,14 @@ pub async fn check_password(
     };
     let outcome = match lockout::reserve(state, who, Counter::Password).await? {
         Reservation::Locked => {
-            verify(slot, password, None).await?;
+            slot.verify(password, None).await?;
             PasswordCheck::Locked
         }
         Reservation::Granted { attempt } => {
-            if verify(slot, password, Some(user.password_hash.clone())).await? {
+            if slot
+                .verify(password, Some(user.password_hash.clone()))
+                .await?
+            {
                 let now = state.clock.now();
                 if users::clear_failures(&state.db, user.id, now).await? {
                     return Ok(PasswordCheck::Accepted(Account {
@@ -78,14 +81,6 @@ pub async fn check_password(
     };
     audit::record(state, who, Event::SignInFailure).await?;
     Ok(outcome)
-}
-
-async fn verify(
-    slot: HashSlot,
-    password: Password,
-    hash: Option<PasswordHash>,
-) -> Result<bool, AppError> {
-    Ok(slot.verify(password, hash).await?)
 }
 
 impl From<HashError> for AppError {
