@@ -62,7 +62,7 @@ test-postgres:
 		if [ "$${REQUIRE_POSTGRES:-0}" = 1 ]; then echo "REQUIRE_POSTGRES=1: failing."; exit 1; fi; \
 	else \
 		prefix="autobank_test_$$(date +%s)_$$$$_"; status=0; \
-		TEST_ENGINE=postgres TEST_DB_PREFIX="$$prefix" cargo test --release -p server --test api -- --include-ignored || status=$$?; \
+		TEST_ENGINE=postgres TEST_DB_PREFIX="$$prefix" cargo test --release -p app -p server -- --include-ignored || status=$$?; \
 		$(MAKE) --no-print-directory clean-test-databases PREFIX="$$prefix"; exit $$status; \
 	fi
 
