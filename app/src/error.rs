@@ -33,6 +33,8 @@ pub enum Problem {
     LoginIdFormat,
     ConfirmRequired,
     SettingRequired,
+    /// A signed-in user re-entered a wrong password.
+    WrongPassword,
 }
 
 impl Problem {
@@ -45,6 +47,7 @@ impl Problem {
             Self::LoginIdFormat => text::ERR_LOGIN_ID_FORMAT,
             Self::ConfirmRequired => text::ERR_CONFIRM_REQUIRED,
             Self::SettingRequired => text::ERR_CHOOSE_SETTING,
+            Self::WrongPassword => text::ERR_WRONG_PASSWORD,
         }
     }
 }
@@ -57,6 +60,9 @@ pub enum AppError {
     /// Too many failures; the account is locked for a while.
     #[error("account locked")]
     Locked,
+    /// Too many failures in a row: only the helpdesk can enable it again.
+    #[error("account disabled")]
+    Disabled,
     /// A one-time code that is well formed but not accepted.
     #[error("invalid one-time code")]
     InvalidCode,
@@ -99,6 +105,7 @@ impl AppError {
         match self {
             Self::InvalidCredentials => text::ERR_INVALID_CREDENTIALS,
             Self::Locked => text::ERR_LOCKED,
+            Self::Disabled => text::ERR_DISABLED,
             Self::InvalidCode => text::ERR_INVALID_CODE,
             Self::Validation { problem, .. } => problem.message(),
             Self::NotSignedIn => text::ERR_NOT_SIGNED_IN,
@@ -133,7 +140,7 @@ impl AppError {
         match self {
             Self::InvalidCredentials | Self::NotSignedIn | Self::SignInAgain => 401,
             Self::SetupExpired => 409,
-            Self::Locked => 423,
+            Self::Locked | Self::Disabled => 423,
             Self::InvalidCode | Self::Validation { .. } => 422,
             Self::Forbidden => 403,
             Self::Unavailable | Self::Busy => 503,

@@ -52,7 +52,8 @@ pub const FORGOT_TELL_US: &str = "お電話の際は、会社名・お名前・�
 
 // Messages.
 pub const ERR_INVALID_CREDENTIALS: &str = "ログインIDまたはパスワードが正しくありません。";
-pub const ERR_LOCKED: &str = "ログインに続けて失敗したため、アカウントを15分間ロックしています。時間をおいて再度お試しいただくか、ヘルプデスク(03-3556-0845)にお問い合わせください。";
+pub const ERR_LOCKED: &str = "ログインに続けて失敗したため、アカウントを一時的にロックしています。時間をおいて再度お試しいただくか、ヘルプデスク(03-3556-0845)にお問い合わせください。";
+pub const ERR_DISABLED: &str = "ログインの失敗が続いたため、安全のためアカウントを停止しました。ヘルプデスク(03-3556-0845)にお問い合わせください。";
 pub const ERR_REQUIRED_LOGIN_ID: &str = "ログインIDを入力してください。";
 pub const ERR_REQUIRED_PASSWORD: &str = "パスワードを入力してください。";
 pub const ERR_TOO_LONG: &str = "256文字以内で入力してください。";
@@ -169,3 +170,19 @@ pub const DEVICE_LAST_USED: &str = "最後に使った日時";
 pub const DEVICE_FORGET: &str = "このデバイスの記録を削除";
 pub const DEVICE_FORGET_ALL: &str = "すべてのデバイスの記録を削除";
 pub const DEVICE_UNKNOWN: &str = "不明なブラウザ";
+
+// Turning MFA on needs the password (MFA off).
+pub const MFA_PASSWORD_HINT: &str =
+    "多要素認証をONにするには、ご本人の確認のため、ログインに使うパスワードの入力が必要です。";
+pub const ERR_WRONG_PASSWORD: &str = "パスワードが正しくありません。";
+
+// Signed-in browsers.
+pub const BROWSERS_TITLE: &str = "ログイン中のブラウザ";
+pub const BROWSERS_HINT: &str = "心当たりのないブラウザがあれば、ログアウトさせてから、パスワードの変更をヘルプデスクにご依頼ください。";
+pub const BROWSER_ADDRESS: &str = "接続元";
+pub const BROWSER_SINCE: &str = "ログインした日時";
+pub const BROWSER_LAST_SEEN: &str = "最後に使った日時";
+pub const BROWSER_THIS_ONE: &str = "このブラウザ";
+pub const BROWSER_END: &str = "ログアウトさせる";
+pub const BROWSER_END_OTHERS: &str = "このブラウザ以外をすべてログアウトさせる";
+pub const BROWSERS_ONLY_THIS: &str = "ほかにログイン中のブラウザはありません。";

@@ -24,6 +24,7 @@ pub struct MfaStatus {
     /// When MFA was turned on (Japan time), if it is on.
     pub enabled_since: Option<String>,
     pub devices: Vec<Device>,
+    pub browsers: Vec<SignedInBrowser>,
 }
 
 /// A remembered device, as listed on the settings page.
@@ -33,6 +34,19 @@ pub struct Device {
     pub label: String,
     pub first_used: String,
     pub last_used: String,
+}
+
+/// A signed-in browser, as listed on the settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInBrowser {
+    /// Names the session to end it; not its token, nor the token's hash.
+    pub handle: String,
+    /// The browser this page is open in.
+    pub current: bool,
+    pub browser: String,
+    pub address: String,
+    pub since: String,
+    pub last_seen: String,
 }
 
 /// The setup screen: the one place a secret is shown, while it is pending.

@@ -60,9 +60,20 @@ test('a dealer walks the manual: setup, sign-in with the code, replay, remember,
     await expect(page.getByText('「上記を確認しました」にチェックを入れてください。')).toBeVisible();
   });
 
-  await test.step('setup 4-5: tick 上記を確認しました, ON, 設定', async () => {
+  await test.step('setup: ON without the password is refused, and nothing starts', async () => {
     await page.getByLabel('上記を確認しました').check();
     await page.getByRole('radio', { name: 'ON', exact: true }).check();
+    await page.getByLabel('パスワード', { exact: true }).fill('not-my-password-1');
+    await page.getByRole('button', { name: '設定', exact: true }).click();
+    await expect(page.getByText('パスワードが正しくありません。')).toBeVisible();
+    await expect(page.getByLabel('パスワード', { exact: true })).toHaveValue('');
+    await expect(page).toHaveURL(/\/mfa$/);
+  });
+
+  await test.step('setup 4-5: tick 上記を確認しました, ON, the password, 設定', async () => {
+    await page.getByLabel('上記を確認しました').check();
+    await page.getByRole('radio', { name: 'ON', exact: true }).check();
+    await page.getByLabel('パスワード', { exact: true }).fill(password(ID));
     await page.getByRole('button', { name: '設定', exact: true }).click();
     await expect(page).toHaveURL(/\/mfa\/setup$/);
     await hydrated(page);
@@ -179,6 +190,7 @@ test('an abandoned setup leaves MFA off', async ({ page }) => {
     await hydrated(page);
     await page.getByLabel('上記を確認しました').check();
     await page.getByRole('radio', { name: 'ON', exact: true }).check();
+    await page.getByLabel('パスワード', { exact: true }).fill(password('dealer05'));
     await page.getByRole('button', { name: '設定', exact: true }).click();
     await expect(page).toHaveURL(/\/mfa\/setup$/);
   });
@@ -208,6 +220,7 @@ test.describe('without JavaScript', () => {
       await expect(page).toHaveURL(/\/mfa$/);
       await page.getByLabel('上記を確認しました').check();
       await page.getByRole('radio', { name: 'ON', exact: true }).check();
+      await page.getByLabel('パスワード', { exact: true }).fill(password(id));
       await page.getByRole('button', { name: '設定', exact: true }).click();
       await expect(page).toHaveURL(/\/mfa\/setup$/);
       key = (await page.locator('.secret-key').innerText()).replace(/\s/g, '');
@@ -234,4 +247,35 @@ test.describe('without JavaScript', () => {
       await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
     });
   });
+});
+
+test('the settings list signed-in browsers, and another one can be signed out from here', async ({ page, browser }) => {
+  const id = 'dealer07';
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+
+  await test.step('sign in on two browsers', async () => {
+    await otherPage.goto('/login?next=/menu');
+    await signIn(otherPage, id, password(id));
+    await expect(otherPage.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+    await page.goto('/login?next=/mfa');
+    await signIn(page, id, password(id));
+    await expect(page.getByRole('heading', { name: '多要素認証設定' })).toBeVisible();
+    await hydrated(page);
+  });
+
+  await test.step('ログイン中のブラウザ lists both, this one marked', async () => {
+    await expect(page.getByRole('heading', { name: 'ログイン中のブラウザ' })).toBeVisible();
+    await expect(page.locator('.browsers tbody tr')).toHaveCount(2);
+    await expect(page.locator('.browsers tbody tr').first()).toContainText('このブラウザ');
+  });
+
+  await test.step('ログアウトさせる signs the other browser out', async () => {
+    await page.getByRole('button', { name: 'ログアウトさせる', exact: true }).click();
+    await expect(page.locator('.browsers tbody tr')).toHaveCount(1);
+    await expect(page.getByText('ほかにログイン中のブラウザはありません。')).toBeVisible();
+    await otherPage.reload();
+    await expect(otherPage).toHaveURL(/\/login/);
+  });
+  await other.close();
 });

@@ -4,7 +4,7 @@ use app::server::crypto::SecretBox;
 use app::server::password::HashLimits;
 use leptos::prelude::LeptosOptions;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where the data lives when `DATABASE_URL` is unset.
@@ -19,7 +19,10 @@ pub enum LogFormat {
     Json,
 }
 
-/// The limits that keep a flood from taking the server down.
+const DAY_SECS: u64 = 24 * 60 * 60;
+
+/// The limits that keep a flood from taking the server down, and the age
+/// at which records go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// argon2 at once, waiting, and the longest wait
@@ -32,6 +35,9 @@ pub struct Limits {
     /// Counted per instance.
     pub posts_per_minute: u32,
     pub post_burst: u32,
+    /// How long the audit trail keeps a record
+    /// (`AUTOBANK_AUDIT_RETENTION_DAYS`).
+    pub audit_retention: Duration,
 }
 
 impl Default for Limits {
@@ -43,6 +49,7 @@ impl Default for Limits {
             // minute's worth at once, then one a second.
             posts_per_minute: 60,
             post_burst: 60,
+            audit_retention: Duration::from_secs(400 * DAY_SECS),
         }
     }
 }
@@ -61,6 +68,13 @@ impl Limits {
         }
         if let Some(n) = number("AUTOBANK_POST_BURST")? {
             limits.post_burst = n.clamp(1, u32::MAX as u64) as u32;
+        }
+        if let Some(days) = number("AUTOBANK_AUDIT_RETENTION_DAYS")? {
+            anyhow::ensure!(
+                (1..=36_500).contains(&days),
+                "AUTOBANK_AUDIT_RETENTION_DAYS must be 1 to 36500"
+            );
+            limits.audit_retention = Duration::from_secs(days * DAY_SECS);
         }
         if let Some(secs) = number("AUTOBANK_REQUEST_TIMEOUT_SECS")? {
             anyhow::ensure!(secs > 0, "AUTOBANK_REQUEST_TIMEOUT_SECS must be at least 1");
@@ -143,8 +157,9 @@ impl Settings {
         let database_url = match std::env::var("DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => url,
             _ => {
-                std::fs::create_dir_all(&data_dir)?;
-                sqlite_url(&data_dir.join("autobank.db"))
+                let file = data_dir.join("autobank.db");
+                private_sqlite_file(&file)?;
+                sqlite_url(&file)
             }
         };
         let secret_key = std::env::var("AUTOBANK_SECRET_KEY").ok();
@@ -174,16 +189,60 @@ impl Settings {
         })
     }
 
-    /// The key that seals TOTP secrets.
+    /// The key that seals TOTP secrets. On PostgreSQL it must be given:
+    /// instances that share the database must share the key, and a key
+    /// file of each instance's own would lock out every MFA user who lands
+    /// on another one.
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {
         if self.secret_key.is_none() && !self.database_url.starts_with("sqlite:") {
-            tracing::warn!(
-                "AUTOBANK_SECRET_KEY is unset: using a key file in {}; instances that share the database must share this key",
-                self.data_dir.display()
+            anyhow::bail!(
+                "AUTOBANK_SECRET_KEY is unset. On PostgreSQL every instance must be given the same key \
+                 (base64 of 32 random bytes, e.g. `openssl rand -base64 32`); refusing to start."
             );
+        }
+        if self.secret_key.is_none() {
+            private_dir(&self.data_dir)?;
         }
         Ok(SecretBox::load(self.secret_key.as_deref(), &self.data_dir)?)
     }
+}
+
+/// Makes the data folder readable by its owner alone (0700), creating it
+/// if need be.
+pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| anyhow::anyhow!("cannot make {} private: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates the SQLite file readable and writable by its owner alone (0600),
+/// or makes an existing one so, in a private folder. SQLite gives its
+/// `-wal` and `-shm` files the database file's permissions; existing ones
+/// are made private here too.
+pub fn private_sqlite_file(file: &Path) -> anyhow::Result<()> {
+    private_dir(file.parent().unwrap_or(Path::new(".")))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options.open(file)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", file.display()));
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    options.open(file)?;
+    Ok(())
 }
 
 pub fn sqlite_url(path: &std::path::Path) -> String {
@@ -191,11 +250,17 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 }
 
 /// Leptos's own settings (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, ...), as
-/// cargo-leptos sets them, with this project's names as defaults.
+/// cargo-leptos sets them, with this project's names as defaults. Without
+/// `LEPTOS_ENV` the server runs in production mode (Leptos's own default
+/// is development, whose CSP lets a dev-reload WebSocket in): only
+/// `cargo leptos watch`, which sets `LEPTOS_ENV=DEV`, is development.
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let mut options = leptos::config::get_configuration(None)?.leptos_options;
     if options.output_name.is_empty() {
         options.output_name = "autobank".into();
+    }
+    if std::env::var_os("LEPTOS_ENV").is_none() {
+        options.env = leptos::config::Env::PROD;
     }
     Ok(options)
 }
@@ -203,6 +268,25 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_folder_and_database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let wal = dir.join("autobank.db-wal");
+        std::fs::write(&wal, b"").unwrap();
+        std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let file = dir.join("autobank.db");
+        private_sqlite_file(&file).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&wal), 0o600);
+    }
 
     #[test]
     fn debug_hides_the_key_and_the_database_password() {

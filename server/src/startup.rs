@@ -7,7 +7,8 @@ use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
-use app::server::{guard, session, AppState};
+use app::server::services::housekeeping;
+use app::server::{guard, AppState};
 use app::{shell, App};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -132,6 +133,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    audit_retention: Duration,
 }
 
 impl Application {
@@ -163,6 +165,7 @@ impl Application {
             router: router(state.clone(), limits.request_timeout),
             listener,
             state,
+            audit_retention: limits.audit_retention,
         })
     }
 
@@ -179,7 +182,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tokio::spawn(sweep(self.state.clone()));
+        tokio::spawn(sweep(self.state.clone(), self.audit_retention));
         axum::serve(
             self.listener,
             self.router
@@ -191,23 +194,18 @@ impl Application {
     }
 }
 
-/// Now and then: deletes expired sessions (lookups check expiry anyway)
-/// and forgets addresses the throttle has not seen lately.
-async fn sweep(state: AppState) {
+/// Now and then: deletes what has expired (`housekeeping`) and forgets
+/// addresses the throttle has not seen lately.
+async fn sweep(state: AppState, audit_retention: Duration) {
+    let retention = audit_retention.as_secs().min(i64::MAX as u64) as i64;
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         state.throttle.retain_recent();
         state.throttle.shrink_to_fit();
-        let now = state.clock.now();
-        if let Err(err) = db::sessions::delete_expired(
-            &state.db,
-            now - session::IDLE_SECS,
-            now - session::ABSOLUTE_SECS,
-        )
-        .await
-        {
-            tracing::warn!(error = %err, "session sweep failed; will retry");
+        match housekeeping::sweep(&state, retention).await {
+            Ok(swept) => tracing::debug!(?swept, "swept"),
+            Err(err) => tracing::warn!(error = %err, "sweep failed; will retry"),
         }
     }
 }

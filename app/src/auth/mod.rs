@@ -34,7 +34,7 @@ pub async fn login(login_id: String, password: String, next: String) -> Result<(
             Ok(())
         }
         SignIn::WrongPassword => Err(AppError::InvalidCredentials),
-        SignIn::Locked => Err(AppError::Locked),
+        SignIn::Blocked(block) => Err(block.into()),
     }
 }
 

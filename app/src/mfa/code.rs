@@ -24,7 +24,7 @@ pub fn CodePage() -> impl IntoView {
     let must_restart = move || {
         matches!(
             server_error.get(),
-            Some(AppError::SignInAgain | AppError::Locked)
+            Some(AppError::SignInAgain | AppError::Locked | AppError::Disabled)
         )
     };
 

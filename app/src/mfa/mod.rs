@@ -16,40 +16,59 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "mfa/status")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_status", skip_all))]
 pub async fn get_mfa_status() -> Result<MfaStatus, AppError> {
-    use crate::server::{request, services::mfa, AppState};
+    use crate::server::{request, services::mfa, services::settings, AppState};
     let session = request::require_full()?;
-    mfa::status(&AppState::get()?, &session).await
+    let state = AppState::get()?;
+    let mut status = mfa::status(&state, &session).await?;
+    status.browsers = settings::browsers(&state, &session).await?;
+    Ok(status)
 }
 
-/// `上記を確認しました` + ON/OFF (+ the current code when MFA is on) + `設定`.
+/// `上記を確認しました` + ON/OFF + `設定`, with the current code when MFA
+/// is on, or the password when it is off.
 #[server(prefix = "/api", endpoint = "mfa/apply")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_apply", skip_all))]
 pub async fn apply_mfa_setting(
     confirmed: Option<String>,
     setting: Option<String>,
     current_code: Option<String>,
+    password: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::error::{Field, Problem};
     use crate::routes::{mfa_done_url, MfaDone, MFA_SETUP};
-    use crate::server::services::mfa::{apply_setting, Applied};
+    use crate::server::services::settings::{apply, Applied, SettingForm};
     use crate::server::{request, AppState};
     let session = request::require_full()?;
-    let applied = apply_setting(
-        &AppState::get()?,
-        &session,
-        confirmed.is_some(),
-        setting.as_deref().unwrap_or_default(),
-        current_code.as_deref().unwrap_or_default(),
-        &request::client(),
-    )
-    .await?;
-    match applied {
+    let form = SettingForm {
+        confirmed: confirmed.is_some(),
+        setting: setting.as_deref().unwrap_or_default(),
+        current_code: current_code.as_deref().unwrap_or_default(),
+        password: password.as_deref().unwrap_or_default(),
+    };
+    match apply(&AppState::get()?, &session, form, &request::client()).await? {
         Applied::SetupStarted => leptos_axum::redirect(MFA_SETUP),
         Applied::TurnedOff => leptos_axum::redirect(&mfa_done_url(MfaDone::Off)),
         Applied::AlreadyOff => leptos_axum::redirect(&mfa_done_url(MfaDone::AlreadyOff)),
         Applied::WrongCode => return Err(AppError::InvalidCode),
-        Applied::Locked => return Err(AppError::Locked),
+        Applied::WrongPassword => {
+            return Err(AppError::validation(
+                Field::Password,
+                Problem::WrongPassword,
+            ))
+        }
+        Applied::Blocked(block) => return Err(block.into()),
     }
     Ok(())
+}
+
+/// Ends one signed-in browser (`handle`), or all but this one without it.
+#[server(prefix = "/api", endpoint = "sessions/end")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "end_sessions", skip_all))]
+pub async fn end_sessions(handle: Option<String>) -> Result<(), AppError> {
+    use crate::server::{request, services::settings, AppState};
+    let session = request::require_full()?;
+    let state = AppState::get()?;
+    settings::end_sessions(&state, &session, handle.as_deref(), &request::client()).await
 }
 
 #[server(prefix = "/api", endpoint = "mfa/setup")]
@@ -76,7 +95,7 @@ pub async fn confirm_mfa_setup(code: String) -> Result<(), AppError> {
             Ok(())
         }
         Confirmed::WrongCode => Err(AppError::InvalidCode),
-        Confirmed::Locked => Err(AppError::Locked),
+        Confirmed::Blocked(block) => Err(block.into()),
     }
 }
 
@@ -106,7 +125,7 @@ pub async fn verify_code(
         }
         SignInCode::Wrong => Err(AppError::InvalidCode),
         SignInCode::SignInAgain => Err(AppError::SignInAgain),
-        SignInCode::Locked => Err(AppError::Locked),
+        SignInCode::Blocked(block) => Err(block.into()),
     }
 }
 

@@ -1,13 +1,13 @@
 //! `多要素認証設定`: the current state, the preparation text, the ON/OFF
 //! form and the remembered devices.
 
-use super::{ApplyMfaSetting, ForgetDevice};
+use super::{ApplyMfaSetting, EndSessions, ForgetDevice};
 use crate::auth::AppHeader;
-use crate::components::{CodeField, FieldError, FormError, LoadError};
+use crate::components::{clear_when, CodeField, FieldError, FormError, LoadError};
 use crate::error::Field;
 use crate::routes::MfaDone;
 use crate::text;
-use crate::types::{Device, MfaStatus};
+use crate::types::{Device, MfaStatus, SignedInBrowser};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -16,8 +16,15 @@ use leptos_router::hooks::use_query_map;
 pub fn MfaSettingsPage() -> impl IntoView {
     let apply = ServerAction::<ApplyMfaSetting>::new();
     let forget = ServerAction::<ForgetDevice>::new();
+    let end = ServerAction::<EndSessions>::new();
     let status = Resource::new(
-        move || (apply.version().get(), forget.version().get()),
+        move || {
+            (
+                apply.version().get(),
+                forget.version().get(),
+                end.version().get(),
+            )
+        },
         |_| super::get_mfa_status(),
     );
     view! {
@@ -28,7 +35,7 @@ pub fn MfaSettingsPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match status.await {
-                        Ok(status) => view! { <Settings status apply forget /> }.into_any(),
+                        Ok(status) => view! { <Settings status apply forget end /> }.into_any(),
                         Err(err) => view! { <LoadError err /> }.into_any(),
                     }
                 })}
@@ -71,6 +78,7 @@ fn Settings(
     status: MfaStatus,
     apply: ServerAction<ApplyMfaSetting>,
     forget: ServerAction<ForgetDevice>,
+    end: ServerAction<EndSessions>,
 ) -> impl IntoView {
     let enabled = status.enabled_since.is_some();
     let state_line = match &status.enabled_since {
@@ -92,6 +100,7 @@ fn Settings(
             <p>{text::MFA_CAUTION}</p>
         </aside>
         {enabled.then(|| view! { <Devices devices=status.devices forget /> })}
+        <Browsers browsers=status.browsers end />
     }
 }
 
@@ -111,6 +120,11 @@ fn Preparation() -> impl IntoView {
 #[component]
 fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl IntoView {
     let server_error = Signal::derive(move || apply.value().get().and_then(Result::err));
+    let password_input = NodeRef::<leptos::html::Input>::new();
+    clear_when(
+        move || matches!(apply.value().get(), Some(Err(_))),
+        password_input,
+    );
     view! {
         <ActionForm action=apply>
             <FormError server=server_error />
@@ -125,14 +139,30 @@ fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl Into
                 <label class="check"><input type="radio" name="setting" value="off" />{text::MFA_OFF}</label>
             </fieldset>
             <FieldError id="setting-error" field=Field::Setting server=server_error />
-            {enabled.then(|| view! {
-                <CodeField
-                    name="current_code"
-                    label=text::MFA_CURRENT_CODE
-                    hint=text::MFA_CURRENT_CODE_HINT
-                    server=server_error
-                />
-            })}
+            {if enabled {
+                view! {
+                    <CodeField
+                        name="current_code"
+                        label=text::MFA_CURRENT_CODE
+                        hint=text::MFA_CURRENT_CODE_HINT
+                        server=server_error
+                    />
+                }.into_any()
+            } else {
+                view! {
+                    <label for="password">{text::PASSWORD}</label>
+                    <p class="hint">{text::MFA_PASSWORD_HINT}</p>
+                    <input
+                        id="password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        aria-describedby="password-error"
+                        node_ref=password_input
+                    />
+                    <FieldError id="password-error" field=Field::Password server=server_error />
+                }.into_any()
+            }}
             <button type="submit" class="primary" disabled=move || apply.pending().get()>{text::MFA_APPLY}</button>
         </ActionForm>
     }
@@ -183,6 +213,65 @@ fn Devices(devices: Vec<Device>, forget: ServerAction<ForgetDevice>) -> impl Int
                         <button type="submit" class="small">{text::DEVICE_FORGET_ALL}</button>
                     </ActionForm>
                 }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Browsers(browsers: Vec<SignedInBrowser>, end: ServerAction<EndSessions>) -> impl IntoView {
+    let error = Signal::derive(move || end.value().get().and_then(Result::err));
+    let others = browsers.iter().any(|b| !b.current);
+    let rows = browsers
+        .into_iter()
+        .map(|b| {
+            let action = if b.current {
+                view! { <strong>{text::BROWSER_THIS_ONE}</strong> }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=end>
+                        <input type="hidden" name="handle" value=b.handle />
+                        <button type="submit" class="small">{text::BROWSER_END}</button>
+                    </ActionForm>
+                }
+                .into_any()
+            };
+            view! {
+                <tr>
+                    <td>{b.browser}</td>
+                    <td>{b.address}</td>
+                    <td>{b.since}</td>
+                    <td>{b.last_seen}</td>
+                    <td>{action}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="browsers">
+            <h2>{text::BROWSERS_TITLE}</h2>
+            <p class="hint">{text::BROWSERS_HINT}</p>
+            <FormError server=error />
+            <table>
+                <thead>
+                    <tr>
+                        <th>{text::DEVICE_BROWSER}</th>
+                        <th>{text::BROWSER_ADDRESS}</th>
+                        <th>{text::BROWSER_SINCE}</th>
+                        <th>{text::BROWSER_LAST_SEEN}</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {if others {
+                view! {
+                    <ActionForm action=end>
+                        <button type="submit" class="small">{text::BROWSER_END_OTHERS}</button>
+                    </ActionForm>
+                }.into_any()
+            } else {
+                view! { <p>{text::BROWSERS_ONLY_THIS}</p> }.into_any()
             }}
         </section>
     }

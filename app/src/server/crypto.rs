@@ -67,8 +67,14 @@ impl SecretBox {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir).map_err(file_error)?;
                 let key: [u8; 32] = Aes256Gcm::generate_key(&mut OsRng).into();
-                write_private(&path, STANDARD.encode(key).as_bytes()).map_err(file_error)?;
-                Ok(Self::from_key(&key))
+                let written =
+                    create_once(&path, STANDARD.encode(key).as_bytes()).map_err(file_error)?;
+                // Another process may have made it first: theirs is the key.
+                Self::decode(
+                    std::str::from_utf8(&written)
+                        .map_err(|_| KeyError::BadKey)?
+                        .trim(),
+                )
             }
             Err(err) => Err(file_error(err)),
         }
@@ -119,8 +125,18 @@ impl SecretBox {
 
 /// Creates a file only its owner can read (mode 0600 on Unix), refusing to
 /// overwrite one that appeared meanwhile.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// Creates `path` with `contents`, readable only by its owner, atomically:
+/// the whole file is written and synced under a temporary name, then
+/// linked into place, which fails if the file exists. Two processes
+/// starting at once thus end up with one complete file, and a crash leaves
+/// either no file or a whole one; the folder is synced so that the name
+/// survives a crash too. Returns what the file holds: `contents`, or what
+/// a process that got there first wrote.
+fn create_once(path: &Path, contents: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let nonce: [u8; 8] = rand::random();
+    let temp = dir.join(format!(".{}.{}.tmp", KEY_FILE, hex::encode(nonce)));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -128,9 +144,22 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
+    let written = (|| {
+        let mut file = options.open(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::hard_link(&temp, path)
+    })();
+    let _ = std::fs::remove_file(&temp);
+    match written {
+        Ok(()) => {
+            #[cfg(unix)]
+            std::fs::File::open(dir)?.sync_all()?;
+            Ok(contents.to_vec())
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(path),
+        Err(err) => Err(err),
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +210,26 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn processes_starting_at_once_end_up_with_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let boxes: Vec<SecretBox> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| SecretBox::load(None, dir.path()).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let sealed = boxes[0].seal(1, b"x");
+        for other in &boxes {
+            assert_eq!(other.open(1, &sealed).as_deref(), Some(&b"x"[..]));
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [KEY_FILE], "no temporary file is left behind");
     }
 
     #[test]

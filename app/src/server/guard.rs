@@ -257,6 +257,12 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Browsers only ever come back over HTTPS (the cookies are `__Host-`
+    // and Secure already); browsers ignore this header over plain HTTP.
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
     // Same-origin keeps the Referer that form posts without JavaScript
     // are redirected back to, and sends nothing to other sites.
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A password hash in PHC form. Not `Serialize`, and its `Debug` hides it.
-#[derive(Clone, sqlx::Type)]
+#[derive(Clone, PartialEq, Eq, sqlx::Type)]
 #[sqlx(transparent)]
 pub struct PasswordHash(String);
 
@@ -32,22 +32,39 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// A password as compared: NFKC-normalised, so that what a Japanese input
+/// method types in full width (`ｐａｓｓ１２３`) is the same password as
+/// its ASCII form, and composed and decomposed kana are one.
+fn normalized(password: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+    match is_nfkc_quick(password.chars()) {
+        IsNormalized::Yes => std::borrow::Cow::Borrowed(password),
+        _ => std::borrow::Cow::Owned(password.nfkc().collect()),
+    }
+}
+
 fn hash_blocking(password: &str) -> Result<PasswordHash, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
     Ok(PasswordHash(
         argon2()
-            .hash_password(password.as_bytes(), &salt)?
+            .hash_password(normalized(password).as_bytes(), &salt)?
             .to_string(),
     ))
 }
 
+/// Checks the normalised password; a hash made before normalisation (from
+/// the password exactly as typed then) still verifies with the typed form.
 fn verify_blocking(password: &str, hash: &PasswordHash) -> bool {
-    match argon2::password_hash::PasswordHash::new(&hash.0) {
-        Ok(parsed) => argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+    let Ok(parsed) = argon2::password_hash::PasswordHash::new(&hash.0) else {
+        return false;
+    };
+    let matches = |candidate: &str| {
+        argon2()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok()
+    };
+    let normal = normalized(password);
+    matches(&normal) || (normal != password && matches(password))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +244,7 @@ impl HashSlot {
 /// characters, and a zxcvbn score of 3 or more. Returns the reason in
 /// Japanese when the password is refused.
 pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), String> {
+    let password = &*normalized(password);
     let chars = password.chars().count();
     if chars < 10 {
         return Err(text::PW_TOO_SHORT.to_owned());

@@ -4,7 +4,7 @@
 //! what they need ([`Client`], a [`Session`]) and return what must be set.
 
 use super::services::{mfa::REMEMBER_SECS, Client};
-use super::session::{Session, Stage, Token, ABSOLUTE_SECS};
+use super::session::{Session, Stage, Token};
 use crate::error::AppError;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
 use leptos::prelude::*;
@@ -35,10 +35,14 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `__Host-` cookie: HttpOnly, Secure, SameSite=Lax, whole site.
-fn cookie_header(name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
+/// A `__Host-` cookie: HttpOnly, Secure, SameSite=Lax, whole site. With
+/// no `max_age_secs` it ends when the browser closes.
+fn cookie_header(name: &str, value: &str, max_age_secs: Option<i64>) -> HeaderValue {
+    let max_age = max_age_secs
+        .map(|secs| format!("; Max-Age={secs}"))
+        .unwrap_or_default();
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Lax"
+        "{name}={value}; Path=/{max_age}; HttpOnly; Secure; SameSite=Lax"
     ))
     .expect("cookie values are ASCII")
 }
@@ -53,19 +57,25 @@ fn append_cookie(value: HeaderValue) {
     }
 }
 
-/// Sets the session cookie to a new session's token.
+/// Sets the session cookie to a new session's token. It ends when the
+/// browser closes; the server ends the session after 30 idle minutes or
+/// 12 hours, whichever comes first.
 pub fn set_session_cookie(token: &Token) {
-    append_cookie(cookie_header(SESSION_COOKIE, token.expose(), ABSOLUTE_SECS));
+    append_cookie(cookie_header(SESSION_COOKIE, token.expose(), None));
 }
 
 /// Clears the session cookie (the session has ended on the server).
 pub fn clear_session_cookie() {
-    append_cookie(cookie_header(SESSION_COOKIE, "", 0));
+    append_cookie(cookie_header(SESSION_COOKIE, "", Some(0)));
 }
 
 /// Sets the remembered-device cookie.
 pub fn set_device_cookie(token: &Token) {
-    append_cookie(cookie_header(DEVICE_COOKIE, token.expose(), REMEMBER_SECS));
+    append_cookie(cookie_header(
+        DEVICE_COOKIE,
+        token.expose(),
+        Some(REMEMBER_SECS),
+    ));
 }
 
 /// What services may know about the client of the current request.

@@ -8,7 +8,10 @@
 //! columns that SQL can update atomically, and one code path serves
 //! SQLite and PostgreSQL through the `Any` driver.
 
-use super::db::{sessions, Db};
+use super::db::audit::Entry;
+use super::db::sessions::{self, NewSession};
+use super::db::users::Snapshot;
+use super::db::Db;
 use crate::error::AppError;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
@@ -18,6 +21,8 @@ use sha2::{Digest, Sha256};
 pub const IDLE_SECS: i64 = 30 * 60;
 /// No session lives longer than this, however active.
 pub const ABSOLUTE_SECS: i64 = 12 * 60 * 60;
+/// A half sign-in (the password accepted, the code owed) lasts this long.
+pub const HALF_SECS: i64 = 5 * 60;
 /// `last_seen_at` is written at most this often, to spare the database.
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -75,10 +80,19 @@ impl Token {
     }
 }
 
+/// A session's handle: 128 random bits that name it on the settings page
+/// (and to "end this one"), where neither the token nor its hash may go.
+fn new_handle() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A session, as loaded by [`resolve`].
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id_hash: String,
+    pub handle: String,
     pub user_id: i64,
     pub login_id: String,
     pub stage: Stage,
@@ -90,49 +104,69 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
     let Some(row) = sessions::find(db, &id_hash).await? else {
         return Ok(None);
     };
-    if now - row.last_seen_at > IDLE_SECS || now - row.created_at > ABSOLUTE_SECS {
+    let half = row.stage != Stage::Full.as_str();
+    if now - row.last_seen_at > IDLE_SECS
+        || now - row.created_at > ABSOLUTE_SECS
+        || (half && now - row.created_at > HALF_SECS)
+    {
         sessions::delete(db, &id_hash).await?;
         return Ok(None);
     }
     if now - row.last_seen_at >= TOUCH_EVERY_SECS {
         sessions::touch(db, &id_hash, now).await?;
     }
-    let stage = if row.stage == Stage::Full.as_str() {
-        Stage::Full
-    } else {
-        Stage::Code
-    };
+    let stage = if half { Stage::Code } else { Stage::Full };
     Ok(Some(Session {
         id_hash,
+        handle: row.handle,
         user_id: row.user_id,
         login_id: row.login_id,
         stage,
     }))
 }
 
+/// Who a new session is for and where it was started.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub user_id: i64,
+    pub browser: &'a str,
+    pub address: Option<&'a str>,
+}
+
 /// Starts a new session (a new ID every time: sign-in and the code step
-/// both rotate it) and ends `previous`. Returns the token for the cookie.
+/// both rotate it) and ends `previous`, only if the account is still as
+/// the password check saw it (`snapshot`); records `entry` with it.
+/// Returns the token for the cookie, or `None` when the account changed
+/// meanwhile (see [`sessions::sign_in`]).
 pub async fn start(
     db: &Db,
-    user_id: i64,
+    owner: Owner<'_>,
     stage: Stage,
+    snapshot: &Snapshot,
     previous: Option<&Session>,
+    entry: &Entry,
     now: i64,
-) -> Result<Token, AppError> {
+) -> Result<Option<Token>, AppError> {
     let token = Token::generate();
-    if let Some(previous) = previous {
-        sessions::delete(db, &previous.id_hash).await?;
-    }
-    sessions::insert(db, &token.hash(), user_id, stage.as_str(), now).await?;
-    Ok(token)
+    let new = NewSession {
+        id_hash: &token.hash(),
+        handle: &new_handle(),
+        user_id: owner.user_id,
+        stage: stage.as_str(),
+        browser: owner.browser,
+        address: owner.address,
+    };
+    let previous = previous.map(|p| p.id_hash.as_str());
+    let started = sessions::sign_in(db, new, snapshot, previous, entry, now).await?;
+    Ok(started.then_some(token))
 }
 
 /// Turns a half sign-in into a full one under a new ID (the code was
-/// right) and returns its token. Fails with `NotSignedIn` if the half
-/// sign-in is already gone.
-pub async fn promote(db: &Db, half: &Session, now: i64) -> Result<Token, AppError> {
+/// right), recording `entry`, and returns its token. Fails with
+/// `NotSignedIn` if the half sign-in is already gone.
+pub async fn promote(db: &Db, half: &Session, entry: &Entry, now: i64) -> Result<Token, AppError> {
     let token = Token::generate();
-    if !sessions::promote(db, &half.id_hash, &token.hash(), now).await? {
+    if !sessions::promote(db, &half.id_hash, &token.hash(), &new_handle(), entry, now).await? {
         return Err(AppError::NotSignedIn);
     }
     Ok(token)

@@ -93,8 +93,9 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
                     Err(err) if db::is_unique_violation(&err) => return Err(already_exists(&id)),
                     Err(err) => return Err(err.into()),
                 };
-            let who = cli_actor(user_id, id.as_str());
-            audit::record(db, &who, audit::Event::UserCreated, now).await?;
+            let entry =
+                audit::Entry::new(cli_actor(user_id, id.as_str()), audit::Event::UserCreated);
+            audit::record(db, &entry, now).await?;
             println!("Added {} ({}, {}).", id.as_str(), name, role.as_str());
         }
         UserCommand::List => {
@@ -106,7 +107,9 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
             )?;
             let now = clock.now();
             for u in users::list(db).await? {
-                let locked = if u.locked_until.is_some_and(|t| t > now) {
+                let locked = if u.disabled_at.is_some() {
+                    "disabled"
+                } else if u.locked_until.is_some_and(|t| t > now) {
                     "yes"
                 } else {
                     "no"
@@ -121,9 +124,9 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
         UserCommand::Unlock { login_id } => {
             let user = find_user(db, &login_id).await?;
             let now = clock.now();
-            users::unlock(db, &user.login_id, now).await?;
-            let who = cli_actor(user.id, &user.login_id);
-            audit::record(db, &who, audit::Event::Unlocked, now).await?;
+            let entry =
+                audit::Entry::new(cli_actor(user.id, &user.login_id), audit::Event::Unlocked);
+            users::unlock(db, user.id, now, &entry).await?;
             println!("Unlocked {}.", user.login_id);
         }
         UserCommand::SetPassword { login_id } => {
@@ -133,9 +136,11 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
                 .map_err(refuse)?;
             let hash = Passwords::new().hash(password).await?;
             let now = clock.now();
-            users::set_password(db, user.id, &hash, now).await?;
-            let who = cli_actor(user.id, &user.login_id);
-            audit::record(db, &who, audit::Event::PasswordChanged, now).await?;
+            let entry = audit::Entry::new(
+                cli_actor(user.id, &user.login_id),
+                audit::Event::PasswordChanged,
+            );
+            users::set_password(db, user.id, &hash, now, &entry).await?;
             println!(
                 "Set a new password for {}; their sessions have ended.",
                 user.login_id

@@ -174,9 +174,7 @@ async fn ten_wrong_codes_across_sign_ins_lock_the_account() {
     let res = app.login("dealer01", GOOD_PASSWORD).await;
     assert_eq!(error_of(res).await, AppError::Locked);
 
-    app::server::db::users::unlock(&app.db, "dealer01", app.clock.now())
-        .await
-        .unwrap();
+    app.unlock("dealer01").await;
     let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
     assert_eq!(
         app.code_step(&half, &authenticator.code(0), false)

@@ -82,19 +82,8 @@ async fn forgetting_a_device_makes_its_token_worthless() {
 async fn a_password_change_makes_a_remembered_device_worthless() {
     let (app, authenticator) = app_with_mfa_user().await;
     let device = remember(&app, "dealer01", &authenticator.code(0)).await;
-    let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE login_id = 'dealer01'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-
     // The same password again is enough: any change revokes.
-    let hash = app::server::password::Passwords::new()
-        .hash(app::domain::Password::parse(GOOD_PASSWORD).unwrap())
-        .await
-        .unwrap();
-    app::server::db::users::set_password(&app.db, user_id, &hash, app.clock.now())
-        .await
-        .unwrap();
+    app.set_password("dealer01", GOOD_PASSWORD).await;
 
     let (_, next) = app
         .password_step("dealer01", GOOD_PASSWORD, Some(&device))

@@ -3,16 +3,20 @@
 //! `TEST_ENGINE=postgres`) and drives it over HTTP. One module per
 //! behaviour; `TEST_LOG=1` shows the server's logs.
 
+mod account_changes;
 mod cli;
 mod code_step;
 mod devices;
 mod flood;
 mod guards;
 mod helpers;
+mod in_flight;
+mod lockout;
 mod logs;
 mod mfa_settings;
 mod mfa_setup;
 mod outage;
 mod portal;
 mod schema;
+mod sessions;
 mod sign_in;

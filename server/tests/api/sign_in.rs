@@ -84,9 +84,7 @@ async fn ten_wrong_passwords_lock_the_account_until_unlocked() {
     let right = app.login("dealer01", GOOD_PASSWORD).await;
     assert_eq!(error_of(right).await, AppError::Locked);
 
-    assert!(users::unlock(&app.db, "dealer01", app.clock.now())
-        .await
-        .unwrap());
+    app.unlock("dealer01").await;
     let after = app.login("dealer01", GOOD_PASSWORD).await;
     assert_eq!(after.status(), StatusCode::OK);
 }
@@ -290,7 +288,10 @@ async fn a_count_stuck_at_the_limit_becomes_a_lock_that_ends() {
             &app.db,
             user_id,
             users::Counter::Password,
-            10,
+            users::Limits {
+                lock_after: 10,
+                disable_after: 100,
+            },
             app.clock.now(),
         )
         .await
@@ -341,4 +342,41 @@ async fn the_not_found_page_carries_the_content_security_policy() {
         .to_str()
         .unwrap()
         .contains("'nonce-"));
+}
+
+#[tokio::test]
+async fn a_password_typed_in_full_width_is_the_same_password() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    // What a Japanese input method types for "tulip-harbor-87-velvet".
+    let full_width: String = GOOD_PASSWORD
+        .chars()
+        .map(|c| char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap())
+        .collect();
+    assert_ne!(full_width, GOOD_PASSWORD);
+    assert_eq!(
+        app.login("dealer01", &full_width).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_hash_made_before_normalisation_still_verifies() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    // An old hash of a password as typed, full width, never normalised.
+    let typed = "ｔｕｌｉｐ－ｈａｒｂｏｒ－８７";
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let params = argon2::Params::new(19_456, 2, 1, None).unwrap();
+    let old = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(typed.as_bytes(), &salt)
+        .unwrap()
+        .to_string();
+    sqlx::query("UPDATE users SET password_hash = $1")
+        .bind(old)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(app.login("dealer01", typed).await.status(), StatusCode::OK);
 }

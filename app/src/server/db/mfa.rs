@@ -1,6 +1,8 @@
 //! MFA state: the sealed secret, pending setups, replay and failure
 //! counters, and remembered devices.
 
+use super::audit::{self, Entry};
+use super::users::{end_sessions, Ending};
 use super::Db;
 
 /// An account's MFA state: the sealed secret and since when it is on.
@@ -18,21 +20,25 @@ pub async fn find(db: &Db, user_id: i64) -> Result<Option<MfaRow>, sqlx::Error> 
         .await
 }
 
-/// Starts (or restarts) a pending setup.
-#[tracing::instrument(skip(db, sealed))]
+/// Starts (or restarts) a pending setup, for the session `session_hash`
+/// alone: another session of the same user neither sees nor confirms it.
+#[tracing::instrument(skip(db, sealed, session_hash))]
 pub async fn put_enrollment(
     db: &Db,
     user_id: i64,
+    session_hash: &str,
     sealed: &[u8],
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO mfa_enrollments (user_id, secret, created_at, expires_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, \
-         created_at = excluded.created_at, expires_at = excluded.expires_at",
+        "INSERT INTO mfa_enrollments (user_id, session_hash, secret, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id) DO UPDATE SET session_hash = excluded.session_hash, \
+         secret = excluded.secret, created_at = excluded.created_at, expires_at = excluded.expires_at",
     )
     .bind(user_id)
+    .bind(session_hash)
     .bind(sealed)
     .bind(now)
     .bind(expires_at)
@@ -41,39 +47,76 @@ pub async fn put_enrollment(
     Ok(())
 }
 
-/// The sealed secret of a pending setup that has not expired.
-#[tracing::instrument(skip(db))]
-pub async fn enrollment(db: &Db, user_id: i64, now: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT secret FROM mfa_enrollments WHERE user_id = $1 AND expires_at > $2")
-        .bind(user_id)
-        .bind(now)
-        .fetch_optional(db.pool())
-        .await
+/// The sealed secret of the session's pending setup, if it has not expired.
+#[tracing::instrument(skip(db, session_hash))]
+pub async fn enrollment(
+    db: &Db,
+    user_id: i64,
+    session_hash: &str,
+    now: i64,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT secret FROM mfa_enrollments WHERE user_id = $1 AND session_hash = $2 AND expires_at > $3",
+    )
+    .bind(user_id)
+    .bind(session_hash)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
 }
 
-/// Turns MFA on with the pending secret, in one transaction: the secret
-/// moves from the pending row to the account, and the confirming code's
-/// step becomes the last used. Returns false if the setup was gone.
-#[tracing::instrument(skip(db, sealed))]
+/// Deletes pending setups that have expired. Returns how many.
+#[tracing::instrument(skip(db))]
+pub async fn delete_expired_enrollments(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM mfa_enrollments WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes remembered devices that have expired. Returns how many.
+#[tracing::instrument(skip(db))]
+pub async fn delete_expired_devices(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM remembered_devices WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Turns MFA on with the session's pending secret, in one transaction: the
+/// secret moves from the pending row to the account, the confirming code's
+/// step becomes the last used (a right code: the run of failures ends),
+/// every other session of the user ends, and `entry` is recorded. Returns
+/// false, changing nothing, if the setup was gone or the account is locked
+/// or disabled.
+#[tracing::instrument(skip(db, sealed, session_hash, entry))]
 pub async fn confirm_enrollment(
     db: &Db,
     user_id: i64,
+    session_hash: &str,
     sealed: &[u8],
     step: i64,
+    entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    let removed = sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = $1 AND expires_at > $2")
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let removed = sqlx::query(
+        "DELETE FROM mfa_enrollments WHERE user_id = $1 AND session_hash = $2 AND expires_at > $3",
+    )
+    .bind(user_id)
+    .bind(session_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     if removed.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE users SET mfa_secret = $1, mfa_enabled_at = $2, mfa_last_step = $3, \
-         code_failures = 0, updated_at = $2 WHERE id = $4",
+         code_failures = 0, failure_run = 0, lock_count = 0, updated_at = $2 \
+         WHERE id = $4 AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)",
     )
     .bind(sealed)
     .bind(now)
@@ -81,33 +124,45 @@ pub async fn confirm_enrollment(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(false);
+    }
+    end_sessions(&mut tx, user_id, Ending::AllBut(session_hash)).await?;
+    audit::write(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-/// Turns MFA off: deletes the secret, any pending setup and every
-/// remembered device of the user, in one transaction.
-#[tracing::instrument(skip(db))]
-pub async fn disable(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
-    turn_off(db, user_id, now, &["mfa_enrollments", "remembered_devices"]).await
+/// Turns MFA off from the session `keep`: deletes the secret, any pending
+/// setup and every remembered device of the user, ends every other
+/// session and records `entry`, in one transaction.
+#[tracing::instrument(skip(db, keep, entry))]
+pub async fn disable(
+    db: &Db,
+    user_id: i64,
+    keep: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    turn_off(db, user_id, Ending::AllBut(keep), entry, now).await
 }
 
-/// The helpdesk's reset: [`disable`], and every session of the user ends
-/// in the same transaction.
-#[tracing::instrument(skip(db))]
-pub async fn reset(db: &Db, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
-    turn_off(
-        db,
-        user_id,
-        now,
-        &["mfa_enrollments", "remembered_devices", "sessions"],
-    )
-    .await
+/// The helpdesk's reset: as [`disable`], but every session of the user
+/// ends.
+#[tracing::instrument(skip(db, entry))]
+pub async fn reset(db: &Db, user_id: i64, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
+    turn_off(db, user_id, Ending::All, entry, now).await
 }
 
 /// The user's row is written first, so a sign-in being promoted at that
 /// moment on another instance (which locks the row too) is not missed.
-async fn turn_off(db: &Db, user_id: i64, now: i64, tables: &[&str]) -> Result<(), sqlx::Error> {
+async fn turn_off(
+    db: &Db,
+    user_id: i64,
+    sessions: Ending<'_>,
+    entry: &Entry,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "UPDATE users SET mfa_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, \
@@ -117,25 +172,28 @@ async fn turn_off(db: &Db, user_id: i64, now: i64, tables: &[&str]) -> Result<()
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    for table in tables {
+    for table in ["mfa_enrollments", "remembered_devices"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
     }
+    end_sessions(&mut tx, user_id, sessions).await?;
+    audit::write(&mut tx, entry, now).await?;
     tx.commit().await
 }
 
 /// Accepts a code's step only if it is newer than the last accepted one
-/// and the account is not locked. One conditional statement, so of two
-/// requests racing with the same code, even on two instances, exactly one
-/// succeeds. Clears the count of wrong codes.
+/// and the account is neither locked nor disabled. One conditional
+/// statement, so of two requests racing with the same code, even on two
+/// instances, exactly one succeeds. A right code is a success: it clears
+/// the count of wrong codes and the run of failures.
 #[tracing::instrument(skip(db))]
 pub async fn accept_step(db: &Db, user_id: i64, step: i64, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE users SET mfa_last_step = $1, code_failures = 0 \
+        "UPDATE users SET mfa_last_step = $1, code_failures = 0, failure_run = 0, lock_count = 0 \
          WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1) \
-         AND (locked_until IS NULL OR locked_until <= $3)",
+         AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $3)",
     )
     .bind(step)
     .bind(user_id)
@@ -171,15 +229,18 @@ pub struct DeviceRow {
     pub last_used_at: i64,
 }
 
-#[tracing::instrument(skip(db, token_hash))]
+/// Remembers a device for the user, recording `entry`.
+#[tracing::instrument(skip(db, token_hash, entry))]
 pub async fn remember_device(
     db: &Db,
     user_id: i64,
     token_hash: &str,
     label: &str,
+    entry: &Entry,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO remembered_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) \
          VALUES ($1, $2, $3, $4, $4, $5)",
@@ -189,9 +250,10 @@ pub async fn remember_device(
     .bind(label)
     .bind(now)
     .bind(expires_at)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await
 }
 
 /// Marks a remembered device as used, if it belongs to this user and has
@@ -227,19 +289,27 @@ pub async fn devices(db: &Db, user_id: i64, now: i64) -> Result<Vec<DeviceRow>, 
     .await
 }
 
-/// Forgets one device (`Some(id)`) or all of them (`None`). Returns how many.
-#[tracing::instrument(skip(db))]
+/// Forgets one device (`Some(id)`) or all of them (`None`), recording
+/// `entry` when any was forgotten. Returns how many.
+#[tracing::instrument(skip(db, entry))]
 pub async fn forget_devices(
     db: &Db,
     user_id: i64,
     device_id: Option<i64>,
+    entry: &Entry,
+    now: i64,
 ) -> Result<u64, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "DELETE FROM remembered_devices WHERE user_id = $1 AND ($2 IS NULL OR id = $2)",
     )
     .bind(user_id)
     .bind(device_id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    if done.rows_affected() > 0 {
+        audit::write(&mut tx, entry, now).await?;
+    }
+    tx.commit().await?;
     Ok(done.rows_affected())
 }

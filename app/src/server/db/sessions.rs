@@ -1,46 +1,119 @@
 //! The sessions table. Rows are keyed by the SHA-256 of the cookie token,
 //! so a copy of the database holds no usable session.
 
+use super::audit::{self, Entry};
+use super::users::{self, Ending, Snapshot};
 use super::Db;
+use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
     pub user_id: i64,
     pub stage: String,
+    pub handle: String,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub login_id: String,
 }
 
-#[tracing::instrument(skip(db, id_hash))]
-pub async fn insert(
-    db: &Db,
-    id_hash: &str,
-    user_id: i64,
-    stage: &str,
+/// A session about to be written. `id_hash` is the SHA-256 of its token;
+/// `handle` is a second random value that names it on the settings page.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    pub id_hash: &'a str,
+    pub handle: &'a str,
+    pub user_id: i64,
+    pub stage: &'a str,
+    pub browser: &'a str,
+    pub address: Option<&'a str>,
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    new: NewSession<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO sessions (id_hash, handle, user_id, stage, browser, address, created_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
-    .bind(id_hash)
-    .bind(user_id)
-    .bind(stage)
+    .bind(new.id_hash)
+    .bind(new.handle)
+    .bind(new.user_id)
+    .bind(new.stage)
+    .bind(new.browser)
+    .bind(new.address)
     .bind(now)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }
 
-/// Replaces a half sign-in by a full one under a new ID, in one
-/// transaction. Returns false, changing nothing, when the half sign-in is
-/// already gone (ended by too many wrong codes, or used by a parallel
-/// request): a request that was already in flight cannot resurrect it.
-#[tracing::instrument(skip(db, old_hash, new_hash))]
+/// Starts the session a right password earned, in one transaction, only
+/// if the account is still as the check saw it (`snapshot`: the same
+/// password hash, the same MFA secret or none) and neither locked nor
+/// disabled. The
+/// user's row is written first, so on PostgreSQL a password change, an
+/// MFA reset, a lock or a disable landing at the same moment waits for
+/// this one, or this one sees it. Clears the count toward the lock; a
+/// `full` sign-in is a success and clears the run of failures too, while
+/// one that still owes a code only takes its own attempt back out of the
+/// run. Ends `previous` and records `entry`. Returns false, changing
+/// nothing, when the account changed meanwhile.
+#[tracing::instrument(skip_all, fields(user_id = new.user_id))]
+pub async fn sign_in(
+    db: &Db,
+    new: NewSession<'_>,
+    snapshot: &Snapshot,
+    previous: Option<&str>,
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let run = if new.stage == "full" {
+        "failure_run = 0, lock_count = 0"
+    } else {
+        "failure_run = CASE WHEN failure_run > 0 THEN failure_run - 1 ELSE 0 END"
+    };
+    let mut tx = db.pool().begin().await?;
+    let still = sqlx::query(&format!(
+        "UPDATE users SET failed_attempts = 0, {run} \
+         WHERE id = $1 AND password_hash = $2 \
+         AND (CASE WHEN mfa_enabled_at IS NULL THEN NULL ELSE mfa_secret END) IS NOT DISTINCT FROM $3 \
+         AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $4)"
+    ))
+    .bind(new.user_id)
+    .bind(snapshot.password_hash().expose())
+    .bind(snapshot.mfa_secret())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if still.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some(previous) = previous {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(previous)
+            .execute(&mut *tx)
+            .await?;
+    }
+    insert(&mut tx, new, now).await?;
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Replaces a half sign-in by a full one under a new ID and handle, in one
+/// transaction, recording `entry`. Returns false, changing nothing, when
+/// the half sign-in is already gone (ended by too many wrong codes, by a
+/// lock, or used by a parallel request): a request that was already in
+/// flight cannot resurrect it.
+#[tracing::instrument(skip_all)]
 pub async fn promote(
     db: &Db,
     old_hash: &str,
     new_hash: &str,
+    new_handle: &str,
+    entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
@@ -51,31 +124,118 @@ pub async fn promote(
         .bind(old_hash)
         .execute(&mut *tx)
         .await?;
-    let user_id: Option<i64> = sqlx::query_scalar(
-        "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' RETURNING user_id",
+    let half: Option<(i64, String, Option<String>)> = sqlx::query_as(
+        "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' RETURNING user_id, browser, address",
     )
     .bind(old_hash)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(user_id) = user_id else {
+    let Some((user_id, browser, address)) = half else {
         return Ok(false);
     };
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, stage, created_at, last_seen_at) VALUES ($1, $2, 'full', $3, $3)",
-    )
-    .bind(new_hash)
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let new = NewSession {
+        id_hash: new_hash,
+        handle: new_handle,
+        user_id,
+        stage: "full",
+        browser: &browser,
+        address: address.as_deref(),
+    };
+    insert(&mut tx, new, now).await?;
+    audit::write(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// One signed-in browser, for the settings page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BrowserRow {
+    pub handle: String,
+    pub browser: String,
+    pub address: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// The user's full sessions that have not expired, most recent first.
+#[tracing::instrument(skip(db))]
+pub async fn browsers(
+    db: &Db,
+    user_id: i64,
+    idle_after: i64,
+    created_after: i64,
+) -> Result<Vec<BrowserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT handle, browser, address, created_at, last_seen_at FROM sessions \
+         WHERE user_id = $1 AND stage = 'full' AND last_seen_at >= $2 AND created_at >= $3 \
+         ORDER BY last_seen_at DESC, created_at DESC",
+    )
+    .bind(user_id)
+    .bind(idle_after)
+    .bind(created_after)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Ends the user's session named by `handle`, recording `entry`. Returns
+/// false when the user has no such session.
+#[tracing::instrument(skip(db, handle, entry))]
+pub async fn end_by_handle(
+    db: &Db,
+    user_id: i64,
+    handle: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND handle = $2")
+        .bind(user_id)
+        .bind(handle)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Ends one session (signing out), recording `entry`.
+#[tracing::instrument(skip_all)]
+pub async fn end(db: &Db, id_hash: &str, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(&mut *tx)
+        .await?;
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await
+}
+
+/// Ends every session of the user but `keep`, recording `entry` when any
+/// ended. Returns how many ended.
+#[tracing::instrument(skip(db, keep, entry))]
+pub async fn end_others(
+    db: &Db,
+    user_id: i64,
+    keep: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let ended = users::end_sessions(&mut tx, user_id, Ending::AllBut(keep)).await?;
+    if ended > 0 {
+        audit::write(&mut tx, entry, now).await?;
+    }
+    tx.commit().await?;
+    Ok(ended)
 }
 
 #[tracing::instrument(skip(db, id_hash))]
 pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, s.stage, s.created_at, s.last_seen_at, u.login_id \
+        "SELECT s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, u.login_id \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
     .bind(id_hash)
@@ -102,17 +262,23 @@ pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Removes sessions past their idle or absolute limit.
+/// Removes sessions past their idle or absolute limit, and half sign-ins
+/// past theirs.
 #[tracing::instrument(skip(db))]
 pub async fn delete_expired(
     db: &Db,
     idle_before: i64,
     created_before: i64,
+    half_created_before: i64,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
-        .bind(idle_before)
-        .bind(created_before)
-        .execute(db.pool())
-        .await?;
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2 \
+         OR (stage = 'code' AND created_at < $3)",
+    )
+    .bind(idle_before)
+    .bind(created_before)
+    .bind(half_created_before)
+    .execute(db.pool())
+    .await?;
     Ok(done.rows_affected())
 }

@@ -1,7 +1,9 @@
 //! The users table.
 
+use super::audit::{self, Entry};
 use super::Db;
 use crate::server::password::PasswordHash;
+use sqlx::AnyConnection;
 
 /// What sign-in needs to know about an account.
 #[derive(Debug, sqlx::FromRow)]
@@ -10,6 +12,50 @@ pub struct UserRow {
     pub login_id: String,
     pub display_name: String,
     pub password_hash: PasswordHash,
+    pub mfa_secret: Option<Vec<u8>>,
+}
+
+impl UserRow {
+    /// What a sign-in checked, to be still true when its session starts.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            password_hash: self.password_hash.clone(),
+            mfa_secret: self.mfa_secret.clone(),
+        }
+    }
+}
+
+/// The state of an account that a password check relied on: the password
+/// hash and the sealed MFA secret themselves, not their change times. Each
+/// change makes a new one (a fresh salt, a fresh nonce), so even two
+/// changes within one second are seen. Its `Debug` shows neither.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    password_hash: PasswordHash,
+    mfa_secret: Option<Vec<u8>>,
+}
+
+impl Snapshot {
+    /// Whether MFA was on.
+    pub fn mfa_on(&self) -> bool {
+        self.mfa_secret.is_some()
+    }
+
+    pub fn password_hash(&self) -> &PasswordHash {
+        &self.password_hash
+    }
+
+    pub fn mfa_secret(&self) -> Option<&[u8]> {
+        self.mfa_secret.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("mfa_on", &self.mfa_on())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One line of `autobank user list`.
@@ -19,10 +65,13 @@ pub struct UserSummary {
     pub display_name: String,
     pub role: String,
     pub locked_until: Option<i64>,
+    pub disabled_at: Option<i64>,
     pub created_at: i64,
 }
 
-const USER_COLUMNS: &str = "id, login_id, display_name, password_hash";
+// MFA is on exactly when the secret is set (OFF and a reset clear both).
+const USER_COLUMNS: &str = "id, login_id, display_name, password_hash, \
+     CASE WHEN mfa_enabled_at IS NULL THEN NULL ELSE mfa_secret END AS mfa_secret";
 
 // The typed ID stays out of the span: people type passwords into it.
 #[tracing::instrument(skip(db, login_id))]
@@ -33,6 +82,30 @@ pub async fn find_by_login_id(db: &Db, login_id: &str) -> Result<Option<UserRow>
     .bind(login_id)
     .fetch_optional(db.pool())
     .await
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn find_by_id(db: &Db, user_id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// A right password from a signed-in user: as at sign-in, the count
+/// toward the lock starts afresh and the attempt comes back out of the run
+/// (it was no failure).
+#[tracing::instrument(skip(db))]
+pub async fn password_reentered(db: &Db, user_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET \
+         failed_attempts = 0, \
+         failure_run = CASE WHEN failure_run > 0 THEN failure_run - 1 ELSE 0 END WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 #[tracing::instrument(skip(db, password_hash))]
@@ -58,15 +131,17 @@ pub async fn insert(
     .await
 }
 
-/// Sets a new password and, in the same transaction, ends every session
-/// and forgets every remembered device of the user: whoever had the old
-/// password (or a device it let in) is out, all or nothing.
-#[tracing::instrument(skip(db, password_hash))]
+/// Sets a new password and, in the same transaction, ends every session,
+/// forgets every remembered device of the user and records `entry`:
+/// whoever had the old password (or a device it let in) is out, all or
+/// nothing.
+#[tracing::instrument(skip(db, password_hash, entry))]
 pub async fn set_password(
     db: &Db,
     user_id: i64,
     password_hash: &PasswordHash,
     now: i64,
+    entry: &Entry,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3")
@@ -75,141 +150,214 @@ pub async fn set_password(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    for table in ["sessions", "remembered_devices"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    end_sessions(&mut tx, user_id, Ending::All).await?;
+    sqlx::query("DELETE FROM remembered_devices WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::write(&mut tx, entry, now).await?;
     tx.commit().await
 }
 
-/// Which run of consecutive failures an attempt counts toward.
+/// Which count toward the next lock an attempt adds to. Both also add to
+/// the account's long-run count of consecutive failures.
 #[derive(Debug, Clone, Copy)]
 pub enum Counter {
     Password,
     Code,
 }
 
+/// A reserved attempt: its number toward the next lock, and in the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attempt {
+    pub toward_lock: i64,
+    pub in_run: i64,
+}
+
+/// Limits on consecutive failures.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Attempts (of one counter) that lock the account.
+    pub lock_after: i64,
+    /// Attempts in a row, across locks, that disable it.
+    pub disable_after: i64,
+}
+
 /// Reserves one attempt (a password or a code) before it is checked:
-/// counts it, unless the account is locked or `limit` attempts are already
-/// counted (finished or still being checked). Returns the count with this
-/// one, or `None` when no attempt may be made. Counting first, in one
-/// conditional statement, means a burst of parallel requests gets no more
-/// than `limit` guesses, on any number of instances.
+/// counts it toward the lock and in the run, unless the account is locked
+/// or disabled, or either count is at its limit already (finished or still
+/// being checked). Returns `None` when no attempt may be made. Counting
+/// first, in one conditional statement, means a burst of parallel requests
+/// gets no more guesses than the limits, on any number of instances.
 #[tracing::instrument(skip(db))]
 pub async fn reserve_attempt(
     db: &Db,
     user_id: i64,
     counter: Counter,
-    limit: i64,
+    limits: Limits,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<Attempt>, sqlx::Error> {
     let column = match counter {
         Counter::Password => "failed_attempts",
         Counter::Code => "code_failures",
     };
-    sqlx::query_scalar(&format!(
-        "UPDATE users SET {column} = {column} + 1 \
-         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) AND {column} < $3 \
-         RETURNING {column}"
+    sqlx::query_as(&format!(
+        "UPDATE users SET {column} = {column} + 1, failure_run = failure_run + 1 \
+         WHERE id = $1 AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2) \
+         AND {column} < $3 AND failure_run < $4 \
+         RETURNING {column} AS toward_lock, failure_run AS in_run"
     ))
     .bind(user_id)
     .bind(now)
-    .bind(limit)
+    .bind(limits.lock_after)
+    .bind(limits.disable_after)
     .fetch_optional(db.pool())
     .await
 }
 
-/// Locks the account until `until` and starts both counts afresh, unless
-/// it is locked already (a lock is never pushed further out). Returns true
-/// when this call set the lock.
-#[tracing::instrument(skip(db))]
-pub async fn lock(db: &Db, user_id: i64, until: i64, now: i64) -> Result<bool, sqlx::Error> {
-    set_lock(db, user_id, until, now, None).await
+/// Why an account takes no attempts, read when a reservation is refused.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Guard {
+    pub locked_until: Option<i64>,
+    pub disabled_at: Option<i64>,
 }
 
-/// Locks the account as [`lock`] does, but only when a count has reached
-/// `limit` without a lock being set: an attempt that was counted but never
-/// settled (the client hung up mid-check) then becomes an ordinary lock
-/// that ends, instead of blocking the account for good.
 #[tracing::instrument(skip(db))]
-pub async fn lock_if_stuck(
-    db: &Db,
-    user_id: i64,
-    limit: i64,
-    until: i64,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    set_lock(db, user_id, until, now, Some(limit)).await
+pub async fn guard(db: &Db, user_id: i64) -> Result<Option<Guard>, sqlx::Error> {
+    sqlx::query_as("SELECT locked_until, disabled_at FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await
 }
 
-/// Sets the lock unless one is in force (`$1` until, `$2` user, `$3` now),
-/// where `extra` holds, binding `limit` as `$4`. Every half sign-in of the
-/// user ends with the lock, in the same transaction, so none of them can go
-/// on guessing afterwards.
-async fn set_lock(
+/// Locks the account, if a count has reached `limits.lock_after` and it is
+/// neither locked nor disabled already (a lock is never pushed further
+/// out): both counts toward the lock start afresh, the lock count goes up,
+/// and the lock lasts `duration(lock number)` seconds. Every half sign-in
+/// of the user ends, and `entry(lock number, until)` is recorded, in the
+/// same transaction. Returns the lock's end when this call set it.
+///
+/// The same call serves the attempt that reached the limit and one that
+/// finds a count stuck there without a lock (a client that hung up
+/// mid-check): that becomes an ordinary lock that ends.
+#[tracing::instrument(skip(db, duration, entry))]
+pub async fn lock(
     db: &Db,
     user_id: i64,
-    until: i64,
+    limits: Limits,
     now: i64,
-    stuck_at: Option<i64>,
-) -> Result<bool, sqlx::Error> {
-    let extra = match stuck_at {
-        None => "",
-        Some(_) => "AND (failed_attempts >= $4 OR code_failures >= $4)",
-    };
-    let sql = format!(
-        "UPDATE users SET locked_until = $1, failed_attempts = 0, code_failures = 0 \
-         WHERE id = $2 AND (locked_until IS NULL OR locked_until <= $3) {extra}"
-    );
-    let mut query = sqlx::query(&sql).bind(until).bind(user_id).bind(now);
-    if let Some(limit) = stuck_at {
-        query = query.bind(limit);
-    }
+    duration: impl Fn(i64) -> i64,
+    entry: impl FnOnce(i64, i64) -> Entry,
+) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    let locked = query.execute(&mut *tx).await?.rows_affected() == 1;
-    if locked {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND stage = 'code'")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(locked)
-}
-
-/// Clears the count after a right password, unless a parallel failure
-/// locked the account meanwhile. Returns false when it is locked.
-#[tracing::instrument(skip(db))]
-pub async fn clear_failures(db: &Db, user_id: i64, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE users SET failed_attempts = 0 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+    // Writing the row first locks it (and, on SQLite, the database) until
+    // the commit, so the second statement sees what the first one did.
+    let number: Option<i64> = sqlx::query_scalar(
+        "UPDATE users SET lock_count = lock_count + 1, failed_attempts = 0, code_failures = 0 \
+         WHERE id = $1 AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2) \
+         AND (failed_attempts >= $3 OR code_failures >= $3) RETURNING lock_count",
     )
     .bind(user_id)
     .bind(now)
-    .execute(db.pool())
+    .bind(limits.lock_after)
+    .fetch_optional(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let until = now + duration(number);
+    sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
+        .bind(until)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    end_sessions(&mut tx, user_id, Ending::HalfSignIns).await?;
+    audit::write(&mut tx, &entry(number, until), now).await?;
+    tx.commit().await?;
+    Ok(Some(until))
 }
 
-/// Lifts a lock and clears the counters. Returns false for an unknown ID.
-#[tracing::instrument(skip(db))]
-pub async fn unlock(db: &Db, login_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+/// Disables the account, if its run of failures has reached
+/// `limits.disable_after` and it is not disabled already: every session
+/// ends, and `entry` is recorded, in the same transaction. Only the
+/// helpdesk's unlock enables it again. Returns true when this call did it.
+#[tracing::instrument(skip(db, entry))]
+pub async fn disable(
+    db: &Db,
+    user_id: i64,
+    limits: Limits,
+    now: i64,
+    entry: &Entry,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
-        "UPDATE users SET failed_attempts = 0, code_failures = 0, locked_until = NULL, updated_at = $1 \
-         WHERE login_id = $2",
+        "UPDATE users SET disabled_at = $1, locked_until = NULL, failed_attempts = 0, \
+         code_failures = 0, updated_at = $1 \
+         WHERE id = $2 AND disabled_at IS NULL AND failure_run >= $3",
     )
     .bind(now)
-    .bind(login_id)
-    .execute(db.pool())
+    .bind(user_id)
+    .bind(limits.disable_after)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    end_sessions(&mut tx, user_id, Ending::All).await?;
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Which of a user's sessions [`end_sessions`] ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending<'a> {
+    All,
+    HalfSignIns,
+    /// Every one but the session with this ID hash.
+    AllBut(&'a str),
+}
+
+/// Ends sessions of the user inside the caller's transaction.
+pub async fn end_sessions(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    which: Ending<'_>,
+) -> Result<u64, sqlx::Error> {
+    let query = match which {
+        Ending::All => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id),
+        Ending::HalfSignIns => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND stage = 'code'").bind(user_id)
+        }
+        Ending::AllBut(keep) => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+                .bind(user_id)
+                .bind(keep)
+        }
+    };
+    Ok(query.execute(conn).await?.rows_affected())
+}
+
+/// Lifts a lock or a disable and clears every count, recording `entry` in
+/// the same transaction.
+#[tracing::instrument(skip(db, entry))]
+pub async fn unlock(db: &Db, user_id: i64, now: i64, entry: &Entry) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE users SET failed_attempts = 0, code_failures = 0, failure_run = 0, lock_count = 0, \
+         locked_until = NULL, disabled_at = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn list(db: &Db) -> Result<Vec<UserSummary>, sqlx::Error> {
-    sqlx::query_as("SELECT login_id, display_name, role, locked_until, created_at FROM users ORDER BY login_id")
+    sqlx::query_as("SELECT login_id, display_name, role, locked_until, disabled_at, created_at FROM users ORDER BY login_id")
         .fetch_all(db.pool())
         .await
 }

@@ -2,7 +2,7 @@
 
 use super::Client;
 use crate::error::AppError;
-use crate::server::db::audit::{self, Actor, Event};
+use crate::server::db::audit::{self, Actor, Entry, Event};
 use crate::server::AppState;
 
 /// An account acting for itself from a client: the subject of most events.
@@ -14,7 +14,11 @@ pub struct Who<'a> {
 }
 
 impl Who<'_> {
-    fn actor(&self) -> Actor {
+    pub fn entry(&self, event: Event) -> Entry {
+        Entry::new(self.actor(), event)
+    }
+
+    pub fn actor(&self) -> Actor {
         Actor {
             user_id: Some(self.user_id),
             login_id: Some(self.login_id.to_owned()),
@@ -24,9 +28,12 @@ impl Who<'_> {
     }
 }
 
-/// Records `event` for the account in `who`.
+/// Records `event`, which changed nothing else, for the account in `who`.
+/// A change is recorded by the repository function that makes it, in its
+/// transaction, from `who.entry(..)`.
 pub async fn record(state: &AppState, who: Who<'_>, event: Event) -> Result<(), AppError> {
-    Ok(audit::record(&state.db, &who.actor(), event, state.clock.now()).await?)
+    let entry = Entry::new(who.actor(), event);
+    Ok(audit::record(&state.db, &entry, state.clock.now()).await?)
 }
 
 /// Records `event` for no known account (a sign-in with an unknown ID).
@@ -42,5 +49,6 @@ pub async fn record_anonymous(
         address: client.address.clone(),
         ..Actor::default()
     };
-    Ok(audit::record(&state.db, &actor, event, state.clock.now()).await?)
+    let entry = Entry::new(actor, event);
+    Ok(audit::record(&state.db, &entry, state.clock.now()).await?)
 }

@@ -3,32 +3,37 @@
 //! steps together).
 
 use super::audit::{self, Who};
-use super::lockout::{self, AfterWrong, Counter, Reservation};
+use super::lockout::{self, AfterWrong, Block, Counter, Reservation};
 use super::Client;
 use crate::domain::{LoginId, Password};
 use crate::error::AppError;
-use crate::server::db::{audit::Event, users};
+use crate::server::db::audit::Event;
+use crate::server::db::users::{self, Snapshot};
 use crate::server::password::HashError;
 use crate::server::AppState;
 
-/// An account whose password was just accepted.
+/// An account whose password was just accepted, and the state of it that
+/// the check relied on: a session starts only if that still holds.
 #[derive(Debug, Clone)]
 pub struct Account {
     pub user_id: i64,
     pub login_id: String,
+    pub snapshot: Snapshot,
 }
 
 /// What the password step decided.
 #[derive(Debug, Clone)]
 pub enum PasswordCheck {
+    /// Right. The attempt stays counted until the sign-in completes or
+    /// goes on to the code step ([`crate::server::db::sessions::sign_in`]).
     Accepted(Account),
     /// Wrong password, or no such account: deliberately one outcome.
     Wrong,
-    Locked,
+    Blocked(Block),
 }
 
 /// Checks the password, counting the attempt first. Unknown IDs and
-/// locked accounts cost one argon2 verify too, so timing tells nothing.
+/// blocked accounts cost one argon2 verify too, so timing tells nothing.
 /// A core for the hash is taken before anything else: in a flood the
 /// answer is `Busy` at once, with no attempt counted against the account.
 // The typed login ID stays out of the span: people type passwords into it.
@@ -52,30 +57,24 @@ pub async fn check_password(
         client,
     };
     let outcome = match lockout::reserve(state, who, Counter::Password).await? {
-        Reservation::Locked => {
+        Reservation::Blocked(block) => {
             slot.verify(password, None).await?;
-            PasswordCheck::Locked
+            PasswordCheck::Blocked(block)
         }
-        Reservation::Granted { attempt } => {
+        Reservation::Granted(attempt) => {
             if slot
                 .verify(password, Some(user.password_hash.clone()))
                 .await?
             {
-                let now = state.clock.now();
-                if users::clear_failures(&state.db, user.id, now).await? {
-                    return Ok(PasswordCheck::Accepted(Account {
-                        user_id: user.id,
-                        login_id: user.login_id,
-                    }));
-                }
-                // A parallel failure locked the account meanwhile; that
-                // failure is on record already.
-                return Ok(PasswordCheck::Locked);
-            } else {
-                match lockout::wrong(state, who, attempt).await? {
-                    AfterWrong::Counted => PasswordCheck::Wrong,
-                    AfterWrong::Locked => PasswordCheck::Locked,
-                }
+                return Ok(PasswordCheck::Accepted(Account {
+                    user_id: user.id,
+                    snapshot: user.snapshot(),
+                    login_id: user.login_id,
+                }));
+            }
+            match lockout::wrong(state, who, attempt).await? {
+                AfterWrong::Counted => PasswordCheck::Wrong,
+                AfterWrong::Blocked(block) => PasswordCheck::Blocked(block),
             }
         }
     };
@@ -96,4 +95,44 @@ impl From<HashError> for AppError {
             }
         }
     }
+}
+
+/// What re-entering the password on a settings form decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reentered {
+    Right,
+    Wrong,
+    Blocked(Block),
+}
+
+/// Checks the password of a signed-in account again, before a change that
+/// needs the account holder (turning MFA on). Counted toward the same lock
+/// as sign-in; a right password takes its own attempt back out of the run.
+#[tracing::instrument(skip_all, fields(user_id = who.user_id))]
+pub async fn reenter_password(
+    state: &AppState,
+    who: Who<'_>,
+    password: Password,
+) -> Result<Reentered, AppError> {
+    let slot = state.passwords.slot().await?;
+    let user = users::find_by_id(&state.db, who.user_id)
+        .await?
+        .ok_or(AppError::NotSignedIn)?;
+    let attempt = match lockout::reserve(state, who, Counter::Password).await? {
+        Reservation::Granted(attempt) => attempt,
+        Reservation::Blocked(block) => {
+            slot.verify(password, None).await?;
+            return Ok(Reentered::Blocked(block));
+        }
+    };
+    if slot.verify(password, Some(user.password_hash)).await? {
+        users::password_reentered(&state.db, who.user_id).await?;
+        return Ok(Reentered::Right);
+    }
+    let after = lockout::wrong(state, who, attempt).await?;
+    audit::record(state, who, Event::PasswordFailure).await?;
+    Ok(match after {
+        AfterWrong::Counted => Reentered::Wrong,
+        AfterWrong::Blocked(block) => Reentered::Blocked(block),
+    })
 }

@@ -1,26 +1,64 @@
 //! The account lock: consecutive wrong passwords and codes, counted before
-//! they are checked, lock the account for a while. Sign-in and MFA both
-//! use this; it uses only the repositories and the audit trail.
+//! they are checked, lock the account for a while, each lock longer than
+//! the one before; a long run of them disables it until the helpdesk
+//! unlocks it. Sign-in and MFA both use this; it uses only the
+//! repositories and the audit trail.
 
-use super::audit::{self, Who};
+use super::audit::Who;
 use crate::error::AppError;
-use crate::server::db::{audit::Event, users};
+use crate::server::clock::format_jst;
+use crate::server::db::audit::{Entry, Event};
+use crate::server::db::users::{self, Attempt, Limits};
 use crate::server::AppState;
 
 pub use crate::server::db::users::Counter;
 
 /// Consecutive wrong passwords (or codes) that lock an account.
 pub const LOCK_AFTER: i64 = 10;
-/// How long a lock lasts.
+/// How long the first lock lasts; each later one in the same run of
+/// failures lasts twice as long as the one before.
 pub const LOCK_SECS: i64 = 15 * 60;
+/// Consecutive failures, across locks, that disable the account: the most
+/// NIST SP 800-63B rev 4 (§3.2.2) allows.
+pub const DISABLE_AFTER: i64 = 100;
+
+const LIMITS: Limits = Limits {
+    lock_after: LOCK_AFTER,
+    disable_after: DISABLE_AFTER,
+};
+
+/// How long lock number `n` (1, 2, ...) of a run lasts: 15 minutes, then
+/// 30, 60, ... Within [`DISABLE_AFTER`] there are at most nine locks
+/// (64 hours for the ninth); the doubling stops at 2^20 all the same.
+pub fn lock_secs(n: i64) -> i64 {
+    LOCK_SECS << (n - 1).clamp(0, 20)
+}
+
+/// Why an account takes no guesses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// Locked for a while.
+    Locked,
+    /// Disabled until the helpdesk unlocks it.
+    Disabled,
+}
+
+impl From<Block> for AppError {
+    fn from(block: Block) -> Self {
+        match block {
+            Block::Locked => AppError::Locked,
+            Block::Disabled => AppError::Disabled,
+        }
+    }
+}
 
 /// Whether a guess may be checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
-    /// Counted: this is attempt number `attempt` in a row.
-    Granted { attempt: i64 },
-    /// The account is locked; the guess must not be checked.
-    Locked,
+    /// Counted: settle it with [`wrong`] if it turns out wrong.
+    Granted(Attempt),
+    /// The guess must not be checked.
+    Blocked(Block),
 }
 
 /// What a wrong guess led to.
@@ -28,51 +66,125 @@ pub enum Reservation {
 pub enum AfterWrong {
     /// More guesses remain before the lock.
     Counted,
-    /// That was the last one: the account is locked now.
-    Locked,
+    /// The account is locked or disabled now.
+    Blocked(Block),
 }
 
 /// Counts one guess before it is checked, so parallel requests, on any
-/// number of instances, get no more than [`LOCK_AFTER`] guesses. When none
-/// may be made, a count stuck at the limit without a lock (a client that
-/// hung up mid-check) becomes an ordinary lock that ends.
+/// number of instances, get no more than the limits allow. When none may
+/// be made, a count stuck at a limit (a client that hung up mid-check)
+/// becomes the lock or disable it should have been.
 pub async fn reserve(
     state: &AppState,
     who: Who<'_>,
     counter: Counter,
 ) -> Result<Reservation, AppError> {
     let now = state.clock.now();
-    match users::reserve_attempt(&state.db, who.user_id, counter, LOCK_AFTER, now).await? {
-        Some(attempt) => Ok(Reservation::Granted { attempt }),
-        None => {
-            if users::lock_if_stuck(&state.db, who.user_id, LOCK_AFTER, now + LOCK_SECS, now)
-                .await?
-            {
-                locked(state, who).await?;
-            }
-            Ok(Reservation::Locked)
+    if let Some(attempt) =
+        users::reserve_attempt(&state.db, who.user_id, counter, LIMITS, now).await?
+    {
+        return Ok(Reservation::Granted(attempt));
+    }
+    let Some(guard) = users::guard(&state.db, who.user_id).await? else {
+        return Err(AppError::NotSignedIn);
+    };
+    if guard.disabled_at.is_some() || disable(state, who).await? {
+        return Ok(Reservation::Blocked(Block::Disabled));
+    }
+    if guard.locked_until.is_none_or(|until| until <= now) {
+        lock(state, who).await?;
+    }
+    Ok(Reservation::Blocked(Block::Locked))
+}
+
+/// Settles a reserved guess that was wrong: the last one allowed locks or
+/// disables the account.
+pub async fn wrong(
+    state: &AppState,
+    who: Who<'_>,
+    attempt: Attempt,
+) -> Result<AfterWrong, AppError> {
+    if attempt.in_run >= DISABLE_AFTER {
+        disable(state, who).await?;
+        return Ok(AfterWrong::Blocked(Block::Disabled));
+    }
+    if attempt.toward_lock >= LOCK_AFTER {
+        lock(state, who).await?;
+        return Ok(AfterWrong::Blocked(Block::Locked));
+    }
+    Ok(AfterWrong::Counted)
+}
+
+/// Whether the account is locked or disabled right now.
+pub async fn block(state: &AppState, who: Who<'_>) -> Result<Option<Block>, AppError> {
+    let Some(guard) = users::guard(&state.db, who.user_id).await? else {
+        return Ok(None);
+    };
+    Ok(if guard.disabled_at.is_some() {
+        Some(Block::Disabled)
+    } else if guard
+        .locked_until
+        .is_some_and(|until| until > state.clock.now())
+    {
+        Some(Block::Locked)
+    } else {
+        None
+    })
+}
+
+async fn lock(state: &AppState, who: Who<'_>) -> Result<(), AppError> {
+    let locked = users::lock(
+        &state.db,
+        who.user_id,
+        LIMITS,
+        state.clock.now(),
+        lock_secs,
+        |number, until| {
+            let event = if number == 1 {
+                Event::Locked
+            } else {
+                Event::LockExtended
+            };
+            Entry::new(who.actor(), event)
+                .with_detail(format!("lock {number} until {}", format_jst(until)))
+        },
+    )
+    .await?;
+    if locked.is_some() {
+        tracing::warn!(
+            user_id = who.user_id,
+            "account locked after repeated failures"
+        );
+    }
+    Ok(())
+}
+
+async fn disable(state: &AppState, who: Who<'_>) -> Result<bool, AppError> {
+    let entry = Entry::new(who.actor(), Event::Disabled)
+        .with_detail(format!("{DISABLE_AFTER} failures in a row"));
+    let disabled =
+        users::disable(&state.db, who.user_id, LIMITS, state.clock.now(), &entry).await?;
+    if disabled {
+        tracing::warn!(
+            user_id = who.user_id,
+            "account disabled after {DISABLE_AFTER} failures in a row"
+        );
+    }
+    Ok(disabled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_lock_lasts_twice_as_long_as_the_one_before() {
+        assert_eq!(lock_secs(1), 15 * 60);
+        assert_eq!(lock_secs(2), 30 * 60);
+        assert_eq!(lock_secs(9), 64 * 60 * 60);
+        for n in 1..40 {
+            assert!(lock_secs(n + 1) >= lock_secs(n));
         }
+        assert!(lock_secs(i64::MAX) > 0, "no overflow");
     }
-}
-
-/// Settles a reserved guess that was wrong: the last one allowed locks the
-/// account. The lock is written before its audit record (that can fail;
-/// the lock must not be lost with it).
-pub async fn wrong(state: &AppState, who: Who<'_>, attempt: i64) -> Result<AfterWrong, AppError> {
-    if attempt < LOCK_AFTER {
-        return Ok(AfterWrong::Counted);
-    }
-    let now = state.clock.now();
-    if users::lock(&state.db, who.user_id, now + LOCK_SECS, now).await? {
-        locked(state, who).await?;
-    }
-    Ok(AfterWrong::Locked)
-}
-
-async fn locked(state: &AppState, who: Who<'_>) -> Result<(), AppError> {
-    tracing::warn!(
-        user_id = who.user_id,
-        "account locked after repeated failures"
-    );
-    audit::record(state, who, Event::Locked).await
 }

@@ -2,11 +2,12 @@
 //! and the helpdesk's reset.
 
 use super::audit::{self, Who};
-use super::lockout::{self, AfterWrong, Counter, Reservation};
+use super::lockout::{self, AfterWrong, Block, Counter, Reservation};
 use super::Client;
 use crate::domain::OtpCode;
-use crate::error::{AppError, Field, Problem};
+use crate::error::AppError;
 use crate::server::clock::format_jst;
+use crate::server::db::users::Snapshot;
 use crate::server::db::{self, audit::Event, mfa, Db};
 use crate::server::session::{self, Session, Stage, Token};
 use crate::server::totp::{self, TotpSecret};
@@ -27,8 +28,8 @@ pub enum CodeCheck {
     Accepted,
     /// Wrong (or replayed): counted toward the account's lock.
     Wrong,
-    /// The account is locked (now, or already).
-    Locked,
+    /// The account is locked or disabled (now, or already).
+    Blocked(Block),
 }
 
 /// What the code step of sign-in decided.
@@ -43,19 +44,8 @@ pub enum SignInCode {
     Wrong,
     /// Too many wrong codes in this sign-in: it has ended.
     SignInAgain,
-    /// The account is locked: this sign-in has ended.
-    Locked,
-}
-
-/// What pressing `設定` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    SetupStarted,
-    TurnedOff,
-    AlreadyOff,
-    /// MFA is on and the current code was wrong: nothing changed.
-    WrongCode,
-    Locked,
+    /// The account is locked or disabled: this sign-in has ended.
+    Blocked(Block),
 }
 
 /// What a code on the setup screen did.
@@ -63,10 +53,10 @@ pub enum Applied {
 pub enum Confirmed {
     TurnedOn,
     WrongCode,
-    Locked,
+    Blocked(Block),
 }
 
-fn who<'a>(session: &'a Session, client: &'a Client) -> Who<'a> {
+pub fn who<'a>(session: &'a Session, client: &'a Client) -> Who<'a> {
     Who {
         user_id: session.user_id,
         login_id: &session.login_id,
@@ -107,7 +97,7 @@ pub async fn is_enabled(db: &Db, user_id: i64) -> Result<bool, AppError> {
 /// Checks a code against the active secret and consumes its step. The
 /// attempt is counted before the check; a right code clears the count. A
 /// code whose step was already used (a replay) counts as wrong.
-async fn check_active_code(
+pub async fn check_active_code(
     state: &AppState,
     who: Who<'_>,
     code: &OtpCode,
@@ -115,9 +105,9 @@ async fn check_active_code(
     let secret = active_secret(state, who.user_id)
         .await?
         .ok_or(AppError::Forbidden)?;
-    let Reservation::Granted { attempt } = lockout::reserve(state, who, Counter::Code).await?
-    else {
-        return Ok(CodeCheck::Locked);
+    let attempt = match lockout::reserve(state, who, Counter::Code).await? {
+        Reservation::Granted(attempt) => attempt,
+        Reservation::Blocked(block) => return Ok(CodeCheck::Blocked(block)),
     };
     if let Some(step) = secret.verify(code, unix_now(state)) {
         if mfa::accept_step(&state.db, who.user_id, step, state.clock.now()).await? {
@@ -132,14 +122,19 @@ async fn check_active_code(
     audit::record(state, who, Event::CodeFailure).await?;
     Ok(match after {
         AfterWrong::Counted => CodeCheck::Wrong,
-        AfterWrong::Locked => CodeCheck::Locked,
+        AfterWrong::Blocked(block) => CodeCheck::Blocked(block),
     })
 }
 
-/// Decides the stage after a right password: `Full` when MFA is off or
-/// this browser carries a valid remembered-device token for this user.
-pub async fn stage_after_password(state: &AppState, who: Who<'_>) -> Result<Stage, AppError> {
-    if !is_enabled(&state.db, who.user_id).await? {
+/// Decides the stage after a right password: `Full` when MFA was off at
+/// the check (`snapshot`) or this browser carries a valid remembered-device
+/// token for this user.
+pub async fn stage_after_password(
+    state: &AppState,
+    who: Who<'_>,
+    snapshot: &Snapshot,
+) -> Result<Stage, AppError> {
+    if !snapshot.mfa_on() {
         return Ok(Stage::Full);
     }
     if let Some(token) = &who.client.device_token {
@@ -178,14 +173,13 @@ pub async fn verify_sign_in_code(
             return Ok(SignInCode::SignInAgain);
         }
         CodeCheck::Wrong => return Ok(SignInCode::Wrong),
-        CodeCheck::Locked => {
+        CodeCheck::Blocked(block) => {
             session::discard(&state.db, session).await?;
-            return Ok(SignInCode::Locked);
+            return Ok(SignInCode::Blocked(block));
         }
     }
     let now = state.clock.now();
-    let full = session::promote(&state.db, session, now).await?;
-    audit::record(state, who, Event::CodeSuccess).await?;
+    let full = session::promote(&state.db, session, &who.entry(Event::CodeSuccess), now).await?;
     let device = if remember {
         let token = Token::generate();
         mfa::remember_device(
@@ -193,11 +187,11 @@ pub async fn verify_sign_in_code(
             session.user_id,
             &token.hash(),
             &client.browser,
+            &who.entry(Event::DeviceRemembered),
             now,
             now + REMEMBER_SECS,
         )
         .await?;
-        audit::record(state, who, Event::DeviceRemembered).await?;
         Some(token)
     } else {
         None
@@ -226,72 +220,67 @@ pub async fn status(state: &AppState, session: &Session) -> Result<MfaStatus, Ap
     Ok(MfaStatus {
         enabled_since: row.mfa_enabled_at.map(format_jst),
         devices,
+        browsers: Vec::new(),
     })
 }
 
-/// `上記を確認しました` + ON/OFF + `設定`. With MFA on, both choices need
-/// the current code first: a stolen session alone cannot remove MFA or
-/// swap in the thief's phone.
-#[tracing::instrument(skip_all, fields(user_id = session.user_id))]
-pub async fn apply_setting(
-    state: &AppState,
-    session: &Session,
-    confirmed: bool,
-    setting: &str,
-    current_code: &str,
-    client: &Client,
-) -> Result<Applied, AppError> {
-    if !confirmed {
-        return Err(AppError::validation(
-            Field::Confirm,
-            Problem::ConfirmRequired,
-        ));
-    }
-    let turn_on = match setting {
-        "on" => true,
-        "off" => false,
-        _ => {
-            return Err(AppError::validation(
-                Field::Setting,
-                Problem::SettingRequired,
-            ))
-        }
-    };
-    let enabled = is_enabled(&state.db, session.user_id).await?;
-    if !enabled && !turn_on {
-        return Ok(Applied::AlreadyOff);
-    }
-    let who = who(session, client);
-    if enabled {
-        match check_active_code(state, who, &OtpCode::parse(current_code)?).await? {
-            CodeCheck::Accepted => {}
-            CodeCheck::Wrong => return Ok(Applied::WrongCode),
-            CodeCheck::Locked => return Ok(Applied::Locked),
-        }
-    }
+/// Starts a setup that only this session sees and confirms: MFA stays as
+/// it is until a code from the new secret confirms it. The caller has
+/// checked that the account holder is at the keyboard.
+pub async fn start_setup(state: &AppState, session: &Session) -> Result<(), AppError> {
     let now = state.clock.now();
-    if turn_on {
-        let secret = TotpSecret::generate();
-        let sealed = state.secrets.seal(session.user_id, secret.expose());
-        mfa::put_enrollment(&state.db, session.user_id, &sealed, now, now + SETUP_SECS).await?;
-        return Ok(Applied::SetupStarted);
-    }
-    mfa::disable(&state.db, session.user_id, now).await?;
-    audit::record(state, who, Event::MfaOff).await?;
-    Ok(Applied::TurnedOff)
+    let secret = TotpSecret::generate();
+    let sealed = state.secrets.seal(session.user_id, secret.expose());
+    mfa::put_enrollment(
+        &state.db,
+        session.user_id,
+        &session.id_hash,
+        &sealed,
+        now,
+        now + SETUP_SECS,
+    )
+    .await?;
+    Ok(())
 }
 
-async fn pending_secret(state: &AppState, user_id: i64) -> Result<(Vec<u8>, TotpSecret), AppError> {
-    let sealed = mfa::enrollment(&state.db, user_id, state.clock.now())
-        .await?
-        .ok_or(AppError::SetupExpired)?;
-    let secret = open(state, user_id, &sealed)?;
+/// Turns MFA off and ends the user's other sessions. The caller has
+/// checked the current code.
+pub async fn turn_off(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+) -> Result<(), AppError> {
+    let entry = who(session, client).entry(Event::MfaOff);
+    mfa::disable(
+        &state.db,
+        session.user_id,
+        &session.id_hash,
+        &entry,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn pending_secret(
+    state: &AppState,
+    session: &Session,
+) -> Result<(Vec<u8>, TotpSecret), AppError> {
+    let sealed = mfa::enrollment(
+        &state.db,
+        session.user_id,
+        &session.id_hash,
+        state.clock.now(),
+    )
+    .await?
+    .ok_or(AppError::SetupExpired)?;
+    let secret = open(state, session.user_id, &sealed)?;
     Ok((sealed, secret))
 }
 
 /// The QR code and key of the pending setup.
 pub async fn setup_details(state: &AppState, session: &Session) -> Result<SetupDetails, AppError> {
-    let (_, secret) = pending_secret(state, session.user_id).await?;
+    let (_, secret) = pending_secret(state, session).await?;
     Ok(SetupDetails {
         qr_svg: totp::qr_svg(&secret.otpauth_url(&session.login_id)),
         key: totp::group_in_fours(&secret.base32()),
@@ -300,8 +289,9 @@ pub async fn setup_details(state: &AppState, session: &Session) -> Result<SetupD
 }
 
 /// A right code from the new secret turns MFA on (or moves it to the new
-/// phone). Until then nothing about the account has changed. A wrong code
-/// here counts toward the account's lock like any other.
+/// phone) and ends the user's other sessions. Until then nothing about the
+/// account has changed. A wrong code here counts toward the account's lock
+/// like any other.
 #[tracing::instrument(skip_all, fields(user_id = session.user_id))]
 pub async fn confirm_setup(
     state: &AppState,
@@ -309,24 +299,38 @@ pub async fn confirm_setup(
     code: &OtpCode,
     client: &Client,
 ) -> Result<Confirmed, AppError> {
-    let (sealed, secret) = pending_secret(state, session.user_id).await?;
+    let (sealed, secret) = pending_secret(state, session).await?;
     let who = who(session, client);
+    let attempt = match lockout::reserve(state, who, Counter::Code).await? {
+        Reservation::Granted(attempt) => attempt,
+        Reservation::Blocked(block) => return Ok(Confirmed::Blocked(block)),
+    };
     let Some(step) = secret.verify(code, unix_now(state)) else {
-        let after = match lockout::reserve(state, who, Counter::Code).await? {
-            Reservation::Granted { attempt } => lockout::wrong(state, who, attempt).await?,
-            Reservation::Locked => AfterWrong::Locked,
-        };
+        let after = lockout::wrong(state, who, attempt).await?;
         audit::record(state, who, Event::CodeFailure).await?;
         return Ok(match after {
             AfterWrong::Counted => Confirmed::WrongCode,
-            AfterWrong::Locked => Confirmed::Locked,
+            AfterWrong::Blocked(block) => Confirmed::Blocked(block),
         });
     };
+    let entry = who.entry(Event::MfaOn);
     let now = state.clock.now();
-    if !mfa::confirm_enrollment(&state.db, session.user_id, &sealed, step, now).await? {
-        return Err(AppError::SetupExpired);
+    if !mfa::confirm_enrollment(
+        &state.db,
+        session.user_id,
+        &session.id_hash,
+        &sealed,
+        step,
+        &entry,
+        now,
+    )
+    .await?
+    {
+        return Err(match lockout::block(state, who).await? {
+            Some(block) => block.into(),
+            None => AppError::SetupExpired,
+        });
     }
-    audit::record(state, who, Event::MfaOn).await?;
     Ok(Confirmed::TurnedOn)
 }
 
@@ -337,21 +341,27 @@ pub async fn forget_devices(
     device_id: Option<i64>,
     client: &Client,
 ) -> Result<(), AppError> {
-    let forgotten = mfa::forget_devices(&state.db, session.user_id, device_id).await?;
-    if forgotten > 0 {
-        audit::record(state, who(session, client), Event::DeviceForgotten).await?;
-    }
+    let entry = who(session, client).entry(Event::DeviceForgotten);
+    mfa::forget_devices(
+        &state.db,
+        session.user_id,
+        device_id,
+        &entry,
+        state.clock.now(),
+    )
+    .await?;
     Ok(())
 }
 
 /// The helpdesk's answer to a lost phone: MFA off, secret and devices
-/// gone, every session of the user ended, and who did it recorded.
+/// gone, every session of the user ended, and who did it recorded, all in
+/// one transaction.
 pub async fn reset(
     db: &Db,
     user_id: i64,
     operator: &db::audit::Actor,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    mfa::reset(db, user_id, now).await?;
-    db::audit::record(db, operator, Event::MfaReset, now).await
+    let entry = db::audit::Entry::new(operator.clone(), Event::MfaReset);
+    mfa::reset(db, user_id, &entry, now).await
 }

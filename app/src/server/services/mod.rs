@@ -2,15 +2,18 @@
 //! account security, written once against the repositories. A service is
 //! handed what it needs from the request ([`Client`], a session) and
 //! returns what must be set on the response (tokens); it never reads the
-//! request itself. Dependencies: `sign_in` uses `auth` and `mfa`; both of
-//! those use `lockout` and `audit`; none of them uses a page module.
+//! request itself. Dependencies: `sign_in` and `settings` use `auth` and
+//! `mfa`; both of those use `lockout` and `audit` and never each other;
+//! none of them uses a page module.
 
 pub mod audit;
 pub mod auth;
+pub mod housekeeping;
 pub mod labels;
 pub mod lockout;
 pub mod mfa;
 pub mod notices;
+pub mod settings;
 pub mod sign_in;
 
 use super::session::Token;

@@ -3,10 +3,11 @@
 
 use super::audit::{self, Who};
 use super::auth::{self, PasswordCheck};
+use super::lockout::{self, Block};
 use super::{mfa, Client};
 use crate::domain::{LoginId, Password};
 use crate::error::AppError;
-use crate::server::db::audit::Event;
+use crate::server::db::{audit::Event, sessions};
 use crate::server::session::{self, Session, Stage, Token};
 use crate::server::AppState;
 
@@ -19,12 +20,15 @@ pub enum SignIn {
         token: Token,
     },
     WrongPassword,
-    Locked,
+    Blocked(Block),
 }
 
 /// Checks the password and starts a new session (a new ID every time),
 /// ending `previous`. The session owes a code when MFA is on and this
-/// browser is not remembered for the account.
+/// browser is not remembered for the account. It starts only if the
+/// password, the MFA state and the lock are still what the check saw: a
+/// sign-in that was in flight when the password changed, MFA was reset or
+/// the account was locked gets no session.
 pub async fn sign_in(
     state: &AppState,
     login_id: &LoginId,
@@ -35,24 +39,45 @@ pub async fn sign_in(
     let account = match auth::check_password(state, login_id, password, client).await? {
         PasswordCheck::Accepted(account) => account,
         PasswordCheck::Wrong => return Ok(SignIn::WrongPassword),
-        PasswordCheck::Locked => return Ok(SignIn::Locked),
+        PasswordCheck::Blocked(block) => return Ok(SignIn::Blocked(block)),
     };
     let who = Who {
         user_id: account.user_id,
         login_id: &account.login_id,
         client,
     };
-    let stage = mfa::stage_after_password(state, who).await?;
-    let token = session::start(
+    let stage = mfa::stage_after_password(state, who, &account.snapshot).await?;
+    let owner = session::Owner {
+        user_id: account.user_id,
+        browser: &client.browser,
+        address: client.address.as_deref(),
+    };
+    let entry = who.entry(Event::SignInSuccess);
+    let now = state.clock.now();
+    match session::start(
         &state.db,
-        account.user_id,
+        owner,
         stage,
+        &account.snapshot,
         previous,
-        state.clock.now(),
+        &entry,
+        now,
     )
-    .await?;
-    audit::record(state, who, Event::SignInSuccess).await?;
-    Ok(SignIn::Started { stage, token })
+    .await?
+    {
+        Some(token) => Ok(SignIn::Started { stage, token }),
+        None => {
+            tracing::warn!(
+                user_id = account.user_id,
+                "the account changed during the password check: no session"
+            );
+            audit::record(state, who, Event::SignInFailure).await?;
+            Ok(match lockout::block(state, who).await? {
+                Some(block) => SignIn::Blocked(block),
+                None => SignIn::WrongPassword,
+            })
+        }
+    }
 }
 
 /// Ends the session on the server.
@@ -61,11 +86,12 @@ pub async fn sign_out(
     session: &Session,
     client: &Client,
 ) -> Result<(), AppError> {
-    session::discard(&state.db, session).await?;
     let who = Who {
         user_id: session.user_id,
         login_id: &session.login_id,
         client,
     };
-    audit::record(state, who, Event::SignOut).await
+    let entry = who.entry(Event::SignOut);
+    sessions::end(&state.db, &session.id_hash, &entry, state.clock.now()).await?;
+    Ok(())
 }

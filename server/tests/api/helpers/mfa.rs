@@ -58,7 +58,11 @@ impl TestApp {
     pub async fn start_mfa_setup(&self, cookie: &str) -> Response {
         self.call(
             "mfa/apply",
-            &[("confirmed", "yes"), ("setting", "on")],
+            &[
+                ("confirmed", "yes"),
+                ("setting", "on"),
+                ("password", GOOD_PASSWORD),
+            ],
             Some(cookie),
         )
         .await

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's clock: `advance` it instead of ageing rows.
     pub clock: Clock,
+    /// The server's state, for calling services directly.
+    pub state: app::server::AppState,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -144,6 +146,7 @@ async fn spawn_with(
     .expect("application builds");
     let base = format!("http://{}", app.local_addr());
     let clock = app.state().clock.clone();
+    let state = app.state().clone();
     tokio::spawn(app.run(std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(redirect::Policy::none())
@@ -155,6 +158,7 @@ async fn spawn_with(
         database_url,
         client,
         clock,
+        state,
         _dir: dir,
     }
 }
@@ -207,6 +211,56 @@ impl TestApp {
         )
         .await
         .unwrap()
+    }
+
+    /// The account's ID.
+    pub async fn user_id(&self, login_id: &str) -> i64 {
+        users::find_by_login_id(&self.db, login_id)
+            .await
+            .unwrap()
+            .expect("the account exists")
+            .id
+    }
+
+    /// The audit trail's event names, oldest first.
+    pub async fn audit_events(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT event FROM audit_events ORDER BY id")
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+    }
+
+    /// How many sessions (full or half) the account has.
+    pub async fn session_count(&self, login_id: &str) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.login_id = $1",
+        )
+        .bind(login_id)
+        .fetch_one(self.db.pool())
+        .await
+        .unwrap()
+    }
+
+    /// The helpdesk's unlock, as the CLI does it.
+    pub async fn unlock(&self, login_id: &str) {
+        let user_id = self.user_id(login_id).await;
+        let entry = test_entry(user_id, app::server::db::audit::Event::Unlocked);
+        users::unlock(&self.db, user_id, self.clock.now(), &entry)
+            .await
+            .unwrap();
+    }
+
+    /// The helpdesk's new password, as the CLI sets it.
+    pub async fn set_password(&self, login_id: &str, password: &str) {
+        let user_id = self.user_id(login_id).await;
+        let hash = passwords()
+            .hash(Password::parse(password).unwrap())
+            .await
+            .unwrap();
+        let entry = test_entry(user_id, app::server::db::audit::Event::PasswordChanged);
+        users::set_password(&self.db, user_id, &hash, self.clock.now(), &entry)
+            .await
+            .unwrap();
     }
 
     /// Posts a server function the way the app's own JavaScript does.
@@ -306,4 +360,17 @@ pub async fn burst(
         out.push(h.await.unwrap());
     }
     out
+}
+
+/// An audit entry made by an operator in a test.
+pub fn test_entry(
+    user_id: i64,
+    event: app::server::db::audit::Event,
+) -> app::server::db::audit::Entry {
+    let actor = app::server::db::audit::Actor {
+        user_id: Some(user_id),
+        actor: "cli:test".into(),
+        ..Default::default()
+    };
+    app::server::db::audit::Entry::new(actor, event)
 }

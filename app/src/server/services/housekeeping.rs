@@ -1,0 +1,35 @@
+//! Deleting what has expired: sessions past their limits, half sign-ins,
+//! pending setups, remembered devices, and audit records past retention.
+//! Lookups check expiry anyway; this keeps the tables small and keeps no
+//! record longer than promised.
+
+use crate::server::db::{audit, mfa, sessions};
+use crate::server::session::{ABSOLUTE_SECS, HALF_SECS, IDLE_SECS};
+use crate::server::AppState;
+
+/// How many rows one sweep deleted, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub setups: u64,
+    pub devices: u64,
+    pub audit_events: u64,
+}
+
+/// One sweep. `audit_retention_secs`: how long an audit record is kept.
+pub async fn sweep(state: &AppState, audit_retention_secs: i64) -> Result<Swept, sqlx::Error> {
+    let now = state.clock.now();
+    let db = &state.db;
+    Ok(Swept {
+        sessions: sessions::delete_expired(
+            db,
+            now - IDLE_SECS,
+            now - ABSOLUTE_SECS,
+            now - HALF_SECS,
+        )
+        .await?,
+        setups: mfa::delete_expired_enrollments(db, now).await?,
+        devices: mfa::delete_expired_devices(db, now).await?,
+        audit_events: audit::delete_older_than(db, now - audit_retention_secs).await?,
+    })
+}

@@ -1,0 +1,151 @@
+//! The settings page's changes that need the account holder, put together
+//! from `auth` (the password) and `mfa` (the code): turning MFA on or off,
+//! and the list of signed-in browsers.
+
+use super::audit::Who;
+use super::auth::{self, Reentered};
+use super::lockout::Block;
+use super::mfa::{self, CodeCheck};
+use super::Client;
+use crate::domain::{OtpCode, Password};
+use crate::error::{AppError, Field, Problem};
+use crate::server::clock::format_jst;
+use crate::server::db::{audit::Event, sessions};
+use crate::server::session::{Session, ABSOLUTE_SECS, IDLE_SECS};
+use crate::server::AppState;
+use crate::types::SignedInBrowser;
+
+/// What pressing `設定` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    SetupStarted,
+    TurnedOff,
+    AlreadyOff,
+    /// MFA is on and the current code was wrong: nothing changed.
+    WrongCode,
+    /// MFA is off and the password was wrong: nothing changed.
+    WrongPassword,
+    Blocked(Block),
+}
+
+/// What the form sent.
+#[derive(Debug)]
+pub struct SettingForm<'a> {
+    pub confirmed: bool,
+    pub setting: &'a str,
+    pub current_code: &'a str,
+    pub password: &'a str,
+}
+
+/// `上記を確認しました` + ON/OFF + `設定`. Whoever presses it must show
+/// they are the account holder, not just someone with the session: with
+/// MFA on, by the current code (for OFF and for a new phone alike); with
+/// MFA off, by the password (ASVS 7.5.1). A stolen session alone can
+/// neither remove MFA nor put the thief's phone on the account.
+#[tracing::instrument(skip_all, fields(user_id = session.user_id))]
+pub async fn apply(
+    state: &AppState,
+    session: &Session,
+    form: SettingForm<'_>,
+    client: &Client,
+) -> Result<Applied, AppError> {
+    if !form.confirmed {
+        return Err(AppError::validation(
+            Field::Confirm,
+            Problem::ConfirmRequired,
+        ));
+    }
+    let turn_on = match form.setting {
+        "on" => true,
+        "off" => false,
+        _ => {
+            return Err(AppError::validation(
+                Field::Setting,
+                Problem::SettingRequired,
+            ))
+        }
+    };
+    let enabled = mfa::is_enabled(&state.db, session.user_id).await?;
+    if !enabled && !turn_on {
+        return Ok(Applied::AlreadyOff);
+    }
+    let who = mfa::who(session, client);
+    if enabled {
+        let code = OtpCode::parse(form.current_code)?;
+        match mfa::check_active_code(state, who, &code).await? {
+            CodeCheck::Accepted => {}
+            CodeCheck::Wrong => return Ok(Applied::WrongCode),
+            CodeCheck::Blocked(block) => return Ok(Applied::Blocked(block)),
+        }
+    } else {
+        let password = Password::parse(form.password)?;
+        match auth::reenter_password(state, who, password).await? {
+            Reentered::Right => {}
+            Reentered::Wrong => return Ok(Applied::WrongPassword),
+            Reentered::Blocked(block) => return Ok(Applied::Blocked(block)),
+        }
+    }
+    if turn_on {
+        mfa::start_setup(state, session).await?;
+        Ok(Applied::SetupStarted)
+    } else {
+        mfa::turn_off(state, session, client).await?;
+        Ok(Applied::TurnedOff)
+    }
+}
+
+/// The user's signed-in browsers, this one first.
+pub async fn browsers(
+    state: &AppState,
+    session: &Session,
+) -> Result<Vec<SignedInBrowser>, AppError> {
+    let now = state.clock.now();
+    let mut rows = sessions::browsers(
+        &state.db,
+        session.user_id,
+        now - IDLE_SECS,
+        now - ABSOLUTE_SECS,
+    )
+    .await?;
+    rows.sort_by_key(|row| row.handle != session.handle);
+    Ok(rows
+        .into_iter()
+        .map(|row| SignedInBrowser {
+            current: row.handle == session.handle,
+            browser: row.browser,
+            address: row.address.unwrap_or_default(),
+            since: format_jst(row.created_at),
+            last_seen: format_jst(row.last_seen_at),
+            handle: row.handle,
+        })
+        .collect())
+}
+
+/// Ends one of the user's sessions (`Some(handle)`), or all but this one.
+pub async fn end_sessions(
+    state: &AppState,
+    session: &Session,
+    handle: Option<&str>,
+    client: &Client,
+) -> Result<(), AppError> {
+    let who = Who {
+        user_id: session.user_id,
+        login_id: &session.login_id,
+        client,
+    };
+    let now = state.clock.now();
+    match handle {
+        // This browser signs out through the header's button instead.
+        Some(handle) if handle == session.handle => Err(AppError::Forbidden),
+        Some(handle) => {
+            let entry = who.entry(Event::SessionEnded);
+            sessions::end_by_handle(&state.db, session.user_id, handle, &entry, now).await?;
+            Ok(())
+        }
+        None => {
+            let entry = who.entry(Event::OtherSessionsEnded);
+            sessions::end_others(&state.db, session.user_id, &session.id_hash, &entry, now).await?;
+            Ok(())
+        }
+    }
+}

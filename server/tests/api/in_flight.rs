@@ -1,0 +1,191 @@
+//! What lands while a request is in flight: a password change, a lock or
+//! an MFA reset between the password check and the new session; and an
+//! audit record that cannot be written.
+
+use crate::helpers::*;
+use app::domain::{LoginId, Password};
+use app::server::db::audit::Event;
+use app::server::services::{auth, Client};
+use app::server::session::{self, Owner, Stage};
+use reqwest::StatusCode;
+
+/// The password step, then `meanwhile`, then the session the check earned.
+async fn start_after(
+    app: &TestApp,
+    meanwhile: impl std::future::Future<Output = ()>,
+) -> Option<session::Token> {
+    let client = Client::default();
+    let id = LoginId::parse("dealer01").unwrap();
+    let check = auth::check_password(
+        &app.state,
+        &id,
+        Password::parse(GOOD_PASSWORD).unwrap(),
+        &client,
+    )
+    .await
+    .unwrap();
+    let auth::PasswordCheck::Accepted(account) = check else {
+        panic!("the password is right: {check:?}");
+    };
+    meanwhile.await;
+    let owner = Owner {
+        user_id: account.user_id,
+        browser: "test",
+        address: None,
+    };
+    let stage = if account.snapshot.mfa_on() {
+        Stage::Code
+    } else {
+        Stage::Full
+    };
+    let entry = test_entry(account.user_id, Event::SignInSuccess);
+    session::start(
+        &app.state.db,
+        owner,
+        stage,
+        &account.snapshot,
+        None,
+        &entry,
+        app.clock.now(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn nothing_that_lands_mid_check_is_missed() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    assert!(
+        start_after(&app, async {}).await.is_some(),
+        "undisturbed, it starts"
+    );
+
+    // The same password set again: still a change.
+    let changed = start_after(&app, app.set_password("dealer01", GOOD_PASSWORD)).await;
+    assert!(changed.is_none(), "a password change");
+
+    let locked = start_after(&app, async {
+        sqlx::query("UPDATE users SET locked_until = $1")
+            .bind(app.clock.now() + 60)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    })
+    .await;
+    assert!(locked.is_none(), "a lock");
+    app.unlock("dealer01").await;
+
+    let disabled = start_after(&app, async {
+        sqlx::query("UPDATE users SET disabled_at = $1")
+            .bind(app.clock.now())
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    })
+    .await;
+    assert!(disabled.is_none(), "a disable");
+    app.unlock("dealer01").await;
+
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    app.enable_mfa(&cookie).await;
+    let reset = start_after(&app, async {
+        let user_id = app.user_id("dealer01").await;
+        let operator = test_entry(user_id, Event::MfaReset).actor;
+        app::server::services::mfa::reset(&app.db, user_id, &operator, app.clock.now())
+            .await
+            .unwrap();
+    })
+    .await;
+    assert!(reset.is_none(), "an MFA reset");
+    assert_eq!(
+        app.session_count("dealer01").await,
+        0,
+        "the reset ended the others; the refused ones never started"
+    );
+}
+
+#[tokio::test]
+async fn sign_ins_in_flight_during_a_password_change_get_no_session() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let sign_ins: Vec<_> = (0..16)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), app.url("/api/login"));
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("accept", "application/json")
+                    .form(&[
+                        ("login_id", "dealer01"),
+                        ("password", GOOD_PASSWORD),
+                        ("next", "/menu"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    app.set_password("dealer01", "another-password-for-the-race")
+        .await;
+    let mut statuses = Vec::new();
+    for sign_in in sign_ins {
+        statuses.push(sign_in.await.unwrap());
+    }
+    // 423: wrong passwords (the old one, after the change) lock the account.
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [200, 401, 423, 503].contains(&s.as_u16())),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.session_count("dealer01").await,
+        0,
+        "every session with the old password ended or never started: {statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_change_whose_record_cannot_be_written_does_not_happen() {
+    let (app, authenticator) = app_with_mfa_user().await;
+    let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+    let full = session_cookie(&app.code_step(&half, &authenticator.code(0), false).await).unwrap();
+    let sessions_before = app.session_count("dealer01").await;
+
+    sqlx::query("ALTER TABLE audit_events RENAME TO audit_events_away")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let off = app
+        .call(
+            "mfa/apply",
+            &[
+                ("confirmed", "yes"),
+                ("setting", "off"),
+                ("current_code", &authenticator.code(1)),
+            ],
+            Some(&full),
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let login = app.login("dealer01", GOOD_PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    sqlx::query("ALTER TABLE audit_events_away RENAME TO audit_events")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    assert!(
+        app.mfa_status(&full).await.enabled_since.is_some(),
+        "MFA is still on"
+    );
+    assert_eq!(
+        app.session_count("dealer01").await,
+        sessions_before,
+        "no session started without its record"
+    );
+}
