@@ -269,6 +269,46 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 mod tests {
     use super::*;
 
+    fn settings(database_url: &str, data_dir: &Path) -> Settings {
+        Settings {
+            database_url: database_url.into(),
+            data_dir: data_dir.into(),
+            secret_key: None,
+            trusted_proxies: vec![],
+            log_format: LogFormat::Text,
+            limits: Limits::default(),
+        }
+    }
+
+    #[test]
+    fn postgresql_will_not_start_without_a_shared_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pg = settings("postgres://app@db.example/autobank", dir.path());
+        let Err(err) = pg.secrets() else {
+            panic!("PostgreSQL without a key must be refused");
+        };
+        let err = err.to_string();
+        assert!(err.contains("AUTOBANK_SECRET_KEY"), "{err}");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "no key file of its own was made"
+        );
+        pg.secret_key = Some("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=".into());
+        assert!(pg.secrets().is_ok());
+        let sqlite = settings("sqlite://x.db", dir.path());
+        assert!(sqlite.secrets().is_ok(), "SQLite makes a key file");
+    }
+
+    #[test]
+    fn without_leptos_env_the_server_is_in_production_mode() {
+        // Only this test reads or writes LEPTOS_ENV.
+        std::env::remove_var("LEPTOS_ENV");
+        assert_eq!(leptos_options().unwrap().env, leptos::config::Env::PROD);
+        std::env::set_var("LEPTOS_ENV", "DEV");
+        assert_eq!(leptos_options().unwrap().env, leptos::config::Env::DEV);
+        std::env::remove_var("LEPTOS_ENV");
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_data_folder_and_database_files_are_private() {

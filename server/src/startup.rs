@@ -222,6 +222,10 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
+            Err(err) if db::is_tls_failure(&err) => anyhow::bail!(
+                "cannot open a TLS connection to the database: {err}. \
+                 Check sslmode and sslrootcert in DATABASE_URL and the server's certificate."
+            ),
             Err(err) => return Err(err.into()),
         }
     }

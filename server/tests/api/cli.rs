@@ -210,3 +210,43 @@ async fn reset_mfa_turns_it_off_ends_sessions_and_records_who_did_it() {
     let missing = autobank(&app, &["user", "reset-mfa", "nobody"], "");
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_default_data_folder_and_its_files_are_for_the_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_autobank"))
+        .args(["user", "add", "dealer01", "--name", "テスト"])
+        .env_remove("DATABASE_URL")
+        .env("AUTOBANK_DATA_DIR", &data)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{GOOD_PASSWORD}\n").as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = |name: &str| {
+        std::fs::metadata(data.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o700, "the folder");
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert_eq!(mode(&name), 0o600, "{name}");
+    }
+    assert_eq!(mode("autobank.db"), 0o600);
+}

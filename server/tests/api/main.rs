@@ -20,3 +20,4 @@ mod portal;
 mod schema;
 mod sessions;
 mod sign_in;
+mod tls;

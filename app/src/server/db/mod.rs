@@ -97,16 +97,17 @@ impl From<sqlx::Error> for AppError {
 }
 
 /// True for failures that mean "the database is away or overloaded" rather
-/// than a fault in a query: these get "try again later", and pass.
+/// than a fault in a query: these get "try again later", and pass. A TLS
+/// failure is not one of them: a certificate that does not verify, or a
+/// server without TLS where `sslmode` requires it, is a configuration
+/// error that waiting does not cure.
 pub fn is_unavailable(err: &sqlx::Error) -> bool {
     use sqlx::Error as E;
+    if is_tls_failure(err) {
+        return false;
+    }
     match err {
-        E::PoolTimedOut
-        | E::PoolClosed
-        | E::Io(_)
-        | E::Tls(_)
-        | E::Protocol(_)
-        | E::WorkerCrashed => true,
+        E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Protocol(_) | E::WorkerCrashed => true,
         E::Database(db) => db.code().is_some_and(|code| {
             // SQLite: busy, locked. PostgreSQL: connection exception (08),
             // insufficient resources (53), operator intervention (57, e.g.
@@ -116,6 +117,19 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
                     .iter()
                     .any(|class| code.starts_with(class))
         }),
+        _ => false,
+    }
+}
+
+/// True when a TLS connection to the database could not be made: TLS
+/// required but not offered, or a certificate that does not verify (which
+/// sqlx reports as an I/O error carrying rustls's error).
+pub fn is_tls_failure(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(io) => io
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()),
         _ => false,
     }
 }
