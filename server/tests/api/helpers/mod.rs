@@ -17,10 +17,12 @@ use std::sync::OnceLock;
 
 mod logs;
 mod mfa;
+mod pair;
 
 pub use logs::capture_logs;
 use logs::init_logging;
 pub use mfa::*;
+pub use pair::Pair;
 
 pub const GOOD_PASSWORD: &str = "tulip-harbor-87-velvet";
 

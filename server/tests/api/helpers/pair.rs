@@ -1,0 +1,199 @@
+//! Two instances of the release server sharing one database, with a key
+//! they share, as behind a load balancer: the attack suite's target.
+//! Each instance is the real `autobank serve` binary in its own process,
+//! on the real clock.
+
+use super::*;
+use base64::Engine as _;
+use reqwest::header::{ACCEPT, COOKIE};
+use reqwest::Response;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Pair {
+    servers: Vec<Child>,
+    bases: Vec<String>,
+    pub db: Db,
+    pub client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+    _site: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Pair {
+    pub async fn start() -> Self {
+        let (database_url, dir) = fresh_database(Engine::of_this_run()).await;
+        let db = Db::connect(&database_url).await.expect("database migrates");
+        let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
+        let site = tempfile::tempdir().unwrap();
+        let mut servers = Vec::new();
+        let mut bases = Vec::new();
+        for _ in 0..2 {
+            let addr = format!("127.0.0.1:{}", free_port());
+            let child = Command::new(env!("CARGO_BIN_EXE_autobank"))
+                .arg("serve")
+                .env("DATABASE_URL", &database_url)
+                .env("AUTOBANK_SECRET_KEY", &key)
+                .env("LEPTOS_SITE_ADDR", &addr)
+                .env("LEPTOS_SITE_ROOT", site.path())
+                // The per-address throttle is per instance and not what
+                // these attacks test: it would answer them before the
+                // account's limits do.
+                .env("AUTOBANK_POSTS_PER_MINUTE", "100000")
+                .env("AUTOBANK_POST_BURST", "100000")
+                .env("RUST_LOG", "error")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the release server starts");
+            servers.push(child);
+            bases.push(format!("http://{addr}"));
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let pair = Self {
+            servers,
+            bases,
+            db,
+            client,
+            _dir: dir,
+            _site: site,
+        };
+        for i in 0..2 {
+            pair.wait_until_up(i).await;
+        }
+        pair
+    }
+
+    async fn wait_until_up(&self, i: usize) {
+        for _ in 0..200 {
+            if self.client.get(&self.bases[i]).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("instance {i} did not come up");
+    }
+
+    pub fn url(&self, i: usize, path: &str) -> String {
+        format!("{}{path}", self.bases[i % 2])
+    }
+
+    /// Posts a server function to instance `i` (0 or 1; any number is
+    /// taken modulo 2, so a loop counter splits requests between them).
+    pub async fn call(
+        &self,
+        i: usize,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(i, &format!("/api/{endpoint}")))
+            .header(ACCEPT, "application/json")
+            .form(form);
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get(&self, i: usize, path: &str, cookie: Option<&str>) -> Response {
+        let mut req = self
+            .client
+            .get(self.url(i, path))
+            .header(ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn add_user(&self, login_id: &str) {
+        let hash = passwords()
+            .hash(Password::parse(GOOD_PASSWORD).unwrap())
+            .await
+            .unwrap();
+        let now = Clock::system().now();
+        users::insert(&self.db, login_id, "攻撃テスト", "dealer", &hash, now)
+            .await
+            .unwrap();
+    }
+
+    /// Signs in on instance `i`; returns the `Cookie` header value of the
+    /// session (full, or half when a code is owed) and where it leads.
+    pub async fn sign_in(
+        &self,
+        i: usize,
+        login_id: &str,
+        device: Option<&str>,
+    ) -> (String, String) {
+        let device = device.map(|d| format!("{DEVICE_COOKIE}={d}"));
+        let res = self
+            .call(
+                i,
+                "login",
+                &[
+                    ("login_id", login_id),
+                    ("password", GOOD_PASSWORD),
+                    ("next", "/menu"),
+                ],
+                device.as_deref(),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "signs in");
+        let session = session_cookie(&res).expect("a session");
+        (
+            format!("{SESSION_COOKIE}={session}"),
+            location(&res).unwrap(),
+        )
+    }
+
+    /// Turns MFA on from a full session on instance `i`; returns the phone.
+    pub async fn enable_mfa(&self, i: usize, cookie: &str) -> Authenticator {
+        let res = self
+            .call(
+                i,
+                "mfa/apply",
+                &[
+                    ("confirmed", "yes"),
+                    ("setting", "on"),
+                    ("password", GOOD_PASSWORD),
+                ],
+                Some(cookie),
+            )
+            .await;
+        assert_eq!(location(&res).as_deref(), Some("/mfa/setup"));
+        let details: app::types::SetupDetails = self
+            .call(i + 1, "mfa/setup", &[], Some(cookie))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let phone = Authenticator::new(&details.key, &Clock::system());
+        let res = self
+            .call(i, "mfa/confirm", &[("code", &phone.code(-1))], Some(cookie))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "MFA is on");
+        phone
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        for server in &mut self.servers {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+}
