@@ -60,8 +60,15 @@ impl TotpSecret {
         let current = unix_time / STEP_SECS;
         let totp = self.totp();
         let mut matched = None;
-        for step in [current.saturating_sub(1), current, current + 1] {
-            let expected = totp.generate(step * STEP_SECS);
+        for step in [
+            current.saturating_sub(1),
+            current,
+            current.saturating_add(1),
+        ] {
+            let Some(at) = step.checked_mul(STEP_SECS) else {
+                continue;
+            };
+            let expected = totp.generate(at);
             if constant_time_eq(expected.as_bytes(), code.as_str().as_bytes()) {
                 matched = Some(step as i64);
             }

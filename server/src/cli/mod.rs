@@ -76,9 +76,24 @@ fn operator() -> db::audit::Actor {
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    operate(command, &settings).await.map_err(|err| {
+        // Each command writes in one transaction, so a busy or absent
+        // database means nothing was changed: say so, and that a retry is
+        // safe.
+        match err.downcast_ref::<sqlx::Error>() {
+            Some(db_err) if db::is_unavailable(db_err) => refuse(format!(
+                "The database is busy or unavailable ({db_err}). Nothing was changed; try again in a moment."
+            )),
+            _ => err,
+        }
+    })
+}
+
+async fn operate(command: Command, settings: &Settings) -> anyhow::Result<()> {
     let clock = Clock::system();
-    match cli.command.unwrap_or(Command::Serve { demo: false }) {
-        Command::Serve { demo } => serve(&settings, demo).await,
+    match command {
+        Command::Serve { demo } => serve(settings, demo).await,
         Command::Migrate => {
             Db::connect(&settings.database_url).await?;
             println!("The database schema is up to date.");

@@ -15,10 +15,12 @@ pub use server::config::Limits;
 use server::startup::Application;
 use std::sync::OnceLock;
 
+mod cluster;
 mod logs;
 mod mfa;
 mod pair;
 
+pub use cluster::Cluster;
 pub use logs::capture_logs;
 use logs::init_logging;
 pub use mfa::*;

@@ -12,11 +12,14 @@ use std::time::Duration;
 
 pub struct Pair {
     servers: Vec<Child>,
+    addrs: Vec<String>,
     bases: Vec<String>,
+    database_url: String,
+    key: String,
     pub db: Db,
     pub client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
-    _site: tempfile::TempDir,
+    site: tempfile::TempDir,
 }
 
 fn free_port() -> u16 {
@@ -30,48 +33,70 @@ fn free_port() -> u16 {
 impl Pair {
     pub async fn start() -> Self {
         let (database_url, dir) = fresh_database(Engine::of_this_run()).await;
+        Self::start_on(database_url, dir).await
+    }
+
+    /// Two instances on the database at `database_url`.
+    pub async fn start_on(database_url: String, dir: Option<tempfile::TempDir>) -> Self {
         let db = Db::connect(&database_url).await.expect("database migrates");
         let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
-        let site = tempfile::tempdir().unwrap();
-        let mut servers = Vec::new();
-        let mut bases = Vec::new();
-        for _ in 0..2 {
-            let addr = format!("127.0.0.1:{}", free_port());
-            let child = Command::new(env!("CARGO_BIN_EXE_autobank"))
-                .arg("serve")
-                .env("DATABASE_URL", &database_url)
-                .env("AUTOBANK_SECRET_KEY", &key)
-                .env("LEPTOS_SITE_ADDR", &addr)
-                .env("LEPTOS_SITE_ROOT", site.path())
-                // The per-address throttle is per instance and not what
-                // these attacks test: it would answer them before the
-                // account's limits do.
-                .env("AUTOBANK_POSTS_PER_MINUTE", "100000")
-                .env("AUTOBANK_POST_BURST", "100000")
-                .env("RUST_LOG", "error")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("the release server starts");
-            servers.push(child);
-            bases.push(format!("http://{addr}"));
-        }
+        let addrs: Vec<String> = (0..2)
+            .map(|_| format!("127.0.0.1:{}", free_port()))
+            .collect();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let pair = Self {
-            servers,
-            bases,
+        let mut pair = Self {
+            servers: Vec::new(),
+            bases: addrs.iter().map(|a| format!("http://{a}")).collect(),
+            addrs,
+            database_url,
+            key,
             db,
             client,
             _dir: dir,
-            _site: site,
+            site: tempfile::tempdir().unwrap(),
         };
+        for i in 0..2 {
+            let server = pair.spawn_server(i);
+            pair.servers.push(server);
+        }
         for i in 0..2 {
             pair.wait_until_up(i).await;
         }
         pair
+    }
+
+    fn spawn_server(&self, i: usize) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_autobank"))
+            .arg("serve")
+            .env("DATABASE_URL", &self.database_url)
+            .env("AUTOBANK_SECRET_KEY", &self.key)
+            .env("LEPTOS_SITE_ADDR", &self.addrs[i])
+            .env("LEPTOS_SITE_ROOT", self.site.path())
+            // The per-address throttle is per instance and not what
+            // these attacks test: it would answer them before the
+            // account's limits do.
+            .env("AUTOBANK_POSTS_PER_MINUTE", "100000")
+            .env("AUTOBANK_POST_BURST", "100000")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the release server starts")
+    }
+
+    /// `kill -9` of instance `i`.
+    pub fn kill(&mut self, i: usize) {
+        self.servers[i].kill().unwrap();
+        self.servers[i].wait().unwrap();
+    }
+
+    /// Starts instance `i` again after [`Pair::kill`].
+    pub async fn restart(&mut self, i: usize) {
+        self.servers[i] = self.spawn_server(i);
+        self.wait_until_up(i).await;
     }
 
     async fn wait_until_up(&self, i: usize) {
