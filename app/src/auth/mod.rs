@@ -1,7 +1,7 @@
 //! Sign-in, sign-out, the bar of signed-in pages and the forgotten-password
 //! page.
 
-use crate::components::{clear_when, FieldError, FormError, PublicHeader};
+use crate::components::{clear_when, FieldError, FormError, PasswordField, PublicHeader};
 use crate::domain::{LoginId, NextPath, Password};
 use crate::error::{AppError, Field};
 use crate::text;
@@ -131,16 +131,7 @@ pub fn LoginPage() -> impl IntoView {
                     node_ref=id_input
                 />
                 <FieldError id="login_id-error" field=Field::LoginId local=id_error server=server_error />
-                <label for="password">{text::PASSWORD}</label>
-                <input
-                    id="password"
-                    name="password"
-                    type="password"
-                    autocomplete="current-password"
-                    aria-describedby="password-error"
-                    node_ref=password_input
-                />
-                <FieldError id="password-error" field=Field::Password local=password_error server=server_error />
+                <PasswordField id="password" local=password_error server=server_error node_ref=password_input />
                 <button type="submit" class="primary" on:click=check_before_submit disabled=move || login.pending().get()>
                     {text::LOGIN_BUTTON}
                 </button>

@@ -65,6 +65,33 @@ pub fn CodeField(
     }
 }
 
+/// A password field with its label, an optional hint and its message:
+/// the one way every form asks for the current password. `id` is also
+/// the field's name.
+#[component]
+pub fn PasswordField(
+    id: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] local: MaybeProp<&'static str>,
+    #[prop(into)] server: Signal<Option<AppError>>,
+    node_ref: NodeRef<html::Input>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <label for=id>{text::PASSWORD}</label>
+        {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+        <input
+            id=id
+            name=id
+            type="password"
+            autocomplete="current-password"
+            aria-describedby=error_id.clone()
+            node_ref=node_ref
+        />
+        <FieldError id=error_id field=Field::Password local server />
+    }
+}
+
 /// Empties a field whenever `failed` turns true: a rejected password or
 /// code is never left standing in the form.
 pub fn clear_when(failed: impl Fn() -> bool + 'static, input: NodeRef<html::Input>) {

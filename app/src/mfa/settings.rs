@@ -3,7 +3,7 @@
 
 use super::{ApplyMfaSetting, EndSessions, ForgetDevice};
 use crate::auth::AppHeader;
-use crate::components::{clear_when, CodeField, FieldError, FormError, LoadError};
+use crate::components::{clear_when, CodeField, FieldError, FormError, LoadError, PasswordField};
 use crate::error::Field;
 use crate::routes::MfaDone;
 use crate::text;
@@ -150,17 +150,12 @@ fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl Into
                 }.into_any()
             } else {
                 view! {
-                    <label for="password">{text::PASSWORD}</label>
-                    <p class="hint">{text::MFA_PASSWORD_HINT}</p>
-                    <input
+                    <PasswordField
                         id="password"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        aria-describedby="password-error"
+                        hint=text::MFA_PASSWORD_HINT
+                        server=server_error
                         node_ref=password_input
                     />
-                    <FieldError id="password-error" field=Field::Password server=server_error />
                 }.into_any()
             }}
             <button type="submit" class="primary" disabled=move || apply.pending().get()>{text::MFA_APPLY}</button>

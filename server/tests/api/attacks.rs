@@ -120,19 +120,7 @@ async fn brute_forcing_a_password_across_both_instances_gets_ten_guesses_in_all(
         let pair = &pair;
         async move {
             let guess = format!("guess-number-{i:03}");
-            let res = pair
-                .call(
-                    i,
-                    "login",
-                    &[
-                        ("login_id", "dealer01"),
-                        ("password", &guess),
-                        ("next", "/"),
-                    ],
-                    None,
-                )
-                .await;
-            res.status()
+            pair.login(i, "dealer01", &guess).await.status()
         }
     });
     let statuses = join_all(guesses).await;
@@ -148,18 +136,7 @@ async fn brute_forcing_a_password_across_both_instances_gets_ten_guesses_in_all(
         .iter()
         .all(|s| [401, 423, 503].contains(&s.as_u16())));
     for i in 0..2 {
-        let res = pair
-            .call(
-                i,
-                "login",
-                &[
-                    ("login_id", "dealer01"),
-                    ("password", GOOD_PASSWORD),
-                    ("next", "/"),
-                ],
-                None,
-            )
-            .await;
+        let res = pair.login(i, "dealer01", GOOD_PASSWORD).await;
         assert_eq!(error_json(res).await, AppError::Locked, "instance {i}");
     }
 }
@@ -196,18 +173,7 @@ async fn brute_forcing_a_code_across_both_instances_gets_ten_guesses_in_all() {
         "at most nine wrong answers across four sign-ins and two instances: {answers:?}"
     );
     assert!(answers.contains(&AppError::Locked), "{answers:?}");
-    let res = pair
-        .call(
-            1,
-            "login",
-            &[
-                ("login_id", "dealer01"),
-                ("password", GOOD_PASSWORD),
-                ("next", "/"),
-            ],
-            None,
-        )
-        .await;
+    let res = pair.login(1, "dealer01", GOOD_PASSWORD).await;
     assert_eq!(error_json(res).await, AppError::Locked);
 }
 
@@ -435,25 +401,7 @@ async fn another_sessions_pending_setup_cannot_be_read_or_confirmed() {
     pair.add_user("dealer01").await;
     let (owner, _) = pair.sign_in(0, "dealer01", None).await;
     let (thief, _) = pair.sign_in(1, "dealer01", None).await;
-    let res = pair
-        .call(
-            0,
-            "mfa/apply",
-            &[
-                ("confirmed", "yes"),
-                ("setting", "on"),
-                ("password", GOOD_PASSWORD),
-            ],
-            Some(&owner),
-        )
-        .await;
-    assert_eq!(location(&res).as_deref(), Some("/mfa/setup"));
-    let details: app::types::SetupDetails = pair
-        .call(1, "mfa/setup", &[], Some(&owner))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let details = pair.start_setup(0, &owner).await;
     for i in 0..2 {
         let read = pair.call(i, "mfa/setup", &[], Some(&thief)).await;
         assert_eq!(error_json(read).await, AppError::SetupExpired);

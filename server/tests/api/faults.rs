@@ -7,8 +7,6 @@ use app::domain::Password;
 use app::server::clock::Clock;
 use app::server::db::{users, Db};
 use reqwest::StatusCode;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// (MFA on, its secret set, pending setups) of `login_id`.
@@ -65,25 +63,7 @@ async fn a_server_killed_while_confirming_a_setup_leaves_mfa_whole() {
         let login_id = format!("dealer{n:02}");
         pair.add_user(&login_id).await;
         let (cookie, _) = pair.sign_in(0, &login_id, None).await;
-        let res = pair
-            .call(
-                0,
-                "mfa/apply",
-                &[
-                    ("confirmed", "yes"),
-                    ("setting", "on"),
-                    ("password", GOOD_PASSWORD),
-                ],
-                Some(&cookie),
-            )
-            .await;
-        assert_eq!(location(&res).as_deref(), Some("/mfa/setup"));
-        let details: app::types::SetupDetails = pair
-            .call(0, "mfa/setup", &[], Some(&cookie))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let details = pair.start_setup(0, &cookie).await;
         let phone = Authenticator::new(&details.key, &Clock::system());
 
         let confirm = {
@@ -126,25 +106,6 @@ async fn a_server_killed_while_confirming_a_setup_leaves_mfa_whole() {
     }
 }
 
-fn autobank(database_url: &str, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_autobank"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[tokio::test]
 async fn the_cli_waits_out_a_busy_sqlite_and_changes_nothing_when_it_cannot() {
     if Engine::of_this_run() != Engine::Sqlite {
@@ -181,7 +142,7 @@ async fn the_cli_waits_out_a_busy_sqlite_and_changes_nothing_when_it_cannot() {
         .unwrap();
     let cli = {
         let url = url.clone();
-        tokio::task::spawn_blocking(move || autobank(&url, &["user", "unlock", "dealer01"], ""))
+        tokio::task::spawn_blocking(move || run_cli(&url, &["user", "unlock", "dealer01"], ""))
     };
     tokio::time::sleep(Duration::from_secs(1)).await;
     sqlx::query("COMMIT").execute(&mut *writer).await.unwrap();
@@ -200,7 +161,7 @@ async fn the_cli_waits_out_a_busy_sqlite_and_changes_nothing_when_it_cannot() {
         .unwrap();
     let url2 = url.clone();
     let out =
-        tokio::task::spawn_blocking(move || autobank(&url2, &["user", "unlock", "dealer01"], ""))
+        tokio::task::spawn_blocking(move || run_cli(&url2, &["user", "unlock", "dealer01"], ""))
             .await
             .unwrap();
     sqlx::query("COMMIT").execute(&mut *writer).await.unwrap();
@@ -210,7 +171,7 @@ async fn the_cli_waits_out_a_busy_sqlite_and_changes_nothing_when_it_cannot() {
     assert!(!said.contains("panicked"), "{said}");
     assert_eq!(unlocks().await, 1, "nothing half-written");
 
-    let out = autobank(&url, &["user", "unlock", "dealer01"], "");
+    let out = run_cli(&url, &["user", "unlock", "dealer01"], "");
     assert!(out.status.success(), "the retry works");
     assert_eq!(unlocks().await, 2);
 }
@@ -232,18 +193,7 @@ async fn postgresql_stopped_and_started_again() {
             .await
             .unwrap()
             .contains(app::text::ERR_UNAVAILABLE));
-        let res = pair
-            .call(
-                i,
-                "login",
-                &[
-                    ("login_id", "dealer01"),
-                    ("password", GOOD_PASSWORD),
-                    ("next", "/"),
-                ],
-                None,
-            )
-            .await;
+        let res = pair.login(i, "dealer01", GOOD_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 

@@ -3,6 +3,7 @@
 use super::Client;
 use crate::error::AppError;
 use crate::server::db::audit::{self, Actor, Entry, Event};
+use crate::server::session::Session;
 use crate::server::AppState;
 
 /// An account acting for itself from a client: the subject of most events.
@@ -11,6 +12,17 @@ pub struct Who<'a> {
     pub user_id: i64,
     pub login_id: &'a str,
     pub client: &'a Client,
+}
+
+impl<'a> Who<'a> {
+    /// The holder of `session`, acting from `client`.
+    pub fn of(session: &'a Session, client: &'a Client) -> Self {
+        Self {
+            user_id: session.user_id,
+            login_id: &session.login_id,
+            client,
+        }
+    }
 }
 
 impl Who<'_> {

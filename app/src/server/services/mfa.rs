@@ -56,14 +56,6 @@ pub enum Confirmed {
     Blocked(Block),
 }
 
-pub fn who<'a>(session: &'a Session, client: &'a Client) -> Who<'a> {
-    Who {
-        user_id: session.user_id,
-        login_id: &session.login_id,
-        client,
-    }
-}
-
 fn unix_now(state: &AppState) -> u64 {
     state.clock.now().max(0) as u64
 }
@@ -165,7 +157,7 @@ pub async fn verify_sign_in_code(
         session::discard(&state.db, session).await?;
         return Ok(SignInCode::SignInAgain);
     };
-    let who = who(session, client);
+    let who = Who::of(session, client);
     match check_active_code(state, who, code).await? {
         CodeCheck::Accepted => {}
         CodeCheck::Wrong if attempt >= CODES_PER_SIGN_IN => {
@@ -250,7 +242,7 @@ pub async fn turn_off(
     session: &Session,
     client: &Client,
 ) -> Result<(), AppError> {
-    let entry = who(session, client).entry(Event::MfaOff);
+    let entry = Who::of(session, client).entry(Event::MfaOff);
     mfa::disable(
         &state.db,
         session.user_id,
@@ -300,7 +292,7 @@ pub async fn confirm_setup(
     client: &Client,
 ) -> Result<Confirmed, AppError> {
     let (sealed, secret) = pending_secret(state, session).await?;
-    let who = who(session, client);
+    let who = Who::of(session, client);
     let attempt = match lockout::reserve(state, who, Counter::Code).await? {
         Reservation::Granted(attempt) => attempt,
         Reservation::Blocked(block) => return Ok(Confirmed::Blocked(block)),
@@ -341,7 +333,7 @@ pub async fn forget_devices(
     device_id: Option<i64>,
     client: &Client,
 ) -> Result<(), AppError> {
-    let entry = who(session, client).entry(Event::DeviceForgotten);
+    let entry = Who::of(session, client).entry(Event::DeviceForgotten);
     mfa::forget_devices(
         &state.db,
         session.user_id,

@@ -69,7 +69,7 @@ pub async fn apply(
     if !enabled && !turn_on {
         return Ok(Applied::AlreadyOff);
     }
-    let who = mfa::who(session, client);
+    let who = Who::of(session, client);
     if enabled {
         let code = OtpCode::parse(form.current_code)?;
         match mfa::check_active_code(state, who, &code).await? {
@@ -128,11 +128,7 @@ pub async fn end_sessions(
     handle: Option<&str>,
     client: &Client,
 ) -> Result<(), AppError> {
-    let who = Who {
-        user_id: session.user_id,
-        login_id: &session.login_id,
-        client,
-    };
+    let who = Who::of(session, client);
     let now = state.clock.now();
     match handle {
         // This browser signs out through the header's button instead.

@@ -86,11 +86,7 @@ pub async fn sign_out(
     session: &Session,
     client: &Client,
 ) -> Result<(), AppError> {
-    let who = Who {
-        user_id: session.user_id,
-        login_id: &session.login_id,
-        client,
-    };
+    let who = Who::of(session, client);
     let entry = who.entry(Event::SignOut);
     sessions::end(&state.db, &session.id_hash, &entry, state.clock.now()).await?;
     Ok(())

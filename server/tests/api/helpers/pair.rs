@@ -164,18 +164,12 @@ impl Pair {
         device: Option<&str>,
     ) -> (String, String) {
         let device = device.map(|d| format!("{DEVICE_COOKIE}={d}"));
-        let res = self
-            .call(
-                i,
-                "login",
-                &[
-                    ("login_id", login_id),
-                    ("password", GOOD_PASSWORD),
-                    ("next", "/menu"),
-                ],
-                device.as_deref(),
-            )
-            .await;
+        let form = [
+            ("login_id", login_id),
+            ("password", GOOD_PASSWORD),
+            ("next", "/menu"),
+        ];
+        let res = self.call(i, "login", &form, device.as_deref()).await;
         assert_eq!(res.status(), StatusCode::OK, "signs in");
         let session = session_cookie(&res).expect("a session");
         (
@@ -184,8 +178,19 @@ impl Pair {
         )
     }
 
-    /// Turns MFA on from a full session on instance `i`; returns the phone.
-    pub async fn enable_mfa(&self, i: usize, cookie: &str) -> Authenticator {
+    /// Signs in on instance `i` with `password`, as the sign-in form does.
+    pub async fn login(&self, i: usize, login_id: &str, password: &str) -> Response {
+        let form = [
+            ("login_id", login_id),
+            ("password", password),
+            ("next", "/menu"),
+        ];
+        self.call(i, "login", &form, None).await
+    }
+
+    /// Starts a setup from a full session on instance `i` (ON, with the
+    /// password) and reads its key on the other instance.
+    pub async fn start_setup(&self, i: usize, cookie: &str) -> app::types::SetupDetails {
         let res = self
             .call(
                 i,
@@ -199,12 +204,16 @@ impl Pair {
             )
             .await;
         assert_eq!(location(&res).as_deref(), Some("/mfa/setup"));
-        let details: app::types::SetupDetails = self
-            .call(i + 1, "mfa/setup", &[], Some(cookie))
+        self.call(i + 1, "mfa/setup", &[], Some(cookie))
             .await
             .json()
             .await
-            .unwrap();
+            .expect("setup details")
+    }
+
+    /// Turns MFA on from a full session on instance `i`; returns the phone.
+    pub async fn enable_mfa(&self, i: usize, cookie: &str) -> Authenticator {
+        let details = self.start_setup(i, cookie).await;
         let phone = Authenticator::new(&details.key, &Clock::system());
         let res = self
             .call(i, "mfa/confirm", &[("code", &phone.code(-1))], Some(cookie))
