@@ -155,14 +155,24 @@ impl Settings {
             std::env::var("AUTOBANK_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into()),
         );
         let database_url = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.trim().is_empty() => url,
+            Ok(url) if !url.trim().is_empty() => {
+                if let Some(file) = sqlite_file(&url) {
+                    private_sqlite_file(&file)?;
+                }
+                url
+            }
             _ => {
                 let file = data_dir.join("autobank.db");
                 private_sqlite_file(&file)?;
                 sqlite_url(&file)
             }
         };
-        let secret_key = std::env::var("AUTOBANK_SECRET_KEY").ok();
+        // An empty value (`AUTOBANK_SECRET_KEY=${UNSET}` in a compose file)
+        // is no key: on PostgreSQL the start is refused, not given a key
+        // file of this instance's own.
+        let secret_key = std::env::var("AUTOBANK_SECRET_KEY")
+            .ok()
+            .filter(|key| !key.trim().is_empty());
         let trusted_proxies = std::env::var("AUTOBANK_TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
@@ -243,6 +253,12 @@ pub fn private_sqlite_file(file: &Path) -> anyhow::Result<()> {
     #[cfg(not(unix))]
     options.open(file)?;
     Ok(())
+}
+
+/// The file a `sqlite://` URL names, if it names one (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
 }
 
 pub fn sqlite_url(path: &std::path::Path) -> String {

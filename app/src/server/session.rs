@@ -9,6 +9,7 @@
 //! SQLite and PostgreSQL through the `Any` driver.
 
 use super::db::audit::Entry;
+use super::db::mfa::NewDevice;
 use super::db::sessions::{self, NewSession};
 use super::db::users::Snapshot;
 use super::db::Db;
@@ -162,11 +163,18 @@ pub async fn start(
 }
 
 /// Turns a half sign-in into a full one under a new ID (the code was
-/// right), recording `entry`, and returns its token. Fails with
-/// `NotSignedIn` if the half sign-in is already gone.
-pub async fn promote(db: &Db, half: &Session, entry: &Entry, now: i64) -> Result<Token, AppError> {
+/// right), recording `entry` and remembering `device`, and returns its
+/// token. Fails with `NotSignedIn` if the half sign-in is already gone.
+pub async fn promote(
+    db: &Db,
+    half: &Session,
+    entry: &Entry,
+    device: Option<&NewDevice<'_>>,
+    now: i64,
+) -> Result<Token, AppError> {
     let token = Token::generate();
-    if !sessions::promote(db, &half.id_hash, &token.hash(), &new_handle(), entry, now).await? {
+    let (hash, handle) = (token.hash(), new_handle());
+    if !sessions::promote(db, &half.id_hash, &hash, &handle, entry, device, now).await? {
         return Err(AppError::NotSignedIn);
     }
     Ok(token)

@@ -116,6 +116,8 @@ async fn operate(command: Command, settings: &Settings) -> anyhow::Result<()> {
 
 async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     let options = config::leptos_options()?;
+    // The key first: a refused start must not have touched the database.
+    let secrets = settings.secrets()?;
     let db = startup::open_database(settings).await?;
     if demo {
         seed_demo(&db, &Clock::system()).await?;
@@ -124,7 +126,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     let app = Application::build(
         options,
         db,
-        settings.secrets()?,
+        secrets,
         settings.trusted_proxies.clone(),
         addr,
         settings.limits,
@@ -149,7 +151,8 @@ async fn seed_demo(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         .hash(Password::parse(&password).map_err(|e| refuse(e.message()))?)
         .await?;
     let now = clock.now();
-    users::insert(db, "demo", "デモ販売店", Role::Dealer.as_str(), &hash, now).await?;
+    let role = Role::Dealer.as_str();
+    users::create(db, "demo", "デモ販売店", role, &hash, operator(), now).await?;
     let today = clock.today_in_japan();
     notices::insert(
         db,

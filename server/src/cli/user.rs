@@ -87,15 +87,13 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
             check_policy(password.expose(), &[id.as_str(), name]).map_err(refuse)?;
             let hash = Passwords::new().hash(password).await?;
             let now = clock.now();
-            let user_id =
-                match users::insert(db, id.as_str(), name, role.as_str(), &hash, now).await {
-                    Ok(user_id) => user_id,
-                    Err(err) if db::is_unique_violation(&err) => return Err(already_exists(&id)),
-                    Err(err) => return Err(err.into()),
-                };
-            let entry =
-                audit::Entry::new(cli_actor(user_id, id.as_str()), audit::Event::UserCreated);
-            audit::record(db, &entry, now).await?;
+            let created =
+                users::create(db, id.as_str(), name, role.as_str(), &hash, operator(), now).await;
+            match created {
+                Ok(_) => {}
+                Err(err) if db::is_unique_violation(&err) => return Err(already_exists(&id)),
+                Err(err) => return Err(err.into()),
+            }
             println!("Added {} ({}, {}).", id.as_str(), name, role.as_str());
         }
         UserCommand::List => {

@@ -253,3 +253,23 @@ async fn the_settings_page_lists_the_browsers_and_asks_for_the_password() {
         assert!(page.contains(words), "{words}");
     }
 }
+
+#[tokio::test]
+async fn a_password_change_voids_a_pending_setup() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    assert_eq!(
+        apply_on(&app, &cookie, GOOD_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    app.set_password("dealer01", GOOD_PASSWORD).await;
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mfa_enrollments")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        pending, 0,
+        "no setup outlives the sessions that could confirm it"
+    );
+}

@@ -235,3 +235,25 @@ async fn the_default_data_folder_and_its_files_are_for_the_owner_alone() {
     }
     assert_eq!(mode("autobank.db"), 0o600);
 }
+
+#[tokio::test]
+async fn serve_on_postgresql_without_a_key_refuses_before_touching_the_database() {
+    // An empty key (`AUTOBANK_SECRET_KEY=${UNSET}` in a compose file) is
+    // no key; the database named here does not exist, and is never tried.
+    let out = Command::new(env!("CARGO_BIN_EXE_autobank"))
+        .arg("serve")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/never")
+        .env("AUTOBANK_SECRET_KEY", "  ")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = stderr(&out);
+    assert!(said.contains("AUTOBANK_SECRET_KEY is unset"), "{said}");
+    assert!(
+        !said.contains("retrying"),
+        "the database was not tried: {said}"
+    );
+}

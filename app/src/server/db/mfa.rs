@@ -2,8 +2,9 @@
 //! counters, and remembered devices.
 
 use super::audit::{self, Entry};
-use super::users::{end_sessions, Ending};
+use super::users::{end_sessions, lock_row, Ending};
 use super::Db;
+use sqlx::AnyConnection;
 
 /// An account's MFA state: the sealed secret and since when it is on.
 #[derive(Debug, sqlx::FromRow)]
@@ -102,8 +103,13 @@ pub async fn confirm_enrollment(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    // The user's row first, in the order every other change takes: then a
+    // password change or a reset that lands meanwhile either waits for
+    // this one or has ended the session, which the delete below requires.
+    lock_row(&mut tx, user_id).await?;
     let removed = sqlx::query(
-        "DELETE FROM mfa_enrollments WHERE user_id = $1 AND session_hash = $2 AND expires_at > $3",
+        "DELETE FROM mfa_enrollments WHERE user_id = $1 AND session_hash = $2 AND expires_at > $3 \
+         AND EXISTS (SELECT 1 FROM sessions WHERE id_hash = $2 AND stage = 'full')",
     )
     .bind(user_id)
     .bind(session_hash)
@@ -229,31 +235,35 @@ pub struct DeviceRow {
     pub last_used_at: i64,
 }
 
-/// Remembers a device for the user, recording `entry`.
-#[tracing::instrument(skip(db, token_hash, entry))]
-pub async fn remember_device(
-    db: &Db,
+/// A device to remember ("このデバイスを30日間記録する").
+#[derive(Debug)]
+pub struct NewDevice<'a> {
+    pub token_hash: &'a str,
+    pub label: &'a str,
+    pub expires_at: i64,
+    pub entry: &'a Entry,
+}
+
+/// Remembers a device for the user inside the caller's transaction (the
+/// code step's), recording its entry.
+pub async fn insert_device(
+    conn: &mut AnyConnection,
     user_id: i64,
-    token_hash: &str,
-    label: &str,
-    entry: &Entry,
+    device: &NewDevice<'_>,
     now: i64,
-    expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO remembered_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) \
          VALUES ($1, $2, $3, $4, $4, $5)",
     )
     .bind(user_id)
-    .bind(token_hash)
-    .bind(label)
+    .bind(device.token_hash)
+    .bind(device.label)
     .bind(now)
-    .bind(expires_at)
-    .execute(&mut *tx)
+    .bind(device.expires_at)
+    .execute(&mut *conn)
     .await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await
+    audit::write(conn, device.entry, now).await
 }
 
 /// Marks a remembered device as used, if it belongs to this user and has

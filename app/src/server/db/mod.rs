@@ -111,11 +111,15 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
         E::Database(db) => db.code().is_some_and(|code| {
             // SQLite: busy, locked. PostgreSQL: connection exception (08),
             // insufficient resources (53), operator intervention (57, e.g.
-            // shutdown), and a database not accepting connections (55000).
-            matches!(&*code, "5" | "6" | "517" | "261" | "262" | "55000")
-                || ["08", "53", "57"]
-                    .iter()
-                    .any(|class| code.starts_with(class))
+            // shutdown), a database not accepting connections (55000), and
+            // a transaction that lost a race and was rolled back whole
+            // (40001 serialisation failure, 40P01 deadlock): a retry works.
+            matches!(
+                &*code,
+                "5" | "6" | "517" | "261" | "262" | "55000" | "40001" | "40P01"
+            ) || ["08", "53", "57"]
+                .iter()
+                .any(|class| code.starts_with(class))
         }),
         _ => false,
     }

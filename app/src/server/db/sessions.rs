@@ -2,6 +2,7 @@
 //! so a copy of the database holds no usable session.
 
 use super::audit::{self, Entry};
+use super::mfa::{self, NewDevice};
 use super::users::{self, Ending, Snapshot};
 use super::Db;
 use sqlx::AnyConnection;
@@ -103,10 +104,11 @@ pub async fn sign_in(
 }
 
 /// Replaces a half sign-in by a full one under a new ID and handle, in one
-/// transaction, recording `entry`. Returns false, changing nothing, when
-/// the half sign-in is already gone (ended by too many wrong codes, by a
-/// lock, or used by a parallel request): a request that was already in
-/// flight cannot resurrect it.
+/// transaction, recording `entry`, and remembers `device` in the same
+/// transaction (so a reset landing meanwhile cannot miss it). Returns
+/// false, changing nothing, when the half sign-in is already gone (ended
+/// by too many wrong codes, by a lock, or used by a parallel request): a
+/// request that was already in flight cannot resurrect it.
 #[tracing::instrument(skip_all)]
 pub async fn promote(
     db: &Db,
@@ -114,6 +116,7 @@ pub async fn promote(
     new_hash: &str,
     new_handle: &str,
     entry: &Entry,
+    device: Option<&NewDevice<'_>>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
@@ -143,6 +146,9 @@ pub async fn promote(
     };
     insert(&mut tx, new, now).await?;
     audit::write(&mut tx, entry, now).await?;
+    if let Some(device) = device {
+        mfa::insert_device(&mut tx, user_id, device, now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
@@ -188,6 +194,7 @@ pub async fn end_by_handle(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    users::lock_row(&mut tx, user_id).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND handle = $2")
         .bind(user_id)
         .bind(handle)
@@ -224,6 +231,9 @@ pub async fn end_others(
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
+    // The user's row first, as sign-in and the code step do: a session one
+    // of them is writing at this moment is either seen here or waits.
+    users::lock_row(&mut tx, user_id).await?;
     let ended = users::end_sessions(&mut tx, user_id, Ending::AllBut(keep)).await?;
     if ended > 0 {
         audit::write(&mut tx, entry, now).await?;

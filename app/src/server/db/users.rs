@@ -108,9 +108,47 @@ pub async fn password_reentered(db: &Db, user_id: i64) -> Result<(), sqlx::Error
     Ok(())
 }
 
+/// Writes an account without an audit record: for tests and fixtures.
+/// Operators create accounts with [`create`].
 #[tracing::instrument(skip(db, password_hash))]
 pub async fn insert(
     db: &Db,
+    login_id: &str,
+    display_name: &str,
+    role: &str,
+    password_hash: &PasswordHash,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
+    insert_on(&mut conn, login_id, display_name, role, password_hash, now).await
+}
+
+/// Creates an account and records `event` for it by `actor`, in one
+/// transaction. Returns its ID.
+#[tracing::instrument(skip(db, password_hash, actor))]
+pub async fn create(
+    db: &Db,
+    login_id: &str,
+    display_name: &str,
+    role: &str,
+    password_hash: &PasswordHash,
+    actor: audit::Actor,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let id = insert_on(&mut tx, login_id, display_name, role, password_hash, now).await?;
+    let actor = audit::Actor {
+        user_id: Some(id),
+        login_id: Some(login_id.to_owned()),
+        ..actor
+    };
+    audit::write(&mut tx, &Entry::new(actor, audit::Event::UserCreated), now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_on(
+    conn: &mut AnyConnection,
     login_id: &str,
     display_name: &str,
     role: &str,
@@ -127,12 +165,13 @@ pub async fn insert(
     .bind(role)
     .bind(password_hash.expose())
     .bind(now)
-    .fetch_one(db.pool())
+    .fetch_one(conn)
     .await
 }
 
 /// Sets a new password and, in the same transaction, ends every session,
-/// forgets every remembered device of the user and records `entry`:
+/// forgets every remembered device and pending setup of the user and
+/// records `entry`:
 /// whoever had the old password (or a device it let in) is out, all or
 /// nothing.
 #[tracing::instrument(skip(db, password_hash, entry))]
@@ -151,10 +190,12 @@ pub async fn set_password(
         .execute(&mut *tx)
         .await?;
     end_sessions(&mut tx, user_id, Ending::All).await?;
-    sqlx::query("DELETE FROM remembered_devices WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    for table in ["remembered_devices", "mfa_enrollments"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await
 }
@@ -279,7 +320,8 @@ pub async fn lock(
 
 /// Disables the account, if its run of failures has reached
 /// `limits.disable_after` and it is not disabled already: every session
-/// ends, and `entry` is recorded, in the same transaction. Only the
+/// and pending setup ends, and `entry` is recorded, in the same
+/// transaction. Only the
 /// helpdesk's unlock enables it again. Returns true when this call did it.
 #[tracing::instrument(skip(db, entry))]
 pub async fn disable(
@@ -304,9 +346,24 @@ pub async fn disable(
         return Ok(false);
     }
     end_sessions(&mut tx, user_id, Ending::All).await?;
+    sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Writes the user's row without changing it, inside the caller's
+/// transaction: on PostgreSQL it stays locked until the commit, so every
+/// change to a user's sessions and secrets takes its turn.
+pub async fn lock_row(conn: &mut AnyConnection, user_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Which of a user's sessions [`end_sessions`] ends.

@@ -171,23 +171,17 @@ pub async fn verify_sign_in_code(
         }
     }
     let now = state.clock.now();
-    let full = session::promote(&state.db, session, &who.entry(Event::CodeSuccess), now).await?;
-    let device = if remember {
-        let token = Token::generate();
-        mfa::remember_device(
-            &state.db,
-            session.user_id,
-            &token.hash(),
-            &client.browser,
-            &who.entry(Event::DeviceRemembered),
-            now,
-            now + REMEMBER_SECS,
-        )
-        .await?;
-        Some(token)
-    } else {
-        None
-    };
+    let device = remember.then(Token::generate);
+    let device_hash = device.as_ref().map(Token::hash);
+    let device_entry = who.entry(Event::DeviceRemembered);
+    let new_device = device_hash.as_deref().map(|token_hash| mfa::NewDevice {
+        token_hash,
+        label: &client.browser,
+        expires_at: now + REMEMBER_SECS,
+        entry: &device_entry,
+    });
+    let entry = who.entry(Event::CodeSuccess);
+    let full = session::promote(&state.db, session, &entry, new_device.as_ref(), now).await?;
     Ok(SignInCode::Accepted {
         session: full,
         device,
