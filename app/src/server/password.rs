@@ -75,8 +75,76 @@ pub enum HashError {
     Busy,
     #[error("hashing failed: {0}")]
     Argon2(argon2::password_hash::Error),
-    #[error("hashing task failed: {0}")]
-    Join(#[from] tokio::task::JoinError),
+    /// The hashing thread failed mid-hash (argon2 panicked).
+    #[error("the hashing thread failed")]
+    Worker,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that run argon2: one per hash allowed at once, so the
+/// permits are never waiting for a thread. They run at a lower CPU
+/// priority (nice 10) than the threads that serve pages: under a flood of
+/// sign-ins the cores go to pages first, and sign-ins take the rest.
+struct Hashers {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl Hashers {
+    fn start(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        // The lock is released before the job runs.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panic ends the job, not the thread: the caller
+                        // sees `Worker`, and the pool keeps its size.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .expect("argon2 threads start");
+        }
+        Self {
+            jobs: std::sync::Mutex::new(jobs),
+        }
+    }
+
+    /// Runs `work` on a hashing thread. It runs to the end even when the
+    /// caller stops waiting (a client that hung up).
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| HashError::Worker)?
+            .send(job)
+            .map_err(|_| HashError::Worker)?;
+        result.await.map_err(|_| HashError::Worker)
+    }
+}
+
+/// nice 10 for the calling thread (Linux gives each thread its own).
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its arguments; `0` names this thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
 }
 
 /// How much argon2 work may run and wait at once.
@@ -109,6 +177,7 @@ impl Default for HashLimits {
 /// the threads that serve other pages.
 #[derive(Clone)]
 pub struct Passwords {
+    hashers: Arc<Hashers>,
     permits: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     running: Arc<Running>,
@@ -131,6 +200,7 @@ pub struct HashSlot {
     permit: OwnedSemaphorePermit,
     dummy: Arc<PasswordHash>,
     running: Arc<Running>,
+    hashers: Arc<Hashers>,
 }
 
 /// Hashes inside argon2 right now, and the most there have been at once.
@@ -170,6 +240,7 @@ impl Passwords {
     pub fn with_limits(limits: HashLimits) -> Self {
         let dummy = hash_blocking("autobank-dummy-password-never-matches").expect("argon2 works");
         Self {
+            hashers: Arc::new(Hashers::start(limits.at_once)),
             permits: Arc::new(Semaphore::new(limits.at_once)),
             waiting: Arc::new(AtomicUsize::new(0)),
             running: Arc::default(),
@@ -185,6 +256,7 @@ impl Passwords {
             permit,
             dummy: self.dummy.clone(),
             running: self.running.clone(),
+            hashers: self.hashers.clone(),
         };
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
             return Ok(slot(permit));
@@ -215,11 +287,10 @@ impl Passwords {
 impl HashSlot {
     pub async fn hash(self, password: Password) -> Result<PasswordHash, HashError> {
         let (permit, running) = (self.permit, self.running);
-        tokio::task::spawn_blocking(move || {
-            running.hash(permit, || hash_blocking(password.expose()))
-        })
-        .await?
-        .map_err(HashError::Argon2)
+        self.hashers
+            .run(move || running.hash(permit, || hash_blocking(password.expose())))
+            .await?
+            .map_err(HashError::Argon2)
     }
 
     /// Verifies against `hash`, or against the dummy hash when there is no
@@ -232,10 +303,10 @@ impl HashSlot {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
         let (permit, running) = (self.permit, self.running);
-        let ok = tokio::task::spawn_blocking(move || {
-            running.hash(permit, || verify_blocking(password.expose(), &hash))
-        })
-        .await?;
+        let ok = self
+            .hashers
+            .run(move || running.hash(permit, || verify_blocking(password.expose(), &hash)))
+            .await?;
         Ok(ok && known)
     }
 }
@@ -415,5 +486,38 @@ mod tests {
             0,
             "a wait that ended leaves the queue"
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_yield_to_the_threads_that_serve_pages() {
+        let passwords = Passwords::with_limits(HashLimits {
+            at_once: 2,
+            ..HashLimits::default()
+        });
+        passwords
+            .hash(Password::parse("warm-up-password-123").unwrap())
+            .await
+            .unwrap();
+        let mut hashers = 0;
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let task = task.unwrap().path();
+            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+            if !name.starts_with("argon2-") {
+                continue;
+            }
+            let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+            let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+            // Fields from the state (3rd) on: nice is the 19th.
+            let nice: i32 = after_name
+                .split_whitespace()
+                .nth(16)
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(nice, 10, "{name}");
+            hashers += 1;
+        }
+        assert!(hashers >= 2, "the hashing threads are found");
     }
 }
