@@ -21,6 +21,8 @@ pub enum Field {
     Code,
     Confirm,
     Setting,
+    NewPassword,
+    NewPasswordAgain,
 }
 
 /// What is wrong with one field: a key for a message in `text`.
@@ -35,6 +37,17 @@ pub enum Problem {
     SettingRequired,
     /// A signed-in user re-entered a wrong password.
     WrongPassword,
+    /// The password policy's refusals, each with its reason.
+    PasswordTooShort,
+    PasswordTooLong,
+    WeakCommon,
+    WeakSequence,
+    WeakRepeat,
+    WeakDate,
+    WeakPersonal,
+    WeakGeneral,
+    /// The new password and its repetition differ.
+    PasswordsDiffer,
 }
 
 impl Problem {
@@ -48,6 +61,15 @@ impl Problem {
             Self::ConfirmRequired => text::ERR_CONFIRM_REQUIRED,
             Self::SettingRequired => text::ERR_CHOOSE_SETTING,
             Self::WrongPassword => text::ERR_WRONG_PASSWORD,
+            Self::PasswordTooShort => text::PW_TOO_SHORT,
+            Self::PasswordTooLong => text::PW_TOO_LONG,
+            Self::WeakCommon => text::PW_WEAK_COMMON,
+            Self::WeakSequence => text::PW_WEAK_SEQUENCE,
+            Self::WeakRepeat => text::PW_WEAK_REPEAT,
+            Self::WeakDate => text::PW_WEAK_DATE,
+            Self::WeakPersonal => text::PW_WEAK_PERSONAL,
+            Self::WeakGeneral => text::PW_WEAK_GENERAL,
+            Self::PasswordsDiffer => text::ERR_PASSWORDS_DIFFER,
         }
     }
 }

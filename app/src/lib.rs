@@ -4,6 +4,7 @@
 //! `hydrate` for the browser. Server-only code lives in [`server`].
 #![recursion_limit = "256"]
 
+pub mod account;
 pub mod auth;
 pub mod components;
 pub mod domain;
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login/code") view=mfa::CodePage />
                 <Route path=path!("/mfa") view=mfa::MfaSettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/mfa/setup") view=mfa::MfaSetupPage ssr=SsrMode::Async />
+                <Route path=path!("/password") view=account::PasswordPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -9,6 +9,10 @@ pub const LOGIN: &str = "/login";
 pub const CODE_PAGE: &str = "/login/code";
 pub const MFA_SETTINGS: &str = "/mfa";
 pub const MFA_SETUP: &str = "/mfa/setup";
+/// Changing one's own password.
+pub const PASSWORD: &str = "/password";
+/// The password page after a change.
+pub const PASSWORD_CHANGED: &str = "/password?done=changed";
 
 /// The sign-in form, coming back to `wanted` (a path and query) afterwards.
 pub fn login_url(wanted: &str) -> String {

@@ -84,15 +84,30 @@ pub const NOT_FOUND: &str = "お探しのページは見つかりませんでし
 // Password policy (used wherever a password is set).
 pub const PW_TOO_SHORT: &str = "パスワードは10文字以上にしてください。";
 pub const PW_TOO_LONG: &str = "パスワードは128文字以内にしてください。";
-pub const PW_WEAK: &str = "推測されやすいパスワードです。";
-pub const PW_HINT_COMMON: &str = "よく使われるパスワードや辞書の単語に近いものは使えません。";
-pub const PW_HINT_SEQUENCE: &str =
-    "「abc」「123」などの連続した文字や、キーボードの並びは避けてください。";
-pub const PW_HINT_REPEAT: &str = "同じ文字や同じ並びの繰り返しは避けてください。";
-pub const PW_HINT_DATE: &str = "日付や年は推測されやすいため避けてください。";
-pub const PW_HINT_PERSONAL: &str = "ログインIDや名前を含めないでください。";
-pub const PW_HINT_GENERAL: &str =
-    "単語をいくつか組み合わせるなど、より長く推測されにくいものにしてください。";
+// A weak password: "推測されやすいパスワードです。" and why.
+pub const PW_WEAK_COMMON: &str =
+    "推測されやすいパスワードです。よく使われるパスワードや辞書の単語に近いものは使えません。";
+pub const PW_WEAK_SEQUENCE: &str = "推測されやすいパスワードです。「abc」「123」などの連続した文字や、キーボードの並びは避けてください。";
+pub const PW_WEAK_REPEAT: &str =
+    "推測されやすいパスワードです。同じ文字や同じ並びの繰り返しは避けてください。";
+pub const PW_WEAK_DATE: &str =
+    "推測されやすいパスワードです。日付や年は推測されやすいため避けてください。";
+pub const PW_WEAK_PERSONAL: &str =
+    "推測されやすいパスワードです。ログインIDや名前を含めないでください。";
+pub const PW_WEAK_GENERAL: &str = "推測されやすいパスワードです。単語をいくつか組み合わせるなど、より長く推測されにくいものにしてください。";
+
+// Changing one's own password.
+pub const PASSWORD_CHANGE_TITLE: &str = "パスワード変更";
+pub const PASSWORD_CHANGE_LINK: &str = "パスワードを変更する";
+pub const PASSWORD_CURRENT: &str = "現在のパスワード";
+pub const PASSWORD_NEW: &str = "新しいパスワード";
+pub const PASSWORD_NEW_AGAIN: &str = "新しいパスワード（確認のため、もう一度）";
+pub const PASSWORD_NEW_HINT: &str = "10文字以上128文字以内で、推測されにくいものにしてください。単語をいくつか組み合わせると覚えやすく安全です。";
+pub const PASSWORD_CODE_HINT: &str =
+    "多要素認証がONのため、いまお使いのアプリに表示されている数字の入力も必要です。";
+pub const PASSWORD_CHANGE_BUTTON: &str = "変更する";
+pub const PASSWORD_CHANGED: &str = "パスワードを変更しました。ほかのブラウザはログアウトしました。";
+pub const ERR_PASSWORDS_DIFFER: &str = "新しいパスワードが一致しません。";
 
 // One-time codes.
 pub const ERR_INVALID_CODE: &str =

@@ -66,29 +66,36 @@ pub fn CodeField(
 }
 
 /// A password field with its label, an optional hint and its message:
-/// the one way every form asks for the current password. `id` is also
-/// the field's name.
+/// the one way every form asks for a password. `id` is also the field's
+/// name.
 #[component]
 pub fn PasswordField(
     id: &'static str,
+    #[prop(default = text::PASSWORD)] label: &'static str,
+    /// The field its server-side messages belong to.
+    #[prop(default = Field::Password)]
+    field: Field,
+    /// `new-password` for a password being chosen.
+    #[prop(default = "current-password")]
+    autocomplete: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional, into)] local: MaybeProp<&'static str>,
     #[prop(into)] server: Signal<Option<AppError>>,
-    node_ref: NodeRef<html::Input>,
+    #[prop(optional)] node_ref: Option<NodeRef<html::Input>>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     view! {
-        <label for=id>{text::PASSWORD}</label>
+        <label for=id>{label}</label>
         {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
         <input
             id=id
             name=id
             type="password"
-            autocomplete="current-password"
+            autocomplete=autocomplete
             aria-describedby=error_id.clone()
-            node_ref=node_ref
+            node_ref=node_ref.unwrap_or_default()
         />
-        <FieldError id=error_id field=Field::Password local server />
+        <FieldError id=error_id field local server />
     }
 }
 

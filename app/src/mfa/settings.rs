@@ -41,6 +41,7 @@ pub fn MfaSettingsPage() -> impl IntoView {
                 })}
             </Suspense>
             <p class="hint">{text::LOST_PHONE}</p>
+            <p><a href=crate::routes::PASSWORD>{text::PASSWORD_CHANGE_LINK}</a></p>
         </main>
     }
 }

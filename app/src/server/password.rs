@@ -1,7 +1,7 @@
 //! Password hashing (argon2id) and the password policy.
 
 use crate::domain::Password;
-use crate::text;
+use crate::error::Problem;
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -312,32 +312,41 @@ impl HashSlot {
 }
 
 /// The password policy, applied wherever a password is set: 10 to 128
-/// characters, and a zxcvbn score of 3 or more. Returns the reason in
-/// Japanese when the password is refused.
-pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), String> {
+/// characters, and a zxcvbn score of 3 or more. The refusal is a key whose
+/// message says why, in Japanese.
+pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), Problem> {
     let password = &*normalized(password);
     let chars = password.chars().count();
     if chars < 10 {
-        return Err(text::PW_TOO_SHORT.to_owned());
+        return Err(Problem::PasswordTooShort);
     }
     if chars > 128 {
-        return Err(text::PW_TOO_LONG.to_owned());
+        return Err(Problem::PasswordTooLong);
+    }
+    // The login ID or the name inside it is refused however strong the
+    // rest: whoever knows the account knows those.
+    let lower = password.to_lowercase();
+    if user_inputs
+        .iter()
+        .any(|i| i.chars().count() >= 3 && lower.contains(&i.to_lowercase()))
+    {
+        return Err(Problem::WeakPersonal);
     }
     let entropy = zxcvbn::zxcvbn(password, user_inputs);
     if u8::from(entropy.score()) >= 3 {
         return Ok(());
     }
     use zxcvbn::feedback::Warning as W;
-    let hint = match entropy.feedback().and_then(|f| f.warning()) {
+    Err(match entropy.feedback().and_then(|f| f.warning()) {
         Some(
             W::StraightRowsOfKeysAreEasyToGuess
             | W::ShortKeyboardPatternsAreEasyToGuess
             | W::SequencesLikeAbcAreEasyToGuess,
-        ) => text::PW_HINT_SEQUENCE,
+        ) => Problem::WeakSequence,
         Some(
             W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess,
-        ) => text::PW_HINT_REPEAT,
-        Some(W::RecentYearsAreEasyToGuess | W::DatesAreOftenEasyToGuess) => text::PW_HINT_DATE,
+        ) => Problem::WeakRepeat,
+        Some(W::RecentYearsAreEasyToGuess | W::DatesAreOftenEasyToGuess) => Problem::WeakDate,
         Some(
             W::ThisIsATop10Password
             | W::ThisIsATop100Password
@@ -346,16 +355,9 @@ pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), String> 
             | W::AWordByItselfIsEasyToGuess
             | W::NamesAndSurnamesByThemselvesAreEasyToGuess
             | W::CommonNamesAndSurnamesAreEasyToGuess,
-        ) => text::PW_HINT_COMMON,
-        None if user_inputs
-            .iter()
-            .any(|i| !i.is_empty() && password.to_lowercase().contains(&i.to_lowercase())) =>
-        {
-            text::PW_HINT_PERSONAL
-        }
-        None => text::PW_HINT_GENERAL,
-    };
-    Err(format!("{}{}", text::PW_WEAK, hint))
+        ) => Problem::WeakCommon,
+        None => Problem::WeakGeneral,
+    })
 }
 
 #[cfg(test)]
@@ -364,15 +366,16 @@ mod tests {
 
     #[test]
     fn policy_refuses_short_long_and_common_passwords_with_a_reason() {
-        assert_eq!(check_policy("short", &[]).unwrap_err(), text::PW_TOO_SHORT);
+        assert_eq!(check_policy("short", &[]), Err(Problem::PasswordTooShort));
         assert_eq!(
-            check_policy(&"x".repeat(129), &[]).unwrap_err(),
-            text::PW_TOO_LONG
+            check_policy(&"x".repeat(129), &[]),
+            Err(Problem::PasswordTooLong)
         );
-        let common = check_policy("password1234", &[]).unwrap_err();
-        assert!(common.starts_with(text::PW_WEAK), "{common}");
-        let keyboard = check_policy("qwertyuiop", &[]).unwrap_err();
-        assert!(keyboard.starts_with(text::PW_WEAK), "{keyboard}");
+        assert_eq!(check_policy("password1234", &[]), Err(Problem::WeakCommon));
+        assert_eq!(check_policy("qwertyuiop", &[]), Err(Problem::WeakCommon));
+        assert!(Problem::WeakCommon
+            .message()
+            .starts_with("推測されやすいパスワードです。"));
     }
 
     #[test]
@@ -384,6 +387,11 @@ mod tests {
     #[test]
     fn policy_refuses_a_password_built_from_the_login_id() {
         assert!(check_policy("yamada-taro", &["yamada-taro"]).is_err());
+        assert_eq!(
+            check_policy("violet-Dealer01-harbor-977", &["dealer01", "テスト販売店"]),
+            Err(Problem::WeakPersonal),
+            "refused even where the rest is strong"
+        );
     }
 
     fn pw(raw: &str) -> Password {

@@ -84,7 +84,8 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
                 return Err(already_exists(&id));
             }
             let password = read_password()?;
-            check_policy(password.expose(), &[id.as_str(), name]).map_err(refuse)?;
+            check_policy(password.expose(), &[id.as_str(), name])
+                .map_err(|p| refuse(p.message()))?;
             let hash = Passwords::new().hash(password).await?;
             let now = clock.now();
             let created =
@@ -131,14 +132,14 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
             let user = find_user(db, &login_id).await?;
             let password = read_password()?;
             check_policy(password.expose(), &[&user.login_id, &user.display_name])
-                .map_err(refuse)?;
+                .map_err(|p| refuse(p.message()))?;
             let hash = Passwords::new().hash(password).await?;
             let now = clock.now();
             let entry = audit::Entry::new(
                 cli_actor(user.id, &user.login_id),
                 audit::Event::PasswordChanged,
             );
-            users::set_password(db, user.id, &hash, now, &entry).await?;
+            users::set_password(db, user.id, &hash, None, now, &entry).await?;
             println!(
                 "Set a new password for {}; their sessions have ended.",
                 user.login_id

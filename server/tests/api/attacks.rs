@@ -265,9 +265,16 @@ async fn stolen_forged_and_revoked_device_cookies_skip_nothing() {
         .await
         .unwrap();
     let entry = test_entry(user_id, app::server::db::audit::Event::PasswordChanged);
-    users::set_password(&pair.db, user_id, &hash, Clock::system().now(), &entry)
-        .await
-        .unwrap();
+    users::set_password(
+        &pair.db,
+        user_id,
+        &hash,
+        None,
+        Clock::system().now(),
+        &entry,
+    )
+    .await
+    .unwrap();
     assert!(
         !device_skips_the_code(&pair, 1, "dealer01", &device).await,
         "after a password change"

@@ -54,8 +54,8 @@ async fn user_add_refuses_a_weak_password_and_says_why() {
     let app = spawn_app().await;
     for (weak, reason) in [
         ("short", app::text::PW_TOO_SHORT),
-        ("password123", app::text::PW_WEAK),
-        ("qwertyuiop", app::text::PW_WEAK),
+        ("password123", app::text::PW_WEAK_COMMON),
+        ("qwertyuiop", app::text::PW_WEAK_COMMON),
     ] {
         let out = autobank(
             &app,

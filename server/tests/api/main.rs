@@ -19,6 +19,7 @@ mod logs;
 mod mfa_settings;
 mod mfa_setup;
 mod outage;
+mod password_change;
 mod portal;
 mod schema;
 mod sessions;

@@ -169,16 +169,17 @@ async fn insert_on(
     .await
 }
 
-/// Sets a new password and, in the same transaction, ends every session,
-/// forgets every remembered device and pending setup of the user and
-/// records `entry`:
+/// Sets a new password and, in the same transaction, ends every session
+/// but `keep` (the one the user changed it from, if any), forgets every
+/// remembered device and pending setup of the user and records `entry`:
 /// whoever had the old password (or a device it let in) is out, all or
 /// nothing.
-#[tracing::instrument(skip(db, password_hash, entry))]
+#[tracing::instrument(skip(db, password_hash, keep, entry))]
 pub async fn set_password(
     db: &Db,
     user_id: i64,
     password_hash: &PasswordHash,
+    keep: Option<&str>,
     now: i64,
     entry: &Entry,
 ) -> Result<(), sqlx::Error> {
@@ -189,7 +190,11 @@ pub async fn set_password(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    end_sessions(&mut tx, user_id, Ending::All).await?;
+    let sessions = match keep {
+        Some(keep) => Ending::AllBut(keep),
+        None => Ending::All,
+    };
+    end_sessions(&mut tx, user_id, sessions).await?;
     for table in ["remembered_devices", "mfa_enrollments"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(user_id)

@@ -1,6 +1,6 @@
-//! The settings page's changes that need the account holder, put together
-//! from `auth` (the password) and `mfa` (the code): turning MFA on or off,
-//! and the list of signed-in browsers.
+//! The account's changes that need the account holder, put together from
+//! `auth` (the password) and `mfa` (the code): turning MFA on or off, the
+//! list of signed-in browsers, and changing the password.
 
 use super::audit::Who;
 use super::auth::{self, Reentered};
@@ -10,7 +10,8 @@ use super::Client;
 use crate::domain::{OtpCode, Password};
 use crate::error::{AppError, Field, Problem};
 use crate::server::clock::format_jst;
-use crate::server::db::{audit::Event, sessions};
+use crate::server::db::{audit::Event, sessions, users};
+use crate::server::password::check_policy;
 use crate::server::session::{Session, ABSOLUTE_SECS, IDLE_SECS};
 use crate::server::AppState;
 use crate::types::SignedInBrowser;
@@ -144,4 +145,95 @@ pub async fn end_sessions(
             Ok(())
         }
     }
+}
+
+/// What the password form sent.
+#[derive(Debug)]
+pub struct PasswordForm<'a> {
+    pub current_password: &'a str,
+    pub current_code: &'a str,
+    pub new_password: &'a str,
+    pub new_password_again: &'a str,
+}
+
+/// What changing the password decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChange {
+    Changed,
+    WrongPassword,
+    WrongCode,
+    Blocked(Block),
+}
+
+/// Changes the signed-in user's own password: the current password, and
+/// the current code when MFA is on, then a new one under the policy. The
+/// other sessions end and remembered devices are forgotten, as with the
+/// helpdesk's `user set-password`; this session stays.
+#[tracing::instrument(skip_all, fields(user_id = session.user_id))]
+pub async fn change_password(
+    state: &AppState,
+    session: &Session,
+    form: PasswordForm<'_>,
+    client: &Client,
+) -> Result<PasswordChange, AppError> {
+    let current = Password::parse(form.current_password)?;
+    if form.new_password.is_empty() {
+        return Err(AppError::validation(
+            Field::NewPassword,
+            Problem::PasswordRequired,
+        ));
+    }
+    let new_password = Password::parse(form.new_password)
+        .map_err(|_| AppError::validation(Field::NewPassword, Problem::PasswordTooLong))?;
+    if form.new_password != form.new_password_again {
+        return Err(AppError::validation(
+            Field::NewPasswordAgain,
+            Problem::PasswordsDiffer,
+        ));
+    }
+    let user = users::find_by_id(&state.db, session.user_id)
+        .await?
+        .ok_or(AppError::NotSignedIn)?;
+    check_policy(new_password.expose(), &[&user.login_id, &user.display_name])
+        .map_err(|problem| AppError::validation(Field::NewPassword, problem))?;
+    let mfa_on = user.snapshot().mfa_on();
+    let code = if mfa_on {
+        Some(OtpCode::parse(form.current_code)?)
+    } else {
+        None
+    };
+
+    let who = Who::of(session, client);
+    match auth::reenter_password(state, who, current).await? {
+        Reentered::Right => {}
+        Reentered::Wrong => return Ok(PasswordChange::WrongPassword),
+        Reentered::Blocked(block) => return Ok(PasswordChange::Blocked(block)),
+    }
+    if let Some(code) = code {
+        match mfa::check_active_code(state, who, &code).await? {
+            CodeCheck::Accepted => {}
+            CodeCheck::Wrong => return Ok(PasswordChange::WrongCode),
+            CodeCheck::Blocked(block) => return Ok(PasswordChange::Blocked(block)),
+        }
+    }
+    let hash = state.passwords.hash(new_password).await?;
+    let entry = who.entry(Event::PasswordChanged);
+    users::set_password(
+        &state.db,
+        session.user_id,
+        &hash,
+        Some(&session.id_hash),
+        state.clock.now(),
+        &entry,
+    )
+    .await?;
+    Ok(PasswordChange::Changed)
+}
+
+/// Whether the password form must ask for the current code too.
+pub async fn password_form_needs_code(
+    state: &AppState,
+    session: &Session,
+) -> Result<bool, AppError> {
+    mfa::is_enabled(&state.db, session.user_id).await
 }

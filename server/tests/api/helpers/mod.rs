@@ -262,7 +262,7 @@ impl TestApp {
             .await
             .unwrap();
         let entry = test_entry(user_id, app::server::db::audit::Event::PasswordChanged);
-        users::set_password(&self.db, user_id, &hash, self.clock.now(), &entry)
+        users::set_password(&self.db, user_id, &hash, None, self.clock.now(), &entry)
             .await
             .unwrap();
     }

@@ -1,0 +1,133 @@
+//! `パスワード変更`: a signed-in user changes their own password, with the
+//! current password (and the current code when MFA is on). Reached from
+//! the MFA settings page.
+
+use crate::auth::AppHeader;
+use crate::components::{clear_when, CodeField, FormError, LoadError, PasswordField};
+use crate::error::{AppError, Field};
+use crate::routes::MFA_SETTINGS;
+use crate::text;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// Whether the password form asks for the current code (MFA is on).
+#[server(prefix = "/api", endpoint = "account/password-form")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "password_form", skip_all))]
+pub async fn password_form_needs_code() -> Result<bool, AppError> {
+    use crate::server::{request, services::settings, AppState};
+    let session = request::require_full()?;
+    settings::password_form_needs_code(&AppState::get()?, &session).await
+}
+
+/// `変更する` on the password page.
+#[server(prefix = "/api", endpoint = "account/password")]
+#[cfg_attr(
+    feature = "ssr",
+    tracing::instrument(name = "change_password", skip_all)
+)]
+pub async fn change_password(
+    current_password: Option<String>,
+    current_code: Option<String>,
+    new_password: Option<String>,
+    new_password_again: Option<String>,
+) -> Result<(), AppError> {
+    use crate::error::Problem;
+    use crate::routes::PASSWORD_CHANGED;
+    use crate::server::services::settings::{self, PasswordChange, PasswordForm};
+    use crate::server::{request, AppState};
+    let session = request::require_full()?;
+    let form = PasswordForm {
+        current_password: current_password.as_deref().unwrap_or_default(),
+        current_code: current_code.as_deref().unwrap_or_default(),
+        new_password: new_password.as_deref().unwrap_or_default(),
+        new_password_again: new_password_again.as_deref().unwrap_or_default(),
+    };
+    match settings::change_password(&AppState::get()?, &session, form, &request::client()).await? {
+        PasswordChange::Changed => {
+            leptos_axum::redirect(PASSWORD_CHANGED);
+            Ok(())
+        }
+        PasswordChange::WrongPassword => Err(AppError::validation(
+            Field::Password,
+            Problem::WrongPassword,
+        )),
+        PasswordChange::WrongCode => Err(AppError::InvalidCode),
+        PasswordChange::Blocked(block) => Err(block.into()),
+    }
+}
+
+#[component]
+pub fn PasswordPage() -> impl IntoView {
+    let needs_code = Resource::new(|| (), |_| password_form_needs_code());
+    let query = use_query_map();
+    let changed = move || query.read().get("done").as_deref() == Some("changed");
+    view! {
+        <AppHeader />
+        <main class="page narrow">
+            <h1>{text::PASSWORD_CHANGE_TITLE}</h1>
+            {move || changed().then(|| view! {
+                <p class="form-ok" role="status">{text::PASSWORD_CHANGED}</p>
+            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match needs_code.await {
+                        Ok(needs_code) => view! { <ChangeForm needs_code /> }.into_any(),
+                        Err(err) => view! { <LoadError err /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a href=MFA_SETTINGS>{text::MFA_TITLE}</a></p>
+        </main>
+    }
+}
+
+#[component]
+fn ChangeForm(needs_code: bool) -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let server_error = Signal::derive(move || change.value().get().and_then(Result::err));
+    // No password stays in the form after a refusal.
+    let inputs: [NodeRef<leptos::html::Input>; 3] = Default::default();
+    for input in inputs {
+        clear_when(move || matches!(change.value().get(), Some(Err(_))), input);
+    }
+    view! {
+        <ActionForm action=change>
+            <FormError server=server_error />
+            <PasswordField
+                id="current_password"
+                label=text::PASSWORD_CURRENT
+                server=server_error
+                node_ref=inputs[0]
+            />
+            {needs_code.then(|| view! {
+                <CodeField
+                    name="current_code"
+                    label=text::MFA_CURRENT_CODE
+                    hint=text::PASSWORD_CODE_HINT
+                    server=server_error
+                />
+            })}
+            <PasswordField
+                id="new_password"
+                label=text::PASSWORD_NEW
+                field=Field::NewPassword
+                autocomplete="new-password"
+                hint=text::PASSWORD_NEW_HINT
+                server=server_error
+                node_ref=inputs[1]
+            />
+            <PasswordField
+                id="new_password_again"
+                label=text::PASSWORD_NEW_AGAIN
+                field=Field::NewPasswordAgain
+                autocomplete="new-password"
+                server=server_error
+                node_ref=inputs[2]
+            />
+            <button type="submit" class="primary" disabled=move || change.pending().get()>
+                {text::PASSWORD_CHANGE_BUTTON}
+            </button>
+        </ActionForm>
+    }
+}
