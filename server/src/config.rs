@@ -155,18 +155,12 @@ impl Settings {
             std::env::var("AUTOBANK_DATA_DIR").unwrap_or_else(|_| DEFAULT_DATA_DIR.into()),
         );
         let database_url = match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.trim().is_empty() => {
-                if let Some(file) = sqlite_file(&url) {
-                    private_sqlite_file(&file)?;
-                }
-                url
-            }
-            _ => {
-                let file = data_dir.join("autobank.db");
-                private_sqlite_file(&file)?;
-                sqlite_url(&file)
-            }
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => sqlite_url(&data_dir.join("autobank.db")),
         };
+        if let Some(file) = sqlite_file(&database_url) {
+            private_sqlite_file(&file)?;
+        }
         // An empty value (`AUTOBANK_SECRET_KEY=${UNSET}` in a compose file)
         // is no key: on PostgreSQL the start is refused, not given a key
         // file of this instance's own.

@@ -87,7 +87,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// priority (nice 10) than the threads that serve pages: under a flood of
 /// sign-ins the cores go to pages first, and sign-ins take the rest.
 struct Hashers {
-    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl Hashers {
@@ -114,9 +114,7 @@ impl Hashers {
                 })
                 .expect("argon2 threads start");
         }
-        Self {
-            jobs: std::sync::Mutex::new(jobs),
-        }
+        Self { jobs }
     }
 
     /// Runs `work` on a hashing thread. It runs to the end even when the
@@ -129,11 +127,7 @@ impl Hashers {
         let job: Job = Box::new(move || {
             let _ = done.send(work());
         });
-        self.jobs
-            .lock()
-            .map_err(|_| HashError::Worker)?
-            .send(job)
-            .map_err(|_| HashError::Worker)?;
+        self.jobs.send(job).map_err(|_| HashError::Worker)?;
         result.await.map_err(|_| HashError::Worker)
     }
 }

@@ -109,32 +109,17 @@ async fn nothing_that_lands_mid_check_is_missed() {
 async fn sign_ins_in_flight_during_a_password_change_get_no_session() {
     let app = spawn_app().await;
     app.add_user("dealer01", GOOD_PASSWORD).await;
-    let sign_ins: Vec<_> = (0..16)
-        .map(|_| {
-            let (client, url) = (app.client.clone(), app.url("/api/login"));
-            tokio::spawn(async move {
-                client
-                    .post(url)
-                    .header("accept", "application/json")
-                    .form(&[
-                        ("login_id", "dealer01"),
-                        ("password", GOOD_PASSWORD),
-                        ("next", "/menu"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            })
-        })
-        .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
-    app.set_password("dealer01", "another-password-for-the-race")
-        .await;
-    let mut statuses = Vec::new();
-    for sign_in in sign_ins {
-        statuses.push(sign_in.await.unwrap());
-    }
+    let form = vec![
+        ("login_id", "dealer01".to_owned()),
+        ("password", GOOD_PASSWORD.to_owned()),
+        ("next", "/menu".to_owned()),
+    ];
+    let (answers, ()) = tokio::join!(burst(&app, "login", form, vec![None; 16]), async {
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        app.set_password("dealer01", "another-password-for-the-race")
+            .await;
+    });
+    let statuses: Vec<_> = answers.iter().map(|(status, _)| *status).collect();
     // 423: wrong passwords (the old one, after the change) lock the account.
     assert!(
         statuses

@@ -2,7 +2,7 @@
 //! counters, and remembered devices.
 
 use super::audit::{self, Entry};
-use super::users::{end_sessions, lock_row, Ending};
+use super::users::{delete_for_user, end_sessions, lock_row, Ending};
 use super::Db;
 use sqlx::AnyConnection;
 
@@ -178,12 +178,7 @@ async fn turn_off(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    for table in ["mfa_enrollments", "remembered_devices"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    delete_for_user(&mut tx, user_id, &["mfa_enrollments", "remembered_devices"]).await?;
     end_sessions(&mut tx, user_id, sessions).await?;
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await

@@ -53,10 +53,9 @@ async fn insert(
 /// Starts the session a right password earned, in one transaction, only
 /// if the account is still as the check saw it (`snapshot`: the same
 /// password hash, the same MFA secret or none) and neither locked nor
-/// disabled. The
-/// user's row is written first, so on PostgreSQL a password change, an
-/// MFA reset, a lock or a disable landing at the same moment waits for
-/// this one, or this one sees it. Clears the count toward the lock; a
+/// disabled. The user's row is written first, so on PostgreSQL a password
+/// change, an MFA reset, a lock or a disable landing at the same moment
+/// waits for this one, or this one sees it. Clears the count toward the lock; a
 /// `full` sign-in is a success and clears the run of failures too, while
 /// one that still owes a code only takes its own attempt back out of the
 /// run. Ends `previous` and records `entry`. Returns false, changing
@@ -73,14 +72,15 @@ pub async fn sign_in(
     let run = if new.stage == "full" {
         "failure_run = 0, lock_count = 0"
     } else {
-        "failure_run = CASE WHEN failure_run > 0 THEN failure_run - 1 ELSE 0 END"
+        users::RUN_WITHOUT_THIS_ATTEMPT
     };
     let mut tx = db.pool().begin().await?;
     let still = sqlx::query(&format!(
         "UPDATE users SET failed_attempts = 0, {run} \
          WHERE id = $1 AND password_hash = $2 \
-         AND (CASE WHEN mfa_enabled_at IS NULL THEN NULL ELSE mfa_secret END) IS NOT DISTINCT FROM $3 \
-         AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $4)"
+         AND ({in_force}) IS NOT DISTINCT FROM $3 \
+         AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $4)",
+        in_force = users::MFA_SECRET_IN_FORCE,
     ))
     .bind(new.user_id)
     .bind(snapshot.password_hash().expose())

@@ -69,24 +69,36 @@ pub struct UserSummary {
     pub created_at: i64,
 }
 
-// MFA is on exactly when the secret is set (OFF and a reset clear both).
-const USER_COLUMNS: &str = "id, login_id, display_name, password_hash, \
-     CASE WHEN mfa_enabled_at IS NULL THEN NULL ELSE mfa_secret END AS mfa_secret";
+/// The MFA secret in force: NULL unless MFA is on. What a sign-in reads
+/// and, when it starts the session, compares (`sessions::sign_in`).
+pub(super) const MFA_SECRET_IN_FORCE: &str =
+    "CASE WHEN mfa_enabled_at IS NULL THEN NULL ELSE mfa_secret END";
+
+/// The run of failures without the current attempt, which was counted
+/// when reserved and turned out right (never below 0).
+pub(super) const RUN_WITHOUT_THIS_ATTEMPT: &str =
+    "failure_run = CASE WHEN failure_run > 0 THEN failure_run - 1 ELSE 0 END";
+
+/// The [`UserRow`] of the users `filter` selects.
+fn select_user(filter: &str) -> String {
+    format!(
+        "SELECT id, login_id, display_name, password_hash, {MFA_SECRET_IN_FORCE} AS mfa_secret \
+         FROM users WHERE {filter}"
+    )
+}
 
 // The typed ID stays out of the span: people type passwords into it.
 #[tracing::instrument(skip(db, login_id))]
 pub async fn find_by_login_id(db: &Db, login_id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE login_id = $1"
-    ))
-    .bind(login_id)
-    .fetch_optional(db.pool())
-    .await
+    sqlx::query_as(&select_user("login_id = $1"))
+        .bind(login_id)
+        .fetch_optional(db.pool())
+        .await
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn find_by_id(db: &Db, user_id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+    sqlx::query_as(&select_user("id = $1"))
         .bind(user_id)
         .fetch_optional(db.pool())
         .await
@@ -97,11 +109,9 @@ pub async fn find_by_id(db: &Db, user_id: i64) -> Result<Option<UserRow>, sqlx::
 /// (it was no failure).
 #[tracing::instrument(skip(db))]
 pub async fn password_reentered(db: &Db, user_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET \
-         failed_attempts = 0, \
-         failure_run = CASE WHEN failure_run > 0 THEN failure_run - 1 ELSE 0 END WHERE id = $1",
-    )
+    sqlx::query(&format!(
+        "UPDATE users SET failed_attempts = 0, {RUN_WITHOUT_THIS_ATTEMPT} WHERE id = $1"
+    ))
     .bind(user_id)
     .execute(db.pool())
     .await?;
@@ -195,12 +205,7 @@ pub async fn set_password(
         None => Ending::All,
     };
     end_sessions(&mut tx, user_id, sessions).await?;
-    for table in ["remembered_devices", "mfa_enrollments"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    delete_for_user(&mut tx, user_id, &["remembered_devices", "mfa_enrollments"]).await?;
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await
 }
@@ -266,11 +271,12 @@ pub async fn reserve_attempt(
 pub struct Guard {
     pub locked_until: Option<i64>,
     pub disabled_at: Option<i64>,
+    pub failure_run: i64,
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn guard(db: &Db, user_id: i64) -> Result<Option<Guard>, sqlx::Error> {
-    sqlx::query_as("SELECT locked_until, disabled_at FROM users WHERE id = $1")
+    sqlx::query_as("SELECT locked_until, disabled_at, failure_run FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(db.pool())
         .await
@@ -326,8 +332,8 @@ pub async fn lock(
 /// Disables the account, if its run of failures has reached
 /// `limits.disable_after` and it is not disabled already: every session
 /// and pending setup ends, and `entry` is recorded, in the same
-/// transaction. Only the
-/// helpdesk's unlock enables it again. Returns true when this call did it.
+/// transaction. Only the helpdesk's unlock enables it again. Returns true
+/// when this call did it.
 #[tracing::instrument(skip(db, entry))]
 pub async fn disable(
     db: &Db,
@@ -351,10 +357,7 @@ pub async fn disable(
         return Ok(false);
     }
     end_sessions(&mut tx, user_id, Ending::All).await?;
-    sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    delete_for_user(&mut tx, user_id, &["mfa_enrollments"]).await?;
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(true)
@@ -368,6 +371,22 @@ pub async fn lock_row(conn: &mut AnyConnection, user_id: i64) -> Result<(), sqlx
         .bind(user_id)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Deletes the user's rows in each of `tables` (tables keyed by `user_id`:
+/// remembered devices, pending setups) inside the caller's transaction.
+pub(super) async fn delete_for_user(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    tables: &[&str],
+) -> Result<(), sqlx::Error> {
+    for table in tables {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

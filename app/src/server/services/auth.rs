@@ -9,7 +9,7 @@ use crate::domain::{LoginId, Password};
 use crate::error::AppError;
 use crate::server::db::audit::Event;
 use crate::server::db::users::{self, Snapshot};
-use crate::server::password::HashError;
+use crate::server::password::{HashError, HashSlot, PasswordHash};
 use crate::server::AppState;
 
 /// An account whose password was just accepted, and the state of it that
@@ -56,30 +56,79 @@ pub async fn check_password(
         login_id: &user.login_id,
         client,
     };
-    let outcome = match lockout::reserve(state, who, Counter::Password).await? {
+    let hash = user.password_hash.clone();
+    let checked = guess(state, slot, who, password, hash, Event::SignInFailure).await?;
+    if let Checked::Unchecked(_) = checked {
+        // A sign-in at a blocked account is a failed sign-in too.
+        audit::record(state, who, Event::SignInFailure).await?;
+    }
+    Ok(match Guess::from(checked) {
+        Guess::Right => PasswordCheck::Accepted(Account {
+            user_id: user.id,
+            snapshot: user.snapshot(),
+            login_id: user.login_id,
+        }),
+        Guess::Wrong => PasswordCheck::Wrong,
+        Guess::Blocked(block) => PasswordCheck::Blocked(block),
+    })
+}
+
+/// What a password guess against an account decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guess {
+    Right,
+    /// Wrong: counted and recorded; more guesses remain.
+    Wrong,
+    /// The account is locked or disabled: it was before this guess (which
+    /// was not checked), or this wrong guess was the last allowed.
+    Blocked(Block),
+}
+
+/// What [`guess`] did, finer than [`Guess`]: whether the guess was checked.
+enum Checked {
+    Right,
+    Wrong(AfterWrong),
+    /// Not checked: the account was blocked already.
+    Unchecked(Block),
+}
+
+impl From<Checked> for Guess {
+    fn from(checked: Checked) -> Self {
+        match checked {
+            Checked::Right => Guess::Right,
+            Checked::Wrong(AfterWrong::Counted) => Guess::Wrong,
+            Checked::Wrong(AfterWrong::Blocked(block)) | Checked::Unchecked(block) => {
+                Guess::Blocked(block)
+            }
+        }
+    }
+}
+
+/// One password guess against `hash`, counted before it is checked. A
+/// blocked account's guess is checked against the dummy hash instead, so
+/// it costs the same; a wrong guess is settled by the lock (recorded as
+/// `failure`). Holds `slot`, the core for the hash, throughout.
+async fn guess(
+    state: &AppState,
+    slot: HashSlot,
+    who: Who<'_>,
+    password: Password,
+    hash: PasswordHash,
+    failure: Event,
+) -> Result<Checked, AppError> {
+    let attempt = match lockout::reserve(state, who, Counter::Password).await? {
+        Reservation::Granted(attempt) => attempt,
         Reservation::Blocked(block) => {
             slot.verify(password, None).await?;
-            PasswordCheck::Blocked(block)
-        }
-        Reservation::Granted(attempt) => {
-            if slot
-                .verify(password, Some(user.password_hash.clone()))
-                .await?
-            {
-                return Ok(PasswordCheck::Accepted(Account {
-                    user_id: user.id,
-                    snapshot: user.snapshot(),
-                    login_id: user.login_id,
-                }));
-            }
-            match lockout::wrong(state, who, attempt).await? {
-                AfterWrong::Counted => PasswordCheck::Wrong,
-                AfterWrong::Blocked(block) => PasswordCheck::Blocked(block),
-            }
+            return Ok(Checked::Unchecked(block));
         }
     };
-    audit::record(state, who, Event::SignInFailure).await?;
-    Ok(outcome)
+    if slot.verify(password, Some(hash)).await? {
+        return Ok(Checked::Right);
+    }
+    Ok(Checked::Wrong(
+        lockout::wrong(state, who, attempt, failure).await?,
+    ))
 }
 
 impl From<HashError> for AppError {
@@ -97,42 +146,25 @@ impl From<HashError> for AppError {
     }
 }
 
-/// What re-entering the password on a settings form decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reentered {
-    Right,
-    Wrong,
-    Blocked(Block),
-}
-
 /// Checks the password of a signed-in account again, before a change that
-/// needs the account holder (turning MFA on). Counted toward the same lock
-/// as sign-in; a right password takes its own attempt back out of the run.
+/// needs the account holder (turning MFA on, a new password). Counted
+/// toward the same lock as sign-in; a right password takes its own attempt
+/// back out of the run.
 #[tracing::instrument(skip_all, fields(user_id = who.user_id))]
 pub async fn reenter_password(
     state: &AppState,
     who: Who<'_>,
     password: Password,
-) -> Result<Reentered, AppError> {
+) -> Result<Guess, AppError> {
     let slot = state.passwords.slot().await?;
     let user = users::find_by_id(&state.db, who.user_id)
         .await?
         .ok_or(AppError::NotSignedIn)?;
-    let attempt = match lockout::reserve(state, who, Counter::Password).await? {
-        Reservation::Granted(attempt) => attempt,
-        Reservation::Blocked(block) => {
-            slot.verify(password, None).await?;
-            return Ok(Reentered::Blocked(block));
-        }
-    };
-    if slot.verify(password, Some(user.password_hash)).await? {
+    let hash = user.password_hash;
+    let guessed =
+        Guess::from(guess(state, slot, who, password, hash, Event::PasswordFailure).await?);
+    if guessed == Guess::Right {
         users::password_reentered(&state.db, who.user_id).await?;
-        return Ok(Reentered::Right);
     }
-    let after = lockout::wrong(state, who, attempt).await?;
-    audit::record(state, who, Event::PasswordFailure).await?;
-    Ok(match after {
-        AfterWrong::Counted => Reentered::Wrong,
-        AfterWrong::Blocked(block) => Reentered::Blocked(block),
-    })
+    Ok(guessed)
 }

@@ -4,7 +4,7 @@
 //! unlocks it. Sign-in and MFA both use this; it uses only the
 //! repositories and the audit trail.
 
-use super::audit::Who;
+use super::audit::{self, Who};
 use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::db::audit::{Entry, Event};
@@ -88,7 +88,13 @@ pub async fn reserve(
     let Some(guard) = users::guard(&state.db, who.user_id).await? else {
         return Err(AppError::NotSignedIn);
     };
-    if guard.disabled_at.is_some() || disable(state, who).await? {
+    // Writes only where a count is stuck: a guess at a locked account (the
+    // common case while someone keeps guessing) reads and goes.
+    if guard.disabled_at.is_some() {
+        return Ok(Reservation::Blocked(Block::Disabled));
+    }
+    if guard.failure_run >= DISABLE_AFTER {
+        disable(state, who).await?;
         return Ok(Reservation::Blocked(Block::Disabled));
     }
     if guard.locked_until.is_none_or(|until| until <= now) {
@@ -98,21 +104,25 @@ pub async fn reserve(
 }
 
 /// Settles a reserved guess that was wrong: the last one allowed locks or
-/// disables the account.
+/// disables the account, and the guess goes into the audit trail as
+/// `failure` (after the lock's own record).
 pub async fn wrong(
     state: &AppState,
     who: Who<'_>,
     attempt: Attempt,
+    failure: Event,
 ) -> Result<AfterWrong, AppError> {
-    if attempt.in_run >= DISABLE_AFTER {
+    let after = if attempt.in_run >= DISABLE_AFTER {
         disable(state, who).await?;
-        return Ok(AfterWrong::Blocked(Block::Disabled));
-    }
-    if attempt.toward_lock >= LOCK_AFTER {
+        AfterWrong::Blocked(Block::Disabled)
+    } else if attempt.toward_lock >= LOCK_AFTER {
         lock(state, who).await?;
-        return Ok(AfterWrong::Blocked(Block::Locked));
-    }
-    Ok(AfterWrong::Counted)
+        AfterWrong::Blocked(Block::Locked)
+    } else {
+        AfterWrong::Counted
+    };
+    audit::record(state, who, failure).await?;
+    Ok(after)
 }
 
 /// Whether the account is locked or disabled right now.

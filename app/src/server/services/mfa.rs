@@ -110,12 +110,12 @@ pub async fn check_active_code(
             "one-time code replayed, or the account locked meanwhile"
         );
     }
-    let after = lockout::wrong(state, who, attempt).await?;
-    audit::record(state, who, Event::CodeFailure).await?;
-    Ok(match after {
-        AfterWrong::Counted => CodeCheck::Wrong,
-        AfterWrong::Blocked(block) => CodeCheck::Blocked(block),
-    })
+    Ok(
+        match lockout::wrong(state, who, attempt, Event::CodeFailure).await? {
+            AfterWrong::Counted => CodeCheck::Wrong,
+            AfterWrong::Blocked(block) => CodeCheck::Blocked(block),
+        },
+    )
 }
 
 /// Decides the stage after a right password: `Full` when MFA was off at
@@ -292,12 +292,12 @@ pub async fn confirm_setup(
         Reservation::Blocked(block) => return Ok(Confirmed::Blocked(block)),
     };
     let Some(step) = secret.verify(code, unix_now(state)) else {
-        let after = lockout::wrong(state, who, attempt).await?;
-        audit::record(state, who, Event::CodeFailure).await?;
-        return Ok(match after {
-            AfterWrong::Counted => Confirmed::WrongCode,
-            AfterWrong::Blocked(block) => Confirmed::Blocked(block),
-        });
+        return Ok(
+            match lockout::wrong(state, who, attempt, Event::CodeFailure).await? {
+                AfterWrong::Counted => Confirmed::WrongCode,
+                AfterWrong::Blocked(block) => Confirmed::Blocked(block),
+            },
+        );
     };
     let entry = who.entry(Event::MfaOn);
     let now = state.clock.now();

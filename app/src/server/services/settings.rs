@@ -3,7 +3,7 @@
 //! list of signed-in browsers, and changing the password.
 
 use super::audit::Who;
-use super::auth::{self, Reentered};
+use super::auth::{self, Guess};
 use super::lockout::Block;
 use super::mfa::{self, CodeCheck};
 use super::Client;
@@ -81,9 +81,9 @@ pub async fn apply(
     } else {
         let password = Password::parse(form.password)?;
         match auth::reenter_password(state, who, password).await? {
-            Reentered::Right => {}
-            Reentered::Wrong => return Ok(Applied::WrongPassword),
-            Reentered::Blocked(block) => return Ok(Applied::Blocked(block)),
+            Guess::Right => {}
+            Guess::Wrong => return Ok(Applied::WrongPassword),
+            Guess::Blocked(block) => return Ok(Applied::Blocked(block)),
         }
     }
     if turn_on {
@@ -205,9 +205,9 @@ pub async fn change_password(
 
     let who = Who::of(session, client);
     match auth::reenter_password(state, who, current).await? {
-        Reentered::Right => {}
-        Reentered::Wrong => return Ok(PasswordChange::WrongPassword),
-        Reentered::Blocked(block) => return Ok(PasswordChange::Blocked(block)),
+        Guess::Right => {}
+        Guess::Wrong => return Ok(PasswordChange::WrongPassword),
+        Guess::Blocked(block) => return Ok(PasswordChange::Blocked(block)),
     }
     if let Some(code) = code {
         match mfa::check_active_code(state, who, &code).await? {
