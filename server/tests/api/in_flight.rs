@@ -174,3 +174,54 @@ async fn a_change_whose_record_cannot_be_written_does_not_happen() {
         "no session started without its record"
     );
 }
+
+#[tokio::test]
+async fn a_setup_confirmation_in_flight_from_a_browser_signed_out_meanwhile_turns_nothing_on() {
+    use app::server::services::{mfa, settings};
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let owner = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let thief = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    // The thief starts a setup and reads the new key.
+    let started = app
+        .call(
+            "mfa/apply",
+            &[
+                ("confirmed", "yes"),
+                ("setting", "on"),
+                ("password", GOOD_PASSWORD),
+            ],
+            Some(&thief),
+        )
+        .await;
+    assert_eq!(location(&started).as_deref(), Some("/mfa/setup"));
+    let phone = Authenticator::new(&app.setup_details(&thief).await.key, &app.clock);
+    // The thief's confirmation is past its session check when the owner
+    // signs that browser out.
+    let token = app::server::session::Token::parse(&thief).unwrap();
+    let session = app::server::session::resolve(&app.db, &token, app.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    let browsers = app.mfa_status(&owner).await.browsers;
+    let theirs = browsers.iter().find(|b| !b.current).unwrap();
+    let owner_session = {
+        let token = app::server::session::Token::parse(&owner).unwrap();
+        app::server::session::resolve(&app.db, &token, app.clock.now())
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let client = Client::default();
+    settings::end_sessions(&app.state, &owner_session, Some(&theirs.handle), &client)
+        .await
+        .unwrap();
+    let code = app::domain::OtpCode::parse(&phone.code(0)).unwrap();
+    let confirmed = mfa::confirm_setup(&app.state, &session, &code, &client).await;
+    assert_eq!(confirmed.unwrap_err(), app::error::AppError::SetupExpired);
+    assert_eq!(
+        app.mfa_status(&owner).await.enabled_since,
+        None,
+        "MFA is still off"
+    );
+}

@@ -206,3 +206,30 @@ async fn code_guesses_on_the_settings_page_spend_the_same_budget() {
         "ten codes; the refused password was not checked"
     );
 }
+
+#[tokio::test]
+async fn a_hundredth_guess_that_never_finished_still_disables_the_account() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    // A run at its limit with no disable: the client of the hundredth
+    // guess hung up mid-check, so it was counted but never settled.
+    sqlx::query("UPDATE users SET failure_run = $1")
+        .bind(DISABLE_AFTER)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let res = app.login("dealer01", GOOD_PASSWORD).await;
+    assert_eq!(
+        error_of(res).await,
+        AppError::Disabled,
+        "not a hundred-and-first guess, even a right one"
+    );
+    assert_eq!(
+        app.audit_events()
+            .await
+            .iter()
+            .filter(|e| *e == "disabled")
+            .count(),
+        1
+    );
+}
