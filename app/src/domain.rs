@@ -163,6 +163,92 @@ impl NextPath {
     }
 }
 
+/// An account's role. Staff (`Helpdesk`, `Admin`) must have MFA on and
+/// reach the console; `Admin` also manages accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Role {
+    Dealer,
+    Helpdesk,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Dealer, Role::Helpdesk, Role::Admin];
+
+    /// As stored in `users.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dealer => "dealer",
+            Self::Helpdesk => "helpdesk",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    pub fn is_staff(self) -> bool {
+        self != Self::Dealer
+    }
+
+    /// The role's name on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Dealer => crate::text::ROLE_DEALER,
+            Self::Helpdesk => crate::text::ROLE_HELPDESK,
+            Self::Admin => crate::text::ROLE_ADMIN,
+        }
+    }
+}
+
+/// The most characters a staff member's reason may have.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Why a member of staff acts on an account (a ticket number, say): free
+/// text, required, one line, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason(String);
+
+impl Reason {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(AppError::validation(Field::Reason, Problem::ReasonRequired));
+        }
+        if trimmed.chars().count() > MAX_REASON_CHARS {
+            return Err(AppError::validation(Field::Reason, Problem::ReasonTooLong));
+        }
+        // One line: control characters (a line break, a tab) become spaces.
+        let line: String = trimmed
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        Ok(Self(line))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the console's search looks for: the start of a login ID or a name,
+/// in any case. Empty finds nothing (no listing of every account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm(String);
+
+impl SearchTerm {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let term = raw.trim();
+        (!term.is_empty() && term.chars().count() <= MAX_INPUT_CHARS)
+            .then(|| Self(term.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

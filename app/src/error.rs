@@ -23,6 +23,8 @@ pub enum Field {
     Setting,
     NewPassword,
     NewPasswordAgain,
+    /// A staff member's reason for an action.
+    Reason,
 }
 
 /// What is wrong with one field: a key for a message in `text`.
@@ -48,6 +50,8 @@ pub enum Problem {
     WeakGeneral,
     /// The new password and its repetition differ.
     PasswordsDiffer,
+    ReasonRequired,
+    ReasonTooLong,
 }
 
 impl Problem {
@@ -70,6 +74,8 @@ impl Problem {
             Self::WeakPersonal => text::PW_WEAK_PERSONAL,
             Self::WeakGeneral => text::PW_WEAK_GENERAL,
             Self::PasswordsDiffer => text::ERR_PASSWORDS_DIFFER,
+            Self::ReasonRequired => text::ERR_REASON_REQUIRED,
+            Self::ReasonTooLong => text::ERR_REASON_TOO_LONG,
         }
     }
 }
@@ -109,6 +115,22 @@ pub enum AppError {
     /// The pending MFA setup expired or was never started.
     #[error("setup expired")]
     SetupExpired,
+    /// Signed in, but a new password must be chosen first (a temporary
+    /// password signed in).
+    #[error("change the password first")]
+    ChangePasswordFirst,
+    /// Signed in, but MFA must be set up first (staff, or a policy).
+    #[error("set up MFA first")]
+    SetUpMfaFirst,
+    /// A staff action needs a code confirmed within the last 10 minutes.
+    #[error("code needed for this action")]
+    StepUpRequired,
+    /// Staff may not act on this account (their own, or an admin's).
+    #[error("not on this account")]
+    NotOnThisAccount,
+    /// No account by that login ID.
+    #[error("no such account")]
+    NoSuchAccount,
     /// Anything else. Carries no detail on purpose.
     #[error("internal error")]
     Internal,
@@ -136,6 +158,11 @@ impl AppError {
             Self::Busy => text::ERR_BUSY,
             Self::SignInAgain => text::ERR_SIGN_IN_AGAIN,
             Self::SetupExpired => text::ERR_SETUP_EXPIRED,
+            Self::ChangePasswordFirst => text::ERR_CHANGE_PASSWORD_FIRST,
+            Self::SetUpMfaFirst => text::ERR_SET_UP_MFA_FIRST,
+            Self::StepUpRequired => text::ERR_STEP_UP_REQUIRED,
+            Self::NotOnThisAccount => text::ERR_NOT_ON_THIS_ACCOUNT,
+            Self::NoSuchAccount => text::ERR_NO_SUCH_ACCOUNT,
             Self::Internal => text::ERR_INTERNAL,
             Self::BadRequest => text::ERR_BAD_REQUEST,
         }
@@ -164,7 +191,12 @@ impl AppError {
             Self::SetupExpired => 409,
             Self::Locked | Self::Disabled => 423,
             Self::InvalidCode | Self::Validation { .. } => 422,
-            Self::Forbidden => 403,
+            Self::Forbidden
+            | Self::ChangePasswordFirst
+            | Self::SetUpMfaFirst
+            | Self::NotOnThisAccount => 403,
+            Self::StepUpRequired => 401,
+            Self::NoSuchAccount => 404,
             Self::Unavailable | Self::Busy => 503,
             Self::Internal => 500,
             Self::BadRequest => 400,

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod auth;
 pub mod components;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod menu;
@@ -59,13 +60,15 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=portal::PortalPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth::LoginPage />
                 <Route path=path!("/forgot") view=auth::ForgotPasswordPage />
-                <Route path=path!("/menu") view=menu::MenuPage />
+                <Route path=path!("/menu") view=menu::MenuPage ssr=SsrMode::Async />
                 <Route path=path!("/menu/:feature") view=menu::NotBuiltPage />
                 <Route path=path!("/search") view=menu::SearchPage />
                 <Route path=path!("/login/code") view=mfa::CodePage />
                 <Route path=path!("/mfa") view=mfa::MfaSettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/mfa/setup") view=mfa::MfaSetupPage ssr=SsrMode::Async />
                 <Route path=path!("/password") view=account::PasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/helpdesk") view=console::ConsolePage ssr=SsrMode::Async />
+                <Route path=path!("/helpdesk/users/:login_id") view=console::AccountPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -2,6 +2,7 @@
 //! one place.
 
 use crate::domain::{percent_encode, NextPath};
+use crate::error::AppError;
 
 pub const PORTAL: &str = "/";
 pub const LOGIN: &str = "/login";
@@ -13,6 +14,20 @@ pub const MFA_SETUP: &str = "/mfa/setup";
 pub const PASSWORD: &str = "/password";
 /// The password page after a change.
 pub const PASSWORD_CHANGED: &str = "/password?done=changed";
+/// The staff console (helpdesk and admin): search.
+pub const CONSOLE: &str = "/helpdesk";
+/// Pages under this prefix are for staff only.
+pub const CONSOLE_PREFIX: &str = "/helpdesk/";
+
+/// One account's page in the console.
+pub fn console_account_url(login_id: &str) -> String {
+    format!("{CONSOLE_PREFIX}users/{}", percent_encode(login_id))
+}
+
+/// The console's search for `term`, page `page` (from 1).
+pub fn console_search_url(term: &str, page: u32) -> String {
+    format!("{CONSOLE}?q={}&page={page}", percent_encode(term))
+}
 
 /// The sign-in form, coming back to `wanted` (a path and query) afterwards.
 pub fn login_url(wanted: &str) -> String {
@@ -51,5 +66,15 @@ impl MfaDone {
         [Self::On, Self::Off, Self::AlreadyOff]
             .into_iter()
             .find(|d| d.as_str() == raw)
+    }
+}
+
+/// The page that must come first for a session refused with `err`: a new
+/// password after a temporary one, or MFA setup for staff.
+pub fn duty_page(err: &AppError) -> Option<&'static str> {
+    match err {
+        AppError::ChangePasswordFirst => Some(PASSWORD),
+        AppError::SetUpMfaFirst => Some(MFA_SETTINGS),
+        _ => None,
     }
 }

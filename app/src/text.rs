@@ -60,6 +60,7 @@ pub const ERR_TOO_LONG: &str = "256文字以内で入力してください。";
 pub const ERR_NOT_SIGNED_IN: &str =
     "ログインの有効期限が切れました。もう一度ログインしてください。";
 pub const ERR_FORBIDDEN: &str = "この操作は許可されていません。";
+pub const ERR_STAFF_ONLY: &str = "この画面はヘルプデスク・管理者専用です。";
 pub const ERR_CROSS_SITE: &str =
     "不正なリクエストのため処理できませんでした。画面を開き直してから操作してください。";
 pub const ERR_UNAVAILABLE_TITLE: &str = "ただいまご利用いただけません";
@@ -201,3 +202,115 @@ pub const BROWSER_THIS_ONE: &str = "このブラウザ";
 pub const BROWSER_END: &str = "ログアウトさせる";
 pub const BROWSER_END_OTHERS: &str = "このブラウザ以外をすべてログアウトさせる";
 pub const BROWSERS_ONLY_THIS: &str = "ほかにログイン中のブラウザはありません。";
+
+// Roles.
+pub const ROLE_DEALER: &str = "販売店";
+pub const ROLE_HELPDESK: &str = "ヘルプデスク";
+pub const ROLE_ADMIN: &str = "管理者";
+
+// Pages that come first after sign-in.
+pub const ERR_CHANGE_PASSWORD_FIRST: &str =
+    "仮パスワードでログインしています。先に新しいパスワードを設定してください。";
+pub const ERR_SET_UP_MFA_FIRST: &str =
+    "この画面を使う前に、多要素認証（ワンタイムパスワード）の設定が必要です。";
+pub const TEMP_PASSWORD_CHANGE_INTRO: &str = "仮パスワードでログインしました。ほかの画面を使う前に、ご自身で新しいパスワードを設定してください。";
+pub const STAFF_MFA_REQUIRED: &str = "ヘルプデスク・管理者のアカウントは多要素認証が必須です。『上記を確認しました』にチェックを入れ、『ON』を選んで『設定』を押し、設定を完了してください。完了するまでほかの画面は使えません。";
+
+// The staff console.
+pub const CONSOLE_TILE_TITLE: &str = "ヘルプデスク";
+pub const CONSOLE_TILE_DESC: &str =
+    "販売店のアカウントを検索し、ロックの解除や多要素認証のリセットなどを行ないます。";
+pub const CONSOLE_TITLE: &str = "ヘルプデスク";
+pub const CONSOLE_SEARCH: &str = "ログインIDまたは名前（前方一致）";
+pub const CONSOLE_SEARCH_BUTTON: &str = "検索";
+pub const CONSOLE_NO_RESULTS: &str = "該当するアカウントはありません。";
+pub const CONSOLE_PREV: &str = "前へ";
+pub const CONSOLE_NEXT: &str = "次へ";
+pub const CONSOLE_BACK: &str = "検索へ戻る";
+pub const COL_LOGIN_ID: &str = "ログインID";
+pub const COL_NAME: &str = "名前";
+pub const COL_ROLE: &str = "種別";
+pub const COL_STATE: &str = "状態";
+pub const STATE_ACTIVE: &str = "利用中";
+pub const STATE_LOCKED_UNTIL: &str = "ロック中（解除予定）";
+pub const STATE_DISABLED: &str = "停止中";
+pub const ACCOUNT_MFA: &str = "多要素認証";
+pub const ACCOUNT_MFA_OFF: &str = "OFF";
+pub const ACCOUNT_DEVICES: &str = "記録されたデバイス";
+pub const ACCOUNT_BROWSERS: &str = "ログイン中のブラウザ";
+pub const ACCOUNT_LAST_SIGN_IN: &str = "最後のログイン";
+pub const ACCOUNT_NEVER: &str = "なし";
+pub const ACCOUNT_TEMP_PASSWORD: &str = "仮パスワード";
+pub const ACCOUNT_TEMP_VALID_UNTIL: &str = "有効期限";
+pub const ACCOUNT_TEMP_USED: &str = "使用済み（本人による新しいパスワードの設定待ち）";
+pub const ACCOUNT_TEMP_EXPIRED: &str = "期限切れ";
+pub const ACCOUNT_EVENTS: &str = "最近の記録";
+pub const COL_AT: &str = "日時";
+pub const COL_EVENT: &str = "内容";
+pub const COL_ACTOR: &str = "操作した人";
+pub const COL_REASON: &str = "理由";
+pub const COL_ADDRESS: &str = "接続元";
+pub const COUNT_SUFFIX: &str = "件";
+pub const ACTOR_SELF: &str = "本人";
+
+// The caller check.
+pub const CALLER_CHECK_TITLE: &str = "本人確認（操作の前に必ず行なってください）";
+pub const CALLER_CHECK_INTRO: &str = "お電話の方に次のことをお尋ねし、登録内容と一致することを確かめてから操作してください。パスワードやワンタイムコードは決して尋ねないでください。";
+pub const CALLER_CHECK_NAME: &str = "会社名・お名前（登録名）";
+pub const CALLER_CHECK_LOGIN_ID: &str = "ログインID";
+pub const CALLER_CHECK_LAST_SIGN_IN: &str = "最後にログインした日";
+
+// Staff actions.
+pub const ACTIONS_TITLE: &str = "操作";
+pub const ACTION_REASON: &str = "理由（問い合わせ番号など）";
+pub const ACTION_CODE: &str = "あなたのワンタイムコード";
+pub const ACTION_CODE_HINT: &str =
+    "操作の前に、あなた自身のワンタイムコードの確認が必要です（確認から10分間は不要です）。";
+pub const ACTION_UNLOCK: &str = "ロックを解除する";
+pub const ACTION_RESET_MFA: &str = "多要素認証をリセットする（OFFにする）";
+pub const ACTION_TEMP_PASSWORD: &str = "仮パスワードを発行する";
+pub const ACTION_END_SESSIONS: &str = "すべてのログインを終了させる";
+pub const ACTION_DISABLE: &str = "アカウントを停止する";
+pub const ACTION_ENABLE: &str = "アカウントの停止を解除する";
+pub const ACTION_DONE: &str = "操作を完了しました。記録に残っています。";
+pub const ACTIONS_NOT_ALLOWED_SELF: &str = "ご自身のアカウントはこの画面では操作できません。";
+pub const ACTIONS_NOT_ALLOWED_ADMIN: &str = "管理者のアカウントは管理者だけが操作できます。";
+pub const TEMP_PASSWORD_SHOWN_ONCE: &str = "仮パスワードを発行しました。この画面を離れると二度と表示されません。お電話の方にお伝えください（24時間有効、1回だけログインに使えます。ログイン後すぐに新しいパスワードの設定が必要です）。";
+pub const ERR_REASON_REQUIRED: &str = "理由（問い合わせ番号など）を入力してください。";
+pub const ERR_REASON_TOO_LONG: &str = "理由は200文字以内で入力してください。";
+pub const ERR_STEP_UP_REQUIRED: &str =
+    "操作を続けるには、あなたのワンタイムコードを入力してください（10分ごとに確認します）。";
+pub const ERR_NOT_ON_THIS_ACCOUNT: &str =
+    "このアカウントは操作できません（ご自身のアカウント、またはヘルプデスクからの管理者のアカウント）。";
+pub const ERR_NO_SUCH_ACCOUNT: &str = "該当するアカウントはありません。";
+
+/// The audit trail's events as staff read them.
+pub fn event_label(event: &str) -> &str {
+    match event {
+        "sign_in_success" => "ログイン（パスワード）",
+        "sign_in_failure" => "ログイン失敗",
+        "password_failure" => "パスワードの誤り（設定画面）",
+        "locked" => "ロック",
+        "lock_extended" => "ロック（延長）",
+        "disabled" => "アカウント停止",
+        "enabled" => "アカウント停止の解除",
+        "unlocked" => "ロック解除",
+        "sign_out" => "ログアウト",
+        "user_created" => "アカウント作成",
+        "password_changed" => "パスワード変更",
+        "temp_password_issued" => "仮パスワード発行",
+        "code_success" => "ワンタイムコード確認",
+        "code_failure" => "ワンタイムコードの誤り",
+        "step_up" => "操作前のワンタイムコード確認",
+        "mfa_on" => "多要素認証ON",
+        "mfa_off" => "多要素認証OFF",
+        "mfa_reset" => "多要素認証リセット",
+        "device_remembered" => "デバイスを記録",
+        "device_used" => "記録されたデバイスでログイン",
+        "device_forgotten" => "デバイスの記録を削除",
+        "session_ended" => "ブラウザをログアウトさせた",
+        "other_sessions_ended" => "ほかのブラウザをログアウトさせた",
+        "all_sessions_ended" => "すべてのログインを終了",
+        other => other,
+    }
+}

@@ -4,6 +4,7 @@
 //! per-feature home would sit in the page modules that `server/` may not
 //! import.
 
+use crate::domain::Role;
 use serde::{Deserialize, Serialize};
 
 /// One notice under `<<INFORMATION>>`.
@@ -23,6 +24,8 @@ pub struct Notice {
 pub struct MfaStatus {
     /// When MFA was turned on (Japan time), if it is on.
     pub enabled_since: Option<String>,
+    /// MFA is off and must be set up before anything else (staff).
+    pub required: bool,
     pub devices: Vec<Device>,
     pub browsers: Vec<SignedInBrowser>,
 }
@@ -64,4 +67,156 @@ impl std::fmt::Debug for SetupDetails {
             .field("account", &self.account)
             .finish_non_exhaustive()
     }
+}
+
+/// What the password page asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordFormKind {
+    /// Signed in with a temporary password: only the new one is asked.
+    pub temporary: bool,
+    /// MFA is on: the current code is asked too (not when `temporary`).
+    pub needs_code: bool,
+}
+
+/// An account's state, as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccountState {
+    Active,
+    /// Locked until this time (Japan time).
+    Locked(String),
+    /// Disabled since this time.
+    Disabled(String),
+}
+
+/// One account in the console's search results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountHit {
+    pub login_id: String,
+    pub name: String,
+    pub role: Role,
+    pub state: AccountState,
+}
+
+/// One page of the console's search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub hits: Vec<AccountHit>,
+    /// From 1.
+    pub page: u32,
+    pub more: bool,
+}
+
+/// A temporary password's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TempPassword {
+    /// Not used yet; valid until this time.
+    ValidUntil(String),
+    /// Signed in once; a new one is still to be chosen.
+    Used,
+    Expired,
+}
+
+/// One record of the audit trail, as staff read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub at: String,
+    /// The event's name in Japanese.
+    pub event: String,
+    /// Who did it: the account holder, or a member of staff.
+    pub actor: String,
+    pub reason: String,
+    pub detail: String,
+    pub address: String,
+}
+
+/// Why the console offers no actions on an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoActions {
+    /// The staff member's own account.
+    OwnAccount,
+    /// An admin's account, seen by the helpdesk.
+    AdminAccount,
+}
+
+/// The actions on an account, as the form sends them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StaffAction {
+    Unlock,
+    ResetMfa,
+    TempPassword,
+    EndSessions,
+    Disable,
+    Enable,
+}
+
+impl StaffAction {
+    pub const ALL: [StaffAction; 6] = [
+        Self::Unlock,
+        Self::ResetMfa,
+        Self::TempPassword,
+        Self::EndSessions,
+        Self::Disable,
+        Self::Enable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unlock => "unlock",
+            Self::ResetMfa => "reset-mfa",
+            Self::TempPassword => "temp-password",
+            Self::EndSessions => "end-sessions",
+            Self::Disable => "disable",
+            Self::Enable => "enable",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+
+    /// The button's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unlock => crate::text::ACTION_UNLOCK,
+            Self::ResetMfa => crate::text::ACTION_RESET_MFA,
+            Self::TempPassword => crate::text::ACTION_TEMP_PASSWORD,
+            Self::EndSessions => crate::text::ACTION_END_SESSIONS,
+            Self::Disable => crate::text::ACTION_DISABLE,
+            Self::Enable => crate::text::ACTION_ENABLE,
+        }
+    }
+}
+
+/// A secret shown once (a temporary password). Its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revealed(pub String);
+
+impl std::fmt::Debug for Revealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Revealed(<redacted>)")
+    }
+}
+
+/// The console's page for one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub login_id: String,
+    pub name: String,
+    pub role: Role,
+    pub state: AccountState,
+    /// Since when MFA is on, if it is.
+    pub mfa_since: Option<String>,
+    pub devices: i64,
+    pub browsers: i64,
+    /// When (Japan time) and from where it last signed in.
+    pub last_sign_in: Option<(String, String)>,
+    pub temp_password: Option<TempPassword>,
+    pub events: Vec<AuditLine>,
+    /// The actions that make sense now; empty with `no_actions`.
+    pub actions: Vec<StaffAction>,
+    pub no_actions: Option<NoActions>,
+    /// The staff member's code was confirmed within the last 10 minutes.
+    pub code_fresh: bool,
+    /// A temporary password just issued by this session, shown once.
+    pub revealed: Option<Revealed>,
 }

@@ -1,6 +1,9 @@
 // Shared test fixture: every page fails its test on any uncaught error
 // (a dead WASM module shows up here), and helpers to sign in.
 import { test as base, expect, type Page } from '@playwright/test';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import * as OTPAuth from 'otpauth';
 
 export const test = base.extend({
   page: async ({ page }, use) => {
@@ -30,4 +33,52 @@ export async function signIn(page: Page, id: string, pw = password(id)) {
   await page.getByLabel('ログインID').fill(id);
   await page.getByLabel('パスワード').fill(pw);
   await page.getByRole('button', { name: 'ログインして下さい' }).click();
+}
+
+/** An independent authenticator for a Base32 key (spaces allowed). */
+export function totpFor(key: string) {
+  return new OTPAuth.TOTP({
+    secret: OTPAuth.Secret.fromBase32(key.replace(/\s/g, '')),
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+  });
+}
+
+/** The code `steps` periods from now (the server accepts -1, 0 and +1). */
+export function codeAt(totp: OTPAuth.TOTP, steps: number) {
+  return totp.generate({ timestamp: Date.now() + steps * 30_000 });
+}
+
+/** The setup screen's QR code, decoded from a screenshot. */
+export async function readQr(page: Page): Promise<string> {
+  const png = PNG.sync.read(await page.locator('.qr').screenshot());
+  const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  expect(found, 'the QR code decodes').not.toBeNull();
+  return found!.data;
+}
+
+/** Waits for the next 30-second step, so that a fresh code exists. */
+export async function waitForNextStep() {
+  const ms = 30_000 - (Date.now() % 30_000) + 500;
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * On the settings page (多要素認証設定): 上記を確認しました, ON, the password,
+ * 設定, then the key as text into an independent authenticator and its
+ * code (one step back, leaving the current and next ones free) with `>`.
+ * Works with or without JavaScript.
+ */
+export async function setUpMfa(page: Page, id: string) {
+  await page.getByLabel('上記を確認しました').check();
+  await page.getByRole('radio', { name: 'ON', exact: true }).check();
+  await page.getByLabel('パスワード', { exact: true }).fill(password(id));
+  await page.getByRole('button', { name: '設定', exact: true }).click();
+  await expect(page).toHaveURL(/\/mfa\/setup$/);
+  const totp = totpFor(await page.locator('.secret-key').innerText());
+  await page.getByLabel('ワンタイムパスワードの入力').fill(codeAt(totp, -1));
+  await page.getByRole('button', { name: '>', exact: true }).click();
+  await expect(page.getByText('※次回ログイン時より、ワンタイムコードの入力が必要となります')).toBeVisible();
+  return totp;
 }

@@ -1,34 +1,10 @@
 // Walks the dealers' manual: MFA setup (steps 3-8), sign-in with the code
 // (steps 1-4), "remember this device", OFF. The QR code is decoded from a
 // screenshot and codes come from an independent TOTP implementation.
-import { test, expect, hydrated, signIn, password } from './fixtures';
+import { test, expect, hydrated, signIn, password, totpFor, codeAt, readQr, waitForNextStep } from './fixtures';
 import type { Page } from '@playwright/test';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
-import * as OTPAuth from 'otpauth';
 
 const ID = 'dealer04';
-
-function totpFor(key: string) {
-  return new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(key),
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-  });
-}
-
-/** The code `steps` periods from now (the server accepts -1, 0 and +1). */
-function codeAt(totp: OTPAuth.TOTP, steps: number) {
-  return totp.generate({ timestamp: Date.now() + steps * 30_000 });
-}
-
-async function readQr(page: Page): Promise<string> {
-  const png = PNG.sync.read(await page.locator('.qr').screenshot());
-  const found = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  expect(found, 'the QR code decodes').not.toBeNull();
-  return found!.data;
-}
 
 async function signInTo(page: Page, entry: string, id = ID) {
   await page.goto('/');
@@ -37,10 +13,6 @@ async function signInTo(page: Page, entry: string, id = ID) {
   await signIn(page, id, password(id));
 }
 
-async function waitForNextStep() {
-  const ms = 30_000 - (Date.now() % 30_000) + 500;
-  await new Promise((r) => setTimeout(r, ms));
-}
 
 test('a dealer walks the manual: setup, sign-in with the code, replay, remember, OFF', async ({ page, browser }) => {
   test.setTimeout(150_000);

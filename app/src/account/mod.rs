@@ -7,17 +7,19 @@ use crate::components::{clear_when, CodeField, FormError, LoadError, PasswordFie
 use crate::error::{AppError, Field};
 use crate::routes::MFA_SETTINGS;
 use crate::text;
+use crate::types::PasswordFormKind;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// Whether the password form asks for the current code (MFA is on).
+/// What the password form asks for: the current password, and the code
+/// when MFA is on; only the new one after a temporary password.
 #[server(prefix = "/api", endpoint = "account/password-form")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "password_form", skip_all))]
-pub async fn password_form_needs_code() -> Result<bool, AppError> {
-    use crate::server::{request, services::settings, AppState};
-    let session = request::require_full()?;
-    settings::password_form_needs_code(&AppState::get()?, &session).await
+pub async fn password_form() -> Result<PasswordFormKind, AppError> {
+    use crate::server::{request, services::settings, session::Duty, AppState};
+    let session = request::require_full_or_doing(Duty::ChangePassword)?;
+    settings::password_form(&AppState::get()?, &session).await
 }
 
 /// `変更する` on the password page.
@@ -35,8 +37,8 @@ pub async fn change_password(
     use crate::error::Problem;
     use crate::routes::PASSWORD_CHANGED;
     use crate::server::services::settings::{self, PasswordChange, PasswordForm};
-    use crate::server::{request, AppState};
-    let session = request::require_full()?;
+    use crate::server::{request, session::Duty, AppState};
+    let session = request::require_full_or_doing(Duty::ChangePassword)?;
     let form = PasswordForm {
         current_password: current_password.as_deref().unwrap_or_default(),
         current_code: current_code.as_deref().unwrap_or_default(),
@@ -59,7 +61,7 @@ pub async fn change_password(
 
 #[component]
 pub fn PasswordPage() -> impl IntoView {
-    let needs_code = Resource::new(|| (), |_| password_form_needs_code());
+    let kind = Resource::new(|| (), |_| password_form());
     let query = use_query_map();
     let changed = move || query.read().get("done").as_deref() == Some("changed");
     view! {
@@ -71,8 +73,8 @@ pub fn PasswordPage() -> impl IntoView {
             })}
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    match needs_code.await {
-                        Ok(needs_code) => view! { <ChangeForm needs_code /> }.into_any(),
+                    match kind.await {
+                        Ok(kind) => view! { <ChangeForm kind /> }.into_any(),
                         Err(err) => view! { <LoadError err /> }.into_any(),
                     }
                 })}
@@ -83,7 +85,7 @@ pub fn PasswordPage() -> impl IntoView {
 }
 
 #[component]
-fn ChangeForm(needs_code: bool) -> impl IntoView {
+fn ChangeForm(kind: PasswordFormKind) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let server_error = Signal::derive(move || change.value().get().and_then(Result::err));
     // No password stays in the form after a refusal.
@@ -92,15 +94,20 @@ fn ChangeForm(needs_code: bool) -> impl IntoView {
         clear_when(move || matches!(change.value().get(), Some(Err(_))), input);
     }
     view! {
+        {kind.temporary.then(|| view! {
+            <p class="notice-box" role="status">{text::TEMP_PASSWORD_CHANGE_INTRO}</p>
+        })}
         <ActionForm action=change>
             <FormError server=server_error />
-            <PasswordField
-                id="current_password"
-                label=text::PASSWORD_CURRENT
-                server=server_error
-                node_ref=inputs[0]
-            />
-            {needs_code.then(|| view! {
+            {(!kind.temporary).then(|| view! {
+                <PasswordField
+                    id="current_password"
+                    label=text::PASSWORD_CURRENT
+                    server=server_error
+                    node_ref=inputs[0]
+                />
+            })}
+            {kind.needs_code.then(|| view! {
                 <CodeField
                     name="current_code"
                     label=text::MFA_CURRENT_CODE

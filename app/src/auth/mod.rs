@@ -24,11 +24,11 @@ pub async fn login(login_id: String, password: String, next: String) -> Result<(
     let password = Password::parse(&password)?;
     let previous = request::current_session();
     match sign_in(&state, &id, password, previous.as_ref(), &request::client()).await? {
-        SignIn::Started { stage, token } => {
+        SignIn::Started { stage, token, duty } => {
             request::set_session_cookie(&token);
             let next = NextPath::parse(&next);
             match stage {
-                Stage::Full => leptos_axum::redirect(next.as_str()),
+                Stage::Full => leptos_axum::redirect(request::landing(duty, next.as_str())),
                 Stage::Code => leptos_axum::redirect(&code_page_url(&next)),
             }
             Ok(())

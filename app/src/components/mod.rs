@@ -128,8 +128,13 @@ pub fn FormError(#[prop(into)] server: Signal<Option<AppError>>) -> impl IntoVie
 /// database is away), so that monitors and load balancers see it too.
 /// A server function called over HTTP gets its status elsewhere (the
 /// `server_fn_status` middleware); this is for calls made while rendering.
+///
+/// A session that must do something first (a new password, MFA setup for
+/// staff) is sent to that page: on the server by a redirect, in the
+/// browser (a page reached by the client-side router) by navigating.
 #[component]
 pub fn LoadError(err: AppError) -> impl IntoView {
+    let duty_page = crate::routes::duty_page(&err);
     #[cfg(feature = "ssr")]
     if let (Some(res), Ok(status)) = (
         use_context::<leptos_axum::ResponseOptions>(),
@@ -139,6 +144,14 @@ pub fn LoadError(err: AppError) -> impl IntoView {
         if let Some(secs) = err.retry_after() {
             res.insert_header(axum::http::header::RETRY_AFTER, secs.into());
         }
+        if let Some(page) = duty_page {
+            leptos_axum::redirect(page);
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    if let Some(page) = duty_page {
+        let navigate = leptos_router::hooks::use_navigate();
+        Effect::new(move |_| navigate(page, Default::default()));
     }
     view! { <FormError server=Signal::derive(move || Some(err.clone())) /> }
 }

@@ -1,35 +1,70 @@
 //! The business menu and the pages behind it that are not built yet.
 
 use crate::auth::AppHeader;
-use crate::components::NotFound;
+use crate::components::{LoadError, NotFound};
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::routes::CONSOLE;
 use crate::text;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
 
-/// `業務メニュー`: the eight tiles of the manual.
+/// The signed-in account's role: staff see one more tile.
+#[server(prefix = "/api", endpoint = "me/role")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "my_role", skip_all))]
+pub async fn my_role() -> Result<Role, AppError> {
+    Ok(crate::server::request::require_full()?.role)
+}
+
+#[component]
+fn Tile(
+    href: &'static str,
+    title: &'static str,
+    description: &'static str,
+    id: String,
+) -> impl IntoView {
+    let described_by = id.clone();
+    view! {
+        <li>
+            <a class="tile" href=href aria-label=title aria-describedby=described_by>
+                <span class="tile-title">{title}</span>
+                <span class="tile-desc" id=id>{description}</span>
+            </a>
+        </li>
+    }
+}
+
+/// `業務メニュー`: the eight tiles of the manual, and for staff the
+/// console's.
 #[component]
 pub fn MenuPage() -> impl IntoView {
+    let role = Resource::new(|| (), |_| my_role());
     let tiles = text::TILES
         .iter()
         .enumerate()
         .map(|(i, (href, title, description))| {
-            let desc_id = format!("tile-desc-{i}");
-            let described_by = desc_id.clone();
-            view! {
-                <li>
-                    <a class="tile" href=*href aria-label=*title aria-describedby=described_by>
-                        <span class="tile-title">{*title}</span>
-                        <span class="tile-desc" id=desc_id>{*description}</span>
-                    </a>
-                </li>
-            }
+            view! { <Tile href=*href title=*title description=*description id=format!("tile-desc-{i}") /> }
         })
         .collect_view();
+    let staff_tile = move || {
+        Suspend::new(async move {
+            match role.await {
+                Ok(role) => role.is_staff().then(|| view! {
+                    <Tile href=CONSOLE title=text::CONSOLE_TILE_TITLE
+                        description=text::CONSOLE_TILE_DESC id="tile-desc-console".to_owned() />
+                }).into_any(),
+                Err(err) => view! { <li><LoadError err /></li> }.into_any(),
+            }
+        })
+    };
     view! {
         <AppHeader />
         <main class="page">
             <h1>{text::MENU_TITLE}</h1>
-            <ul class="tiles">{tiles}</ul>
+            <ul class="tiles">
+                {tiles}
+                <Suspense fallback=|| ()>{staff_tile}</Suspense>
+            </ul>
         </main>
     }
 }

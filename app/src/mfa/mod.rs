@@ -16,8 +16,8 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "mfa/status")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_status", skip_all))]
 pub async fn get_mfa_status() -> Result<MfaStatus, AppError> {
-    use crate::server::{request, services::mfa, services::settings, AppState};
-    let session = request::require_full()?;
+    use crate::server::{request, services::mfa, services::settings, session::Duty, AppState};
+    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
     let state = AppState::get()?;
     let mut status = mfa::status(&state, &session).await?;
     status.browsers = settings::browsers(&state, &session).await?;
@@ -37,8 +37,8 @@ pub async fn apply_mfa_setting(
     use crate::error::{Field, Problem};
     use crate::routes::{mfa_done_url, MfaDone, MFA_SETUP};
     use crate::server::services::settings::{apply, Applied, SettingForm};
-    use crate::server::{request, AppState};
-    let session = request::require_full()?;
+    use crate::server::{request, session::Duty, AppState};
+    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
     let form = SettingForm {
         confirmed: confirmed.is_some(),
         setting: setting.as_deref().unwrap_or_default(),
@@ -74,8 +74,8 @@ pub async fn end_sessions(handle: Option<String>) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "mfa/setup")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_setup", skip_all))]
 pub async fn mfa_setup_details() -> Result<SetupDetails, AppError> {
-    use crate::server::{request, services::mfa, AppState};
-    let session = request::require_full()?;
+    use crate::server::{request, services::mfa, session::Duty, AppState};
+    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
     mfa::setup_details(&AppState::get()?, &session).await
 }
 
@@ -86,8 +86,8 @@ pub async fn confirm_mfa_setup(code: String) -> Result<(), AppError> {
     use crate::domain::OtpCode;
     use crate::routes::{mfa_done_url, MfaDone};
     use crate::server::services::mfa::{confirm_setup, Confirmed};
-    use crate::server::{request, AppState};
-    let session = request::require_full()?;
+    use crate::server::{request, session::Duty, AppState};
+    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
     let code = OtpCode::parse(&code)?;
     match confirm_setup(&AppState::get()?, &session, &code, &request::client()).await? {
         Confirmed::TurnedOn => {
@@ -115,12 +115,16 @@ pub async fn verify_code(
     let state = AppState::get()?;
     let client = request::client();
     match verify_sign_in_code(&state, &session, &code, remember.is_some(), &client).await? {
-        SignInCode::Accepted { session, device } => {
+        SignInCode::Accepted {
+            session,
+            device,
+            duty,
+        } => {
             request::set_session_cookie(&session);
             if let Some(device) = &device {
                 request::set_device_cookie(device);
             }
-            leptos_axum::redirect(NextPath::parse(&next).as_str());
+            leptos_axum::redirect(request::landing(duty, NextPath::parse(&next).as_str()));
             Ok(())
         }
         SignInCode::Wrong => Err(AppError::InvalidCode),

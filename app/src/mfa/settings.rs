@@ -93,6 +93,9 @@ fn Settings(
         None => format!("{}：{}", text::MFA_CURRENT, text::MFA_STATE_OFF),
     };
     view! {
+        {status.required.then(|| view! {
+            <p class="notice-box" role="status">{text::STAFF_MFA_REQUIRED}</p>
+        })}
         <p class="state" class:on=enabled>{state_line}</p>
         <Preparation />
         <SettingForm apply enabled />

@@ -3,7 +3,7 @@
 //! and sets the security headers.
 
 use super::request::{self, ClientAddress, CurrentSession, SESSION_COOKIE};
-use super::session::{self, Stage, Token};
+use super::session::{self, Duty, Stage, Token};
 use super::AppState;
 use crate::routes::{self, CODE_PAGE};
 use crate::text;
@@ -193,9 +193,30 @@ fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/") || path.starts_with("/pkg/") || PUBLIC_FILES.contains(&path))
 }
 
+/// The pages a session with `duty` may see; it is sent to the first.
+fn duty_pages(duty: Duty) -> &'static [&'static str] {
+    match duty {
+        Duty::ChangePassword => &[routes::PASSWORD],
+        Duty::SetUpMfa => &[routes::MFA_SETTINGS, routes::MFA_SETUP],
+    }
+}
+
+#[test]
+fn a_duty_is_sent_to_its_own_page_first() {
+    for duty in [Duty::ChangePassword, Duty::SetUpMfa] {
+        assert_eq!(duty_pages(duty)[0], request::duty_page(duty));
+    }
+}
+
+fn is_console(path: &str) -> bool {
+    path == routes::CONSOLE || path.starts_with(routes::CONSOLE_PREFIX)
+}
+
 /// Sends a page request without the right sign-in to where it belongs:
 /// no session to the sign-in form (and back afterwards), a half sign-in to
-/// the code page. Server functions check again on their own.
+/// the code page, a session with a duty (a temporary password, staff
+/// without MFA) to the page that does it. The console answers 403 to
+/// anyone but staff. Server functions check again on their own.
 pub async fn protect_pages(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if !matches!(*req.method(), Method::GET | Method::HEAD)
@@ -204,20 +225,36 @@ pub async fn protect_pages(req: Request, next: Next) -> Response {
     {
         return next.run(req).await;
     }
-    let stage = req
+    let session = req
         .extensions()
         .get::<CurrentSession>()
-        .and_then(|c| c.0.as_ref())
-        .map(|s| s.stage);
-    match (stage, path == CODE_PAGE) {
-        (Some(Stage::Full), false) | (Some(Stage::Code), true) => next.run(req).await,
-        (Some(Stage::Full), true) => Redirect::to(crate::domain::NextPath::DEFAULT).into_response(),
-        (Some(Stage::Code), false) => Redirect::to(CODE_PAGE).into_response(),
-        (None, _) => {
-            let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
-            Redirect::to(&routes::login_url(wanted)).into_response()
+        .and_then(|c| c.0.as_ref());
+    let Some(session) = session else {
+        let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+        return Redirect::to(&routes::login_url(wanted)).into_response();
+    };
+    match (session.stage, path == CODE_PAGE) {
+        (Stage::Code, true) => return next.run(req).await,
+        (Stage::Code, false) => return Redirect::to(CODE_PAGE).into_response(),
+        (Stage::Full, true) => {
+            return Redirect::to(crate::domain::NextPath::DEFAULT).into_response()
         }
+        (Stage::Full, false) => {}
     }
+    if let Some(duty) = session.duty {
+        let pages = duty_pages(duty);
+        if !pages.contains(&path) {
+            return Redirect::to(pages[0]).into_response();
+        }
+    } else if is_console(path) && !session.role.is_staff() {
+        tracing::warn!(user_id = session.user_id, %path, "a dealer opened a staff page");
+        return message_page(
+            StatusCode::FORBIDDEN,
+            text::ERR_FORBIDDEN,
+            text::ERR_STAFF_ONLY,
+        );
+    }
+    next.run(req).await
 }
 
 /// Sets a Content-Security-Policy on a rendered page: scripts run only if

@@ -4,7 +4,7 @@
 //! what they need ([`Client`], a [`Session`]) and return what must be set.
 
 use super::services::{mfa::REMEMBER_SECS, Client};
-use super::session::{Session, Stage, Token};
+use super::session::{Duty, Session, Stage, Token};
 use crate::error::AppError;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
 use leptos::prelude::*;
@@ -111,10 +111,60 @@ fn session_at(stage: Stage) -> Result<Session, AppError> {
     }
 }
 
-/// The session, if it is fully signed in. Every protected server function
-/// starts here: a half sign-in (code still owed) gets nothing.
+/// The page that does `duty`: where a session with it is sent.
+pub fn duty_page(duty: Duty) -> &'static str {
+    crate::routes::duty_page(&duty_first(duty)).unwrap_or(crate::routes::MFA_SETTINGS)
+}
+
+/// Where a full sign-in goes: the page of its duty, or `next`.
+pub fn landing(duty: Option<Duty>, next: &str) -> &str {
+    match duty {
+        Some(duty) => duty_page(duty),
+        None => next,
+    }
+}
+
+/// The error for a session that has `duty` to do first.
+fn duty_first(duty: Duty) -> AppError {
+    match duty {
+        Duty::ChangePassword => AppError::ChangePasswordFirst,
+        Duty::SetUpMfa => AppError::SetUpMfaFirst,
+    }
+}
+
+/// The session, if it is fully signed in with nothing owed first. Every
+/// protected server function starts here (or at one of the narrower
+/// checks below): a half sign-in (code still owed) gets nothing, nor does
+/// a session that must change its password or set up MFA first.
 pub fn require_full() -> Result<Session, AppError> {
-    session_at(Stage::Full)
+    let session = session_at(Stage::Full)?;
+    match session.duty {
+        None => Ok(session),
+        Some(duty) => Err(duty_first(duty)),
+    }
+}
+
+/// As [`require_full`], but also for a session whose duty is `duty`: the
+/// server functions of the page that does it.
+pub fn require_full_or_doing(duty: Duty) -> Result<Session, AppError> {
+    let session = session_at(Stage::Full)?;
+    match session.duty {
+        Some(owed) if owed != duty => Err(duty_first(owed)),
+        _ => Ok(session),
+    }
+}
+
+/// As [`require_full`], for staff (helpdesk or admin) only.
+pub fn require_staff() -> Result<Session, AppError> {
+    let session = require_full()?;
+    if !session.role.is_staff() {
+        tracing::warn!(
+            user_id = session.user_id,
+            "a dealer called a staff function"
+        );
+        return Err(AppError::Forbidden);
+    }
+    Ok(session)
 }
 
 /// The session, if it is waiting for its one-time code.

@@ -13,6 +13,7 @@ use super::db::mfa::NewDevice;
 use super::db::sessions::{self, NewSession};
 use super::db::users::Snapshot;
 use super::db::Db;
+use crate::domain::Role;
 use crate::error::AppError;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
@@ -89,6 +90,16 @@ fn new_handle() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// What a fully signed-in session must do before anything else, read
+/// from the account on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    /// It signed in with a temporary password: choose a new one.
+    ChangePassword,
+    /// Staff without MFA: set it up.
+    SetUpMfa,
+}
+
 /// A session, as loaded by [`resolve`].
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -97,6 +108,41 @@ pub struct Session {
     pub user_id: i64,
     pub login_id: String,
     pub stage: Stage,
+    pub role: Role,
+    /// What must come first, if anything.
+    pub duty: Option<Duty>,
+    /// When a code was last confirmed in this session (the code step, a
+    /// setup, a step-up), if ever.
+    pub code_at: Option<i64>,
+}
+
+impl Session {
+    /// True when a code was confirmed in this session at or after `since`.
+    pub fn code_since(&self, since: i64) -> bool {
+        self.code_at.is_some_and(|at| at >= since)
+    }
+}
+
+/// The duty of an account, as its row stands.
+pub fn duty_of_user(user: &super::db::users::UserRow) -> Option<Duty> {
+    let role = Role::parse(&user.role).unwrap_or(Role::Dealer);
+    duty_of(
+        role,
+        user.mfa_secret.is_some(),
+        user.password_expires_at.is_some(),
+    )
+}
+
+/// The duty of an account in this state: a temporary password first, then
+/// MFA for staff.
+pub fn duty_of(role: Role, mfa_on: bool, temporary_password: bool) -> Option<Duty> {
+    if temporary_password {
+        Some(Duty::ChangePassword)
+    } else if role.is_staff() && !mfa_on {
+        Some(Duty::SetUpMfa)
+    } else {
+        None
+    }
 }
 
 /// Looks up the session a token names, ending it if it has expired.
@@ -117,12 +163,21 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
         sessions::touch(db, &id_hash, now).await?;
     }
     let stage = if half { Stage::Code } else { Stage::Full };
+    // An unknown role (only a hand-edited row) gets a dealer's rights.
+    let role = Role::parse(&row.role).unwrap_or(Role::Dealer);
     Ok(Some(Session {
         id_hash,
         handle: row.handle,
         user_id: row.user_id,
         login_id: row.login_id,
         stage,
+        role,
+        duty: duty_of(
+            role,
+            row.mfa_enabled_at.is_some(),
+            row.password_expires_at.is_some(),
+        ),
+        code_at: row.code_at,
     }))
 }
 
@@ -156,6 +211,7 @@ pub async fn start(
         stage: stage.as_str(),
         browser: owner.browser,
         address: owner.address,
+        code_at: None,
     };
     let previous = previous.map(|p| p.id_hash.as_str());
     let started = sessions::sign_in(db, new, snapshot, previous, entry, now).await?;

@@ -35,14 +35,7 @@ async fn a_server_killed_between_the_password_and_the_code_loses_nothing() {
     assert!(next.starts_with("/login/code"));
     pair.kill(0);
     pair.restart(0).await;
-    let res = pair
-        .call(
-            0,
-            "mfa/code",
-            &[("code", &phone.code(0)), ("next", "/menu")],
-            Some(&half),
-        )
-        .await;
+    let res = pair.code_step(0, &half, &phone.code(0)).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,

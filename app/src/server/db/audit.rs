@@ -15,11 +15,17 @@ pub enum Event {
     LockExtended,
     /// 100 failures in a row: signed-in nowhere until the helpdesk unlocks.
     Disabled,
+    /// Staff lifted a disable.
+    Enabled,
     Unlocked,
     SignOut,
     UserCreated,
     PasswordChanged,
+    /// Staff issued a temporary password.
+    TempPasswordIssued,
     CodeSuccess,
+    /// A staff member confirmed their code before an action.
+    StepUp,
     CodeFailure,
     MfaOn,
     MfaOff,
@@ -29,6 +35,8 @@ pub enum Event {
     DeviceForgotten,
     SessionEnded,
     OtherSessionsEnded,
+    /// Staff ended every session of the account.
+    AllSessionsEnded,
 }
 
 impl Event {
@@ -40,10 +48,13 @@ impl Event {
             Self::Locked => "locked",
             Self::LockExtended => "lock_extended",
             Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
             Self::Unlocked => "unlocked",
             Self::SignOut => "sign_out",
             Self::UserCreated => "user_created",
             Self::PasswordChanged => "password_changed",
+            Self::TempPasswordIssued => "temp_password_issued",
+            Self::StepUp => "step_up",
             Self::CodeSuccess => "code_success",
             Self::CodeFailure => "code_failure",
             Self::MfaOn => "mfa_on",
@@ -54,6 +65,7 @@ impl Event {
             Self::DeviceForgotten => "device_forgotten",
             Self::SessionEnded => "session_ended",
             Self::OtherSessionsEnded => "other_sessions_ended",
+            Self::AllSessionsEnded => "all_sessions_ended",
         }
     }
 }
@@ -63,7 +75,8 @@ impl Event {
 pub struct Actor {
     pub user_id: Option<i64>,
     pub login_id: Option<String>,
-    /// `user` for the account holder, `cli:<name>` for an operator.
+    /// `user` for the account holder, `cli:<name>` for an operator,
+    /// `<role>:<login ID>` for a member of staff in the console.
     pub actor: String,
     pub address: Option<String>,
 }
@@ -76,6 +89,8 @@ pub struct Entry {
     pub actor: Actor,
     pub event: Event,
     pub detail: Option<String>,
+    /// Why a member of staff acted, as they typed it.
+    pub reason: Option<String>,
 }
 
 impl Entry {
@@ -84,11 +99,17 @@ impl Entry {
             actor,
             event,
             detail: None,
+            reason: None,
         }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
         self
     }
 }
@@ -101,14 +122,15 @@ pub struct AuditRow {
     pub event: String,
     pub address: Option<String>,
     pub detail: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// Writes `entry` on `conn`: inside the caller's transaction.
 pub async fn write(conn: &mut AnyConnection, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
     let who = &entry.actor;
     sqlx::query(
-        "INSERT INTO audit_events (at, user_id, login_id, actor, event, address, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_events (at, user_id, login_id, actor, event, address, detail, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(now)
     .bind(who.user_id)
@@ -117,6 +139,7 @@ pub async fn write(conn: &mut AnyConnection, entry: &Entry, now: i64) -> Result<
     .bind(entry.event.as_str())
     .bind(who.address.as_deref())
     .bind(entry.detail.as_deref())
+    .bind(entry.reason.as_deref())
     .execute(conn)
     .await?;
     Ok(())
@@ -147,11 +170,40 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT at, login_id, actor, event, address, detail FROM audit_events \
+        "SELECT at, login_id, actor, event, address, detail, reason FROM audit_events \
          WHERE ($1 IS NULL OR login_id = $1) ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(login_id)
     .bind(limit)
     .fetch_all(db.pool())
+    .await
+}
+
+/// The account's most recent records (by its ID, whatever it was called),
+/// newest first.
+#[tracing::instrument(skip(db))]
+pub async fn for_user(db: &Db, user_id: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT at, login_id, actor, event, address, detail, reason FROM audit_events \
+         WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The account's last complete or password sign-in: when, and from where.
+#[tracing::instrument(skip(db))]
+pub async fn last_sign_in(
+    db: &Db,
+    user_id: i64,
+) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT at, address FROM audit_events WHERE user_id = $1 AND event = 'sign_in_success' \
+         ORDER BY at DESC, id DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
     .await
 }

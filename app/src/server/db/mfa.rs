@@ -134,6 +134,12 @@ pub async fn confirm_enrollment(
         return Ok(false);
     }
     end_sessions(&mut tx, user_id, Ending::AllBut(session_hash)).await?;
+    // The code that confirmed the setup counts as this session's code.
+    sqlx::query("UPDATE sessions SET code_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(session_hash)
+        .execute(&mut *tx)
+        .await?;
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(true)

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod mfa;
 pub mod notices;
+pub mod reveals;
 pub mod sessions;
 pub mod users;
 

@@ -15,6 +15,13 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub login_id: String,
+    pub role: String,
+    /// When a code was last confirmed in this session.
+    pub code_at: Option<i64>,
+    /// Since when the account has MFA on.
+    pub mfa_enabled_at: Option<i64>,
+    /// Set while the account's password is a temporary one.
+    pub password_expires_at: Option<i64>,
 }
 
 /// A session about to be written. `id_hash` is the SHA-256 of its token;
@@ -27,6 +34,8 @@ pub struct NewSession<'a> {
     pub stage: &'a str,
     pub browser: &'a str,
     pub address: Option<&'a str>,
+    /// When a code was confirmed for it (the code step), if one was.
+    pub code_at: Option<i64>,
 }
 
 async fn insert(
@@ -35,8 +44,8 @@ async fn insert(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, handle, user_id, stage, browser, address, created_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        "INSERT INTO sessions (id_hash, handle, user_id, stage, browser, address, code_at, \
+         created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
     .bind(new.id_hash)
     .bind(new.handle)
@@ -44,6 +53,7 @@ async fn insert(
     .bind(new.stage)
     .bind(new.browser)
     .bind(new.address)
+    .bind(new.code_at)
     .bind(now)
     .execute(conn)
     .await?;
@@ -58,8 +68,10 @@ async fn insert(
 /// waits for this one, or this one sees it. Clears the count toward the lock; a
 /// `full` sign-in is a success and clears the run of failures too, while
 /// one that still owes a code only takes its own attempt back out of the
-/// run. Ends `previous` and records `entry`. Returns false, changing
-/// nothing, when the account changed meanwhile.
+/// run. A temporary password is used up here: it signs in once. Ends
+/// `previous` and records `entry`. Returns false, changing nothing, when
+/// the account changed meanwhile or the temporary password was used or
+/// expired.
 #[tracing::instrument(skip_all, fields(user_id = new.user_id))]
 pub async fn sign_in(
     db: &Db,
@@ -76,9 +88,11 @@ pub async fn sign_in(
     };
     let mut tx = db.pool().begin().await?;
     let still = sqlx::query(&format!(
-        "UPDATE users SET failed_attempts = 0, {run} \
+        "UPDATE users SET failed_attempts = 0, {run}, \
+         password_expires_at = CASE WHEN password_expires_at IS NULL THEN NULL ELSE $4 END \
          WHERE id = $1 AND password_hash = $2 \
          AND ({in_force}) IS NOT DISTINCT FROM $3 \
+         AND (password_expires_at IS NULL OR password_expires_at > $4) \
          AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $4)",
         in_force = users::MFA_SECRET_IN_FORCE,
     ))
@@ -143,6 +157,7 @@ pub async fn promote(
         stage: "full",
         browser: &browser,
         address: address.as_deref(),
+        code_at: Some(now),
     };
     insert(&mut tx, new, now).await?;
     audit::write(&mut tx, entry, now).await?;
@@ -245,7 +260,8 @@ pub async fn end_others(
 #[tracing::instrument(skip(db, id_hash))]
 pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, u.login_id \
+        "SELECT s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, s.code_at, \
+         u.login_id, u.role, u.mfa_enabled_at, u.password_expires_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
     )
     .bind(id_hash)
@@ -291,4 +307,29 @@ pub async fn delete_expired(
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
+}
+
+/// A staff member confirmed their code before an action: the session's
+/// code time moves to `now`, and `entry` is recorded. Returns false when
+/// the session is gone.
+#[tracing::instrument(skip_all)]
+pub async fn stepped_up(
+    db: &Db,
+    id_hash: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let done =
+        sqlx::query("UPDATE sessions SET code_at = $1 WHERE id_hash = $2 AND stage = 'full'")
+            .bind(now)
+            .bind(id_hash)
+            .execute(&mut *tx)
+            .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }

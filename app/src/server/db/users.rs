@@ -11,11 +11,20 @@ pub struct UserRow {
     pub id: i64,
     pub login_id: String,
     pub display_name: String,
+    pub role: String,
     pub password_hash: PasswordHash,
     pub mfa_secret: Option<Vec<u8>>,
+    /// Set while the password is a temporary one (see [`set_temporary_password`]).
+    pub password_expires_at: Option<i64>,
 }
 
 impl UserRow {
+    /// Whether the password may sign in at `now`: a chosen one always, a
+    /// temporary one only before it expires (or is used).
+    pub fn password_usable(&self, now: i64) -> bool {
+        self.password_expires_at.is_none_or(|until| now < until)
+    }
+
     /// What a sign-in checked, to be still true when its session starts.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
@@ -82,8 +91,8 @@ pub(super) const RUN_WITHOUT_THIS_ATTEMPT: &str =
 /// The [`UserRow`] of the users `filter` selects.
 fn select_user(filter: &str) -> String {
     format!(
-        "SELECT id, login_id, display_name, password_hash, {MFA_SECRET_IN_FORCE} AS mfa_secret \
-         FROM users WHERE {filter}"
+        "SELECT id, login_id, display_name, role, password_hash, {MFA_SECRET_IN_FORCE} AS mfa_secret, \
+         password_expires_at FROM users WHERE {filter}"
     )
 }
 
@@ -179,11 +188,11 @@ async fn insert_on(
     .await
 }
 
-/// Sets a new password and, in the same transaction, ends every session
-/// but `keep` (the one the user changed it from, if any), forgets every
-/// remembered device and pending setup of the user and records `entry`:
-/// whoever had the old password (or a device it let in) is out, all or
-/// nothing.
+/// Sets a new password the user chose and, in the same transaction, ends
+/// every session but `keep` (the one the user changed it from, if any),
+/// forgets every remembered device and pending setup of the user and
+/// records `entry`: whoever had the old password (or a device it let in)
+/// is out, all or nothing.
 #[tracing::instrument(skip(db, password_hash, keep, entry))]
 pub async fn set_password(
     db: &Db,
@@ -193,17 +202,49 @@ pub async fn set_password(
     now: i64,
     entry: &Entry,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, updated_at = $2 WHERE id = $3")
-        .bind(password_hash.expose())
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
     let sessions = match keep {
         Some(keep) => Ending::AllBut(keep),
         None => Ending::All,
     };
+    replace_password(db, user_id, password_hash, None, sessions, now, entry).await
+}
+
+/// As [`set_password`], for a temporary password that staff issued: it
+/// signs in once, before `expires_at`, and that session must choose a new
+/// one first. Every session of the user ends.
+#[tracing::instrument(skip(db, password_hash, entry))]
+pub async fn set_temporary_password(
+    db: &Db,
+    user_id: i64,
+    password_hash: &PasswordHash,
+    expires_at: i64,
+    now: i64,
+    entry: &Entry,
+) -> Result<(), sqlx::Error> {
+    let hash = password_hash;
+    replace_password(db, user_id, hash, Some(expires_at), Ending::All, now, entry).await
+}
+
+async fn replace_password(
+    db: &Db,
+    user_id: i64,
+    password_hash: &PasswordHash,
+    expires_at: Option<i64>,
+    sessions: Ending<'_>,
+    now: i64,
+    entry: &Entry,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, password_expires_at = $2, \
+         password_changed_at = $3, updated_at = $3 WHERE id = $4",
+    )
+    .bind(password_hash.expose())
+    .bind(expires_at)
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     end_sessions(&mut tx, user_id, sessions).await?;
     delete_for_user(&mut tx, user_id, &["remembered_devices", "mfa_enrollments"]).await?;
     audit::write(&mut tx, entry, now).await?;
@@ -342,15 +383,36 @@ pub async fn disable(
     now: i64,
     entry: &Entry,
 ) -> Result<bool, sqlx::Error> {
+    disable_if(db, user_id, Some(limits.disable_after), now, entry).await
+}
+
+/// Staff's disable: as [`disable`], whatever the run of failures.
+#[tracing::instrument(skip(db, entry))]
+pub async fn disable_now(
+    db: &Db,
+    user_id: i64,
+    now: i64,
+    entry: &Entry,
+) -> Result<bool, sqlx::Error> {
+    disable_if(db, user_id, None, now, entry).await
+}
+
+async fn disable_if(
+    db: &Db,
+    user_id: i64,
+    run_at_least: Option<i64>,
+    now: i64,
+    entry: &Entry,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
         "UPDATE users SET disabled_at = $1, locked_until = NULL, failed_attempts = 0, \
          code_failures = 0, updated_at = $1 \
-         WHERE id = $2 AND disabled_at IS NULL AND failure_run >= $3",
+         WHERE id = $2 AND disabled_at IS NULL AND ($3 IS NULL OR failure_run >= $3)",
     )
     .bind(now)
     .bind(user_id)
-    .bind(limits.disable_after)
+    .bind(run_at_least)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -361,6 +423,24 @@ pub async fn disable(
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Staff's "end every sign-in": every session of the user ends (the
+/// user's row taken first, as everywhere), and `entry` is recorded.
+/// Returns how many ended.
+#[tracing::instrument(skip(db, entry))]
+pub async fn end_all_sessions(
+    db: &Db,
+    user_id: i64,
+    now: i64,
+    entry: &Entry,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    lock_row(&mut tx, user_id).await?;
+    let ended = end_sessions(&mut tx, user_id, Ending::All).await?;
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// Writes the user's row without changing it, inside the caller's
@@ -448,4 +528,71 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(db.pool())
         .await
+}
+
+/// An account as the staff console's search lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Hit {
+    pub login_id: String,
+    pub display_name: String,
+    pub role: String,
+    pub locked_until: Option<i64>,
+    pub disabled_at: Option<i64>,
+}
+
+/// Accounts whose login ID or name starts with `term` (already lower
+/// case), in any case, by login ID; `limit` from `offset`.
+#[tracing::instrument(skip(db))]
+pub async fn search(db: &Db, term: &str, limit: i64, offset: i64) -> Result<Vec<Hit>, sqlx::Error> {
+    // LIKE's own characters in the term are matched as themselves.
+    let escaped: String = term
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    sqlx::query_as(
+        "SELECT login_id, display_name, role, locked_until, disabled_at FROM users \
+         WHERE login_id LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $1 ESCAPE '\\' \
+         ORDER BY login_id LIMIT $2 OFFSET $3",
+    )
+    .bind(format!("{escaped}%"))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// What the console's account page shows of the account itself.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Detail {
+    pub id: i64,
+    pub login_id: String,
+    pub display_name: String,
+    pub role: String,
+    pub locked_until: Option<i64>,
+    pub disabled_at: Option<i64>,
+    pub mfa_enabled_at: Option<i64>,
+    pub password_expires_at: Option<i64>,
+    pub password_changed_at: i64,
+    /// Remembered devices that have not expired.
+    pub devices: i64,
+    /// Full sessions (not checked for idleness: the sweeper removes those).
+    pub browsers: i64,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn detail(db: &Db, login_id: &str, now: i64) -> Result<Option<Detail>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.login_id, u.display_name, u.role, u.locked_until, u.disabled_at, \
+         u.mfa_enabled_at, u.password_expires_at, u.password_changed_at, \
+         (SELECT COUNT(*) FROM remembered_devices d WHERE d.user_id = u.id AND d.expires_at > $2) AS devices, \
+         (SELECT COUNT(*) FROM sessions s WHERE s.user_id = u.id AND s.stage = 'full') AS browsers \
+         FROM users u WHERE u.login_id = $1",
+    )
+    .bind(login_id)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
 }

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::server::db::audit::Event;
 use crate::server::db::users::{self, Snapshot};
 use crate::server::password::{HashError, HashSlot, PasswordHash};
+use crate::server::session::{duty_of_user, Duty};
 use crate::server::AppState;
 
 /// An account whose password was just accepted, and the state of it that
@@ -19,6 +20,8 @@ pub struct Account {
     pub user_id: i64,
     pub login_id: String,
     pub snapshot: Snapshot,
+    /// What a full session of the account must do first.
+    pub duty: Option<Duty>,
 }
 
 /// What the password step decided.
@@ -56,7 +59,11 @@ pub async fn check_password(
         login_id: &user.login_id,
         client,
     };
-    let hash = user.password_hash.clone();
+    // A temporary password that was used or has expired signs in nobody:
+    // it is checked against the dummy hash, exactly like a wrong one.
+    let hash = user
+        .password_usable(state.clock.now())
+        .then(|| user.password_hash.clone());
     let checked = guess(state, slot, who, password, hash, Event::SignInFailure).await?;
     if let Checked::Unchecked(_) = checked {
         // A sign-in at a blocked account is a failed sign-in too.
@@ -64,6 +71,7 @@ pub async fn check_password(
     }
     Ok(match Guess::from(checked) {
         Guess::Right => PasswordCheck::Accepted(Account {
+            duty: duty_of_user(&user),
             user_id: user.id,
             snapshot: user.snapshot(),
             login_id: user.login_id,
@@ -105,15 +113,15 @@ impl From<Checked> for Guess {
 }
 
 /// One password guess against `hash`, counted before it is checked. A
-/// blocked account's guess is checked against the dummy hash instead, so
-/// it costs the same; a wrong guess is settled by the lock (recorded as
+/// blocked account's guess, or one against no usable `hash`, is checked
+/// against the dummy hash instead, so it costs the same; a wrong guess is settled by the lock (recorded as
 /// `failure`). Holds `slot`, the core for the hash, throughout.
 async fn guess(
     state: &AppState,
     slot: HashSlot,
     who: Who<'_>,
     password: Password,
-    hash: PasswordHash,
+    hash: Option<PasswordHash>,
     failure: Event,
 ) -> Result<Checked, AppError> {
     let attempt = match lockout::reserve(state, who, Counter::Password).await? {
@@ -123,7 +131,7 @@ async fn guess(
             return Ok(Checked::Unchecked(block));
         }
     };
-    if slot.verify(password, Some(hash)).await? {
+    if slot.verify(password, hash).await? {
         return Ok(Checked::Right);
     }
     Ok(Checked::Wrong(
@@ -160,7 +168,7 @@ pub async fn reenter_password(
     let user = users::find_by_id(&state.db, who.user_id)
         .await?
         .ok_or(AppError::NotSignedIn)?;
-    let hash = user.password_hash;
+    let hash = Some(user.password_hash);
     let guessed =
         Guess::from(guess(state, slot, who, password, hash, Event::PasswordFailure).await?);
     if guessed == Guess::Right {

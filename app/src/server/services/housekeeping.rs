@@ -1,9 +1,10 @@
 //! Deleting what has expired: sessions past their limits, half sign-ins,
-//! pending setups, remembered devices, and audit records past retention.
+//! pending setups, remembered devices, secrets not shown in time, and
+//! audit records past retention.
 //! Lookups check expiry anyway; this keeps the tables small and keeps no
 //! record longer than promised.
 
-use crate::server::db::{audit, mfa, sessions};
+use crate::server::db::{audit, mfa, reveals, sessions};
 use crate::server::session::{ABSOLUTE_SECS, HALF_SECS, IDLE_SECS};
 use crate::server::AppState;
 
@@ -14,6 +15,7 @@ pub struct Swept {
     pub setups: u64,
     pub devices: u64,
     pub audit_events: u64,
+    pub reveals: u64,
 }
 
 /// One sweep. `audit_retention_secs`: how long an audit record is kept.
@@ -31,5 +33,6 @@ pub async fn sweep(state: &AppState, audit_retention_secs: i64) -> Result<Swept,
         setups: mfa::delete_expired_enrollments(db, now).await?,
         devices: mfa::delete_expired_devices(db, now).await?,
         audit_events: audit::delete_older_than(db, now - audit_retention_secs).await?,
+        reveals: reveals::delete_expired(db, now).await?,
     })
 }

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::db::users::Snapshot;
 use crate::server::db::{self, audit::Event, mfa, Db};
-use crate::server::session::{self, Session, Stage, Token};
+use crate::server::session::{self, Duty, Session, Stage, Token};
 use crate::server::totp::{self, TotpSecret};
 use crate::server::AppState;
 use crate::types::{Device, MfaStatus, SetupDetails};
@@ -40,6 +40,8 @@ pub enum SignInCode {
     Accepted {
         session: Token,
         device: Option<Token>,
+        /// What the session must do first, if anything.
+        duty: Option<Duty>,
     },
     Wrong,
     /// Too many wrong codes in this sign-in: it has ended.
@@ -182,9 +184,13 @@ pub async fn verify_sign_in_code(
     });
     let entry = who.entry(Event::CodeSuccess);
     let full = session::promote(&state.db, session, &entry, new_device.as_ref(), now).await?;
+    let duty = db::users::find_by_id(&state.db, session.user_id)
+        .await?
+        .and_then(|user| session::duty_of_user(&user));
     Ok(SignInCode::Accepted {
         session: full,
         device,
+        duty,
     })
 }
 
@@ -204,6 +210,7 @@ pub async fn status(state: &AppState, session: &Session) -> Result<MfaStatus, Ap
         })
         .collect();
     Ok(MfaStatus {
+        required: session.duty == Some(Duty::SetUpMfa),
         enabled_since: row.mfa_enabled_at.map(format_jst),
         devices,
         browsers: Vec::new(),

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod housekeeping;
 pub mod labels;
 pub mod lockout;

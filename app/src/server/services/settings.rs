@@ -12,9 +12,9 @@ use crate::error::{AppError, Field, Problem};
 use crate::server::clock::format_jst;
 use crate::server::db::{audit::Event, sessions, users};
 use crate::server::password::check_policy;
-use crate::server::session::{Session, ABSOLUTE_SECS, IDLE_SECS};
+use crate::server::session::{Duty, Session, ABSOLUTE_SECS, IDLE_SECS};
 use crate::server::AppState;
-use crate::types::SignedInBrowser;
+use crate::types::{PasswordFormKind, SignedInBrowser};
 
 /// What pressing `設定` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +168,9 @@ pub enum PasswordChange {
 /// Changes the signed-in user's own password: the current password, and
 /// the current code when MFA is on, then a new one under the policy. The
 /// other sessions end and remembered devices are forgotten, as with the
-/// helpdesk's `user set-password`; this session stays.
+/// helpdesk's `user set-password`; this session stays. A session that
+/// signed in with a temporary password (minutes ago, with the code if MFA
+/// is on) is asked for the new one only.
 #[tracing::instrument(skip_all, fields(user_id = session.user_id))]
 pub async fn change_password(
     state: &AppState,
@@ -176,7 +178,12 @@ pub async fn change_password(
     form: PasswordForm<'_>,
     client: &Client,
 ) -> Result<PasswordChange, AppError> {
-    let current = Password::parse(form.current_password)?;
+    let kind = password_form(state, session).await?;
+    let current = if kind.temporary {
+        None
+    } else {
+        Some(Password::parse(form.current_password)?)
+    };
     if form.new_password.is_empty() {
         return Err(AppError::validation(
             Field::NewPassword,
@@ -196,18 +203,19 @@ pub async fn change_password(
         .ok_or(AppError::NotSignedIn)?;
     check_policy(new_password.expose(), &[&user.login_id, &user.display_name])
         .map_err(|problem| AppError::validation(Field::NewPassword, problem))?;
-    let mfa_on = user.snapshot().mfa_on();
-    let code = if mfa_on {
+    let code = if kind.needs_code {
         Some(OtpCode::parse(form.current_code)?)
     } else {
         None
     };
 
     let who = Who::of(session, client);
-    match auth::reenter_password(state, who, current).await? {
-        Guess::Right => {}
-        Guess::Wrong => return Ok(PasswordChange::WrongPassword),
-        Guess::Blocked(block) => return Ok(PasswordChange::Blocked(block)),
+    if let Some(current) = current {
+        match auth::reenter_password(state, who, current).await? {
+            Guess::Right => {}
+            Guess::Wrong => return Ok(PasswordChange::WrongPassword),
+            Guess::Blocked(block) => return Ok(PasswordChange::Blocked(block)),
+        }
     }
     if let Some(code) = code {
         match mfa::check_active_code(state, who, &code).await? {
@@ -230,10 +238,14 @@ pub async fn change_password(
     Ok(PasswordChange::Changed)
 }
 
-/// Whether the password form must ask for the current code too.
-pub async fn password_form_needs_code(
+/// What the password form asks for.
+pub async fn password_form(
     state: &AppState,
     session: &Session,
-) -> Result<bool, AppError> {
-    mfa::is_enabled(&state.db, session.user_id).await
+) -> Result<PasswordFormKind, AppError> {
+    let temporary = session.duty == Some(Duty::ChangePassword);
+    Ok(PasswordFormKind {
+        temporary,
+        needs_code: !temporary && mfa::is_enabled(&state.db, session.user_id).await?,
+    })
 }

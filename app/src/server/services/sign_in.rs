@@ -8,16 +8,18 @@ use super::{mfa, Client};
 use crate::domain::{LoginId, Password};
 use crate::error::AppError;
 use crate::server::db::{audit::Event, sessions};
-use crate::server::session::{self, Session, Stage, Token};
+use crate::server::session::{self, Duty, Session, Stage, Token};
 use crate::server::AppState;
 
 /// What a sign-in decided.
 #[derive(Debug)]
 pub enum SignIn {
-    /// A new session in `stage`; its token goes into the cookie.
+    /// A new session in `stage`; its token goes into the cookie. A full
+    /// one with a `duty` must do that first.
     Started {
         stage: Stage,
         token: Token,
+        duty: Option<Duty>,
     },
     WrongPassword,
     Blocked(Block),
@@ -65,7 +67,11 @@ pub async fn sign_in(
     )
     .await?
     {
-        Some(token) => Ok(SignIn::Started { stage, token }),
+        Some(token) => Ok(SignIn::Started {
+            stage,
+            token,
+            duty: account.duty,
+        }),
         None => {
             tracing::warn!(
                 user_id = account.user_id,

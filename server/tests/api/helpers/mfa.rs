@@ -157,3 +157,49 @@ pub async fn app_with_mfa_user() -> (TestApp, Authenticator) {
     let authenticator = app.enable_mfa(&cookie).await;
     (app, authenticator)
 }
+
+/// A member of staff signed in with MFA on: their session (its code fresh
+/// from the setup) and their authenticator.
+pub struct StaffMember {
+    pub cookie: String,
+    pub phone: Authenticator,
+}
+
+impl TestApp {
+    /// Adds a member of staff, signs them in (they must set up MFA first)
+    /// and sets it up.
+    pub async fn staff(&self, login_id: &str, role: Role) -> StaffMember {
+        self.add_user_as(login_id, GOOD_PASSWORD, role).await;
+        let cookie = self.signed_in(login_id, GOOD_PASSWORD).await;
+        let phone = self.enable_mfa(&cookie).await;
+        StaffMember { cookie, phone }
+    }
+
+    /// A staff action on `login_id` with a reason, and `code` if given.
+    pub async fn act(
+        &self,
+        staff: &str,
+        login_id: &str,
+        action: &str,
+        code: Option<&str>,
+    ) -> Response {
+        let mut form = vec![
+            ("login_id", login_id),
+            ("action", action),
+            ("reason", "INC-0001 お電話で本人確認済み"),
+        ];
+        if let Some(code) = code {
+            form.push(("code", code));
+        }
+        self.call("console/act", &form, Some(staff)).await
+    }
+
+    /// The console's page of `login_id`, as `staff` sees it.
+    pub async fn account_view(&self, staff: &str, login_id: &str) -> app::types::AccountView {
+        let res = self
+            .call("console/account", &[("login_id", login_id)], Some(staff))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "account page loads");
+        res.json().await.unwrap()
+    }
+}

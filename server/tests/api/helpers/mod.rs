@@ -3,6 +3,7 @@
 //! capture (`TEST_LOG=1` prints the logs as well).
 
 use app::domain::Password;
+pub use app::domain::Role;
 use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
 use app::server::db::{users, Db};
@@ -199,8 +200,13 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// Creates an account directly in the database.
+    /// Creates a dealer's account directly in the database.
     pub async fn add_user(&self, login_id: &str, password: &str) -> i64 {
+        self.add_user_as(login_id, password, Role::Dealer).await
+    }
+
+    /// Creates an account with `role` directly in the database.
+    pub async fn add_user_as(&self, login_id: &str, password: &str, role: Role) -> i64 {
         let hash = passwords()
             .hash(Password::parse(password).unwrap())
             .await
@@ -209,7 +215,7 @@ impl TestApp {
             &self.db,
             login_id,
             "テスト販売店",
-            "dealer",
+            role.as_str(),
             &hash,
             self.clock.now(),
         )
@@ -400,4 +406,26 @@ pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> std::process::
         .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// Every page route of the app, path parameters written as `x` (any value
+/// will do for `/menu/{feature}` and the like).
+pub fn page_paths() -> Vec<String> {
+    leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|route| {
+            route
+                .path()
+                .split('/')
+                .map(|seg| {
+                    if seg.starts_with(['{', ':']) {
+                        "x"
+                    } else {
+                        seg
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect()
 }

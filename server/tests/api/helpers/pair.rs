@@ -145,14 +145,27 @@ impl Pair {
     }
 
     pub async fn add_user(&self, login_id: &str) {
+        self.add_user_as(login_id, Role::Dealer).await;
+    }
+
+    pub async fn add_user_as(&self, login_id: &str, role: Role) {
         let hash = passwords()
             .hash(Password::parse(GOOD_PASSWORD).unwrap())
             .await
             .unwrap();
         let now = Clock::system().now();
-        users::insert(&self.db, login_id, "攻撃テスト", "dealer", &hash, now)
+        users::insert(&self.db, login_id, "攻撃テスト", role.as_str(), &hash, now)
             .await
             .unwrap();
+    }
+
+    /// A member of staff with MFA on, signed in on instance `i`: the
+    /// session's `Cookie` header value, and their phone.
+    pub async fn staff(&self, i: usize, login_id: &str, role: Role) -> (String, Authenticator) {
+        self.add_user_as(login_id, role).await;
+        let (cookie, _) = self.sign_in(i, login_id, None).await;
+        let phone = self.enable_mfa(i, &cookie).await;
+        (cookie, phone)
     }
 
     /// Signs in on instance `i`; returns the `Cookie` header value of the
@@ -176,6 +189,12 @@ impl Pair {
             format!("{SESSION_COOKIE}={session}"),
             location(&res).unwrap(),
         )
+    }
+
+    /// The code step of the half sign-in `half` on instance `i`.
+    pub async fn code_step(&self, i: usize, half: &str, code: &str) -> Response {
+        let form = [("code", code), ("next", "/menu")];
+        self.call(i, "mfa/code", &form, Some(half)).await
     }
 
     /// Signs in on instance `i` with `password`, as the sign-in form does.

@@ -1,0 +1,156 @@
+//! `ヘルプデスク`: the staff console. Search for an account, check the
+//! caller against what the account page shows, and act for them with a
+//! reason. Staff only: the guard answers 403 to anyone else, and every
+//! server function here checks the role again.
+
+mod account;
+
+pub use account::AccountPage;
+
+use crate::auth::AppHeader;
+use crate::components::LoadError;
+use crate::error::AppError;
+use crate::routes::{console_account_url, console_search_url, CONSOLE};
+use crate::text;
+use crate::types::{AccountHit, AccountState, AccountView, SearchResults, StaffAction};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// Accounts whose login ID or name starts with `q`, page `page`.
+#[server(prefix = "/api", endpoint = "console/search")]
+#[cfg_attr(
+    feature = "ssr",
+    tracing::instrument(name = "console_search", skip_all)
+)]
+pub async fn search_accounts(
+    q: Option<String>,
+    page: Option<u32>,
+) -> Result<SearchResults, AppError> {
+    use crate::server::{request, services::console, AppState};
+    request::require_staff()?;
+    let term = q.unwrap_or_default();
+    console::search(&AppState::get()?, &term, page.unwrap_or(1)).await
+}
+
+/// One account's page.
+#[server(prefix = "/api", endpoint = "console/account")]
+#[cfg_attr(
+    feature = "ssr",
+    tracing::instrument(name = "console_account", skip_all)
+)]
+pub async fn load_account(login_id: String) -> Result<AccountView, AppError> {
+    use crate::server::{request, services::console, AppState};
+    let session = request::require_staff()?;
+    console::account(&AppState::get()?, &session, &login_id).await
+}
+
+/// One action on an account, with a reason, and the staff member's own
+/// code when the last one is older than 10 minutes.
+#[server(prefix = "/api", endpoint = "console/act")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "console_act", skip_all))]
+pub async fn act(
+    login_id: String,
+    action: String,
+    reason: Option<String>,
+    code: Option<String>,
+) -> Result<StaffAction, AppError> {
+    use crate::server::services::console::{self, ActionForm};
+    use crate::server::{request, AppState};
+    let session = request::require_staff()?;
+    let form = ActionForm {
+        login_id: &login_id,
+        action: &action,
+        reason: reason.as_deref().unwrap_or_default(),
+        code: code.as_deref().unwrap_or_default(),
+    };
+    console::act(&AppState::get()?, &session, form, &request::client()).await
+}
+
+/// An account's state in words.
+pub fn state_label(state: &AccountState) -> String {
+    match state {
+        AccountState::Active => text::STATE_ACTIVE.to_owned(),
+        AccountState::Locked(until) => format!("{} {until}", text::STATE_LOCKED_UNTIL),
+        AccountState::Disabled(since) => format!("{}（{since}〜）", text::STATE_DISABLED),
+    }
+}
+
+/// `/helpdesk`: the search form and one page of results.
+#[component]
+pub fn ConsolePage() -> impl IntoView {
+    let query = use_query_map();
+    let term = move || query.read().get("q").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(1)
+    };
+    let results = Resource::new(
+        move || (term(), page()),
+        |(q, page)| search_accounts(Some(q), Some(page)),
+    );
+    view! {
+        <AppHeader />
+        <main class="page">
+            <h1>{text::CONSOLE_TITLE}</h1>
+            <form method="get" action=CONSOLE class="search">
+                <label for="q">{text::CONSOLE_SEARCH}</label>
+                <input id="q" name="q" type="search" autocomplete="off" prop:value=term />
+                <button type="submit" class="primary">{text::CONSOLE_SEARCH_BUTTON}</button>
+            </form>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        Ok(results) => view! { <Results results term=term() /> }.into_any(),
+                        Err(err) => view! { <LoadError err /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn Results(results: SearchResults, term: String) -> impl IntoView {
+    if term.trim().is_empty() {
+        return ().into_any();
+    }
+    if results.hits.is_empty() {
+        return view! { <p role="status">{text::CONSOLE_NO_RESULTS}</p> }.into_any();
+    }
+    let rows = results.hits.into_iter().map(|hit: AccountHit| {
+        let href = console_account_url(&hit.login_id);
+        view! {
+            <tr>
+                <td><a href=href>{hit.login_id}</a></td>
+                <td>{hit.name}</td>
+                <td>{hit.role.label()}</td>
+                <td>{state_label(&hit.state)}</td>
+            </tr>
+        }
+    });
+    let prev = (results.page > 1).then(|| console_search_url(&term, results.page - 1));
+    let next = results
+        .more
+        .then(|| console_search_url(&term, results.page + 1));
+    view! {
+        <table class="list">
+            <thead>
+                <tr>
+                    <th scope="col">{text::COL_LOGIN_ID}</th>
+                    <th scope="col">{text::COL_NAME}</th>
+                    <th scope="col">{text::COL_ROLE}</th>
+                    <th scope="col">{text::COL_STATE}</th>
+                </tr>
+            </thead>
+            <tbody>{rows.collect_view()}</tbody>
+        </table>
+        <nav class="pager">
+            {prev.map(|href| view! { <a href=href rel="prev">{text::CONSOLE_PREV}</a> })}
+            {next.map(|href| view! { <a href=href rel="next">{text::CONSOLE_NEXT}</a> })}
+        </nav>
+    }
+    .into_any()
+}

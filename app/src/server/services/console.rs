@@ -1,0 +1,359 @@
+//! The staff console: search, one account's page, and the actions staff
+//! take for a caller (unlock, MFA reset, a temporary password, ending
+//! sessions, disable and enable). Every action is authorised here (never
+//! on oneself; the helpdesk never on an admin), needs the staff member's
+//! own code from the last 10 minutes (step-up), and is recorded with who,
+//! whom, what, why and from where, in the transaction of the change.
+
+use super::audit::Who;
+use super::mfa::{self, CodeCheck};
+use super::Client;
+use crate::domain::{LoginId, OtpCode, Reason, Role, SearchTerm};
+use crate::error::AppError;
+use crate::server::clock::format_jst;
+use crate::server::db::audit::{self, Actor, AuditRow, Entry, Event};
+use crate::server::db::{reveals, sessions, users};
+use crate::server::session::Session;
+use crate::server::AppState;
+use crate::text;
+use crate::types::{
+    AccountHit, AccountState, AccountView, AuditLine, NoActions, Revealed, SearchResults,
+    StaffAction, TempPassword,
+};
+use rand::Rng;
+
+/// A code confirmed this recently covers a staff action.
+pub const STEP_UP_SECS: i64 = 10 * 60;
+/// A temporary password signs in within this long, once.
+pub const TEMP_PASSWORD_SECS: i64 = 24 * 60 * 60;
+/// A secret waits this long to be shown.
+const REVEAL_SECS: i64 = 5 * 60;
+const REVEAL_TEMP_PASSWORD: &str = "temp_password";
+/// Accounts per page of the search.
+pub const PAGE_SIZE: i64 = 20;
+/// Audit records on an account's page.
+const RECENT_EVENTS: i64 = 20;
+
+/// A member of staff, acting from a client: the actor of their actions.
+#[derive(Debug, Clone, Copy)]
+struct Staff<'a> {
+    session: &'a Session,
+    client: &'a Client,
+}
+
+impl Staff<'_> {
+    /// The record of an action on `target`: whom (the account), who (this
+    /// member of staff, by role and login ID), why and from where.
+    fn entry(&self, target: &users::Detail, event: Event, reason: &Reason) -> Entry {
+        let actor = Actor {
+            user_id: Some(target.id),
+            login_id: Some(target.login_id.clone()),
+            actor: format!("{}:{}", self.session.role.as_str(), self.session.login_id),
+            address: self.client.address.clone(),
+        };
+        Entry::new(actor, event).with_reason(reason.as_str())
+    }
+}
+
+fn state_of(locked_until: Option<i64>, disabled_at: Option<i64>, now: i64) -> AccountState {
+    match (disabled_at, locked_until) {
+        (Some(since), _) => AccountState::Disabled(format_jst(since)),
+        (None, Some(until)) if until > now => AccountState::Locked(format_jst(until)),
+        _ => AccountState::Active,
+    }
+}
+
+fn role_of(raw: &str) -> Role {
+    Role::parse(raw).unwrap_or(Role::Dealer)
+}
+
+/// Accounts whose login ID or name starts with `term`, page `page` (from 1).
+pub async fn search(state: &AppState, term: &str, page: u32) -> Result<SearchResults, AppError> {
+    let page = page.clamp(1, 10_000);
+    let Some(term) = SearchTerm::parse(term) else {
+        return Ok(SearchResults {
+            hits: Vec::new(),
+            page,
+            more: false,
+        });
+    };
+    let offset = i64::from(page - 1) * PAGE_SIZE;
+    // One more than a page tells whether there is a next one.
+    let mut rows = users::search(&state.db, term.as_str(), PAGE_SIZE + 1, offset).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let now = state.clock.now();
+    Ok(SearchResults {
+        hits: rows
+            .into_iter()
+            .map(|r| AccountHit {
+                state: state_of(r.locked_until, r.disabled_at, now),
+                role: role_of(&r.role),
+                login_id: r.login_id,
+                name: r.display_name,
+            })
+            .collect(),
+        page,
+        more,
+    })
+}
+
+async fn find(state: &AppState, login_id: &str) -> Result<users::Detail, AppError> {
+    let id = LoginId::parse(login_id).map_err(|_| AppError::NoSuchAccount)?;
+    users::detail(&state.db, id.as_str(), state.clock.now())
+        .await?
+        .ok_or(AppError::NoSuchAccount)
+}
+
+/// Why `staff` may not act on `target`, if they may not.
+fn refusal(staff: &Session, target: &users::Detail) -> Option<NoActions> {
+    if target.id == staff.user_id {
+        Some(NoActions::OwnAccount)
+    } else if staff.role != Role::Admin && role_of(&target.role) == Role::Admin {
+        Some(NoActions::AdminAccount)
+    } else {
+        None
+    }
+}
+
+/// The actions that make sense for the account as it is.
+fn actions_for(target: &users::Detail, now: i64) -> Vec<StaffAction> {
+    let locked = target.locked_until.is_some_and(|until| until > now);
+    let disabled = target.disabled_at.is_some();
+    StaffAction::ALL
+        .into_iter()
+        .filter(|action| match action {
+            StaffAction::Unlock => locked,
+            StaffAction::ResetMfa => target.mfa_enabled_at.is_some(),
+            StaffAction::Disable => !disabled,
+            StaffAction::Enable => disabled,
+            StaffAction::TempPassword | StaffAction::EndSessions => true,
+        })
+        .collect()
+}
+
+fn line(row: AuditRow) -> AuditLine {
+    let actor = if row.actor == "user" {
+        text::ACTOR_SELF.to_owned()
+    } else {
+        row.actor
+    };
+    AuditLine {
+        at: format_jst(row.at),
+        event: text::event_label(&row.event).to_owned(),
+        actor,
+        reason: row.reason.unwrap_or_default(),
+        detail: row.detail.unwrap_or_default(),
+        address: row.address.unwrap_or_default(),
+    }
+}
+
+/// One account's page: its state, the caller check, recent events, the
+/// actions `session` may take, and a temporary password this session has
+/// just issued for it (taken: shown once).
+pub async fn account(
+    state: &AppState,
+    session: &Session,
+    login_id: &str,
+) -> Result<AccountView, AppError> {
+    let target = find(state, login_id).await?;
+    let now = state.clock.now();
+    let revealed = match reveals::take(
+        &state.db,
+        &session.id_hash,
+        REVEAL_TEMP_PASSWORD,
+        target.id,
+        now,
+    )
+    .await?
+    {
+        Some(sealed) => {
+            let bytes = state
+                .secrets
+                .open(session.user_id, &sealed)
+                .ok_or_else(|| {
+                    tracing::error!("a sealed temporary password does not open with this key");
+                    AppError::Internal
+                })?;
+            Some(Revealed(
+                String::from_utf8(bytes).map_err(|_| AppError::Internal)?,
+            ))
+        }
+        None => None,
+    };
+    let last = audit::last_sign_in(&state.db, target.id).await?;
+    let events = audit::for_user(&state.db, target.id, RECENT_EVENTS).await?;
+    let no_actions = refusal(session, &target);
+    let temp_password = target.password_expires_at.map(|until| {
+        if until > now {
+            TempPassword::ValidUntil(format_jst(until))
+        } else if until < target.password_changed_at + TEMP_PASSWORD_SECS {
+            // Used: the sign-in moved the end to that moment.
+            TempPassword::Used
+        } else {
+            TempPassword::Expired
+        }
+    });
+    Ok(AccountView {
+        state: state_of(target.locked_until, target.disabled_at, now),
+        role: role_of(&target.role),
+        mfa_since: target.mfa_enabled_at.map(format_jst),
+        devices: target.devices,
+        browsers: target.browsers,
+        last_sign_in: last.map(|(at, address)| (format_jst(at), address.unwrap_or_default())),
+        temp_password,
+        events: events.into_iter().map(line).collect(),
+        actions: if no_actions.is_some() {
+            Vec::new()
+        } else {
+            actions_for(&target, now)
+        },
+        no_actions,
+        code_fresh: session.code_since(now - STEP_UP_SECS),
+        revealed,
+        login_id: target.login_id,
+        name: target.display_name,
+    })
+}
+
+/// What an action form sent.
+#[derive(Debug)]
+pub struct ActionForm<'a> {
+    pub login_id: &'a str,
+    pub action: &'a str,
+    pub reason: &'a str,
+    /// The staff member's own code, when the last one is too old.
+    pub code: &'a str,
+}
+
+/// Takes one action on an account for a caller. In order: the form, the
+/// account, whether this member of staff may act on it, their own code
+/// (step-up), then the change with its record.
+#[tracing::instrument(skip_all, fields(user_id = session.user_id))]
+pub async fn act(
+    state: &AppState,
+    session: &Session,
+    form: ActionForm<'_>,
+    client: &Client,
+) -> Result<StaffAction, AppError> {
+    let action = StaffAction::parse(form.action).ok_or(AppError::BadRequest)?;
+    let reason = Reason::parse(form.reason)?;
+    let target = find(state, form.login_id).await?;
+    if let Some(refused) = refusal(session, &target) {
+        tracing::warn!(?refused, target = target.id, "staff action refused");
+        return Err(AppError::NotOnThisAccount);
+    }
+    step_up(state, session, form.code, client).await?;
+
+    let staff = Staff { session, client };
+    let now = state.clock.now();
+    let db = &state.db;
+    match action {
+        StaffAction::Unlock | StaffAction::Enable => {
+            let event = if action == StaffAction::Unlock {
+                Event::Unlocked
+            } else {
+                Event::Enabled
+            };
+            users::unlock(db, target.id, now, &staff.entry(&target, event, &reason)).await?;
+        }
+        StaffAction::ResetMfa => {
+            let entry = staff.entry(&target, Event::MfaReset, &reason);
+            crate::server::db::mfa::reset(db, target.id, &entry, now).await?;
+        }
+        StaffAction::EndSessions => {
+            let entry = staff.entry(&target, Event::AllSessionsEnded, &reason);
+            users::end_all_sessions(db, target.id, now, &entry).await?;
+        }
+        StaffAction::Disable => {
+            let entry = staff.entry(&target, Event::Disabled, &reason);
+            users::disable_now(db, target.id, now, &entry).await?;
+        }
+        StaffAction::TempPassword => {
+            let password = temporary_password();
+            let hash = state
+                .passwords
+                .hash(crate::domain::Password::parse(&password)?)
+                .await?;
+            let until = now + TEMP_PASSWORD_SECS;
+            let entry = staff
+                .entry(&target, Event::TempPasswordIssued, &reason)
+                .with_detail(format_jst(until));
+            users::set_temporary_password(db, target.id, &hash, until, now, &entry).await?;
+            let sealed = state.secrets.seal(session.user_id, password.as_bytes());
+            let expires = now + REVEAL_SECS;
+            let kind = REVEAL_TEMP_PASSWORD;
+            reveals::put(db, &session.id_hash, kind, target.id, &sealed, expires).await?;
+        }
+    }
+    Ok(action)
+}
+
+/// Lets a staff action go ahead: at once when this session confirmed a
+/// code within [`STEP_UP_SECS`], otherwise with a right `code` now (counted
+/// and locked like any other code, against the staff member's account).
+async fn step_up(
+    state: &AppState,
+    session: &Session,
+    code: &str,
+    client: &Client,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    if session.code_since(now - STEP_UP_SECS) {
+        return Ok(());
+    }
+    if code.trim().is_empty() {
+        return Err(AppError::StepUpRequired);
+    }
+    let code = OtpCode::parse(code)?;
+    let who = Who::of(session, client);
+    match mfa::check_active_code(state, who, &code).await? {
+        CodeCheck::Accepted => {}
+        CodeCheck::Wrong => return Err(AppError::InvalidCode),
+        CodeCheck::Blocked(block) => return Err(block.into()),
+    }
+    if !sessions::stepped_up(&state.db, &session.id_hash, &who.entry(Event::StepUp), now).await? {
+        return Err(AppError::NotSignedIn);
+    }
+    Ok(())
+}
+
+/// Characters of a temporary password: no 0/O, 1/l/I, to be read out on
+/// the phone without mistakes.
+const TEMP_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+/// A temporary password: four groups of four (about 79 random bits).
+fn temporary_password() -> String {
+    let mut rng = rand::rngs::OsRng;
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| TEMP_ALPHABET[rng.gen_range(0..TEMP_ALPHABET.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_passwords_are_readable_random_and_pass_the_policy() {
+        let a = temporary_password();
+        let b = temporary_password();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 19);
+        assert!(a
+            .split('-')
+            .all(|g| g.len() == 4 && g.bytes().all(|c| TEMP_ALPHABET.contains(&c))));
+        for _ in 0..200 {
+            let p = temporary_password();
+            assert!(
+                crate::server::password::check_policy(&p, &["dealer01", "テスト販売店"]).is_ok(),
+                "{p}"
+            );
+        }
+    }
+}
