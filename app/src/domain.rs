@@ -119,6 +119,56 @@ impl std::fmt::Debug for OtpCode {
     }
 }
 
+/// Characters of codes read out or typed by people (temporary passwords,
+/// recovery codes): no 0/O, 1/l/I.
+pub const READABLE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// Characters in one recovery code (shown as two groups of five).
+pub const RECOVERY_CODE_LEN: usize = 10;
+
+/// A recovery code as typed: spaces and hyphens ignored, full-width
+/// letters and digits accepted, any case.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecoveryCode(String);
+
+impl RecoveryCode {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let bad = || AppError::validation(Field::Code, Problem::RecoveryCodeFormat);
+        if raw.chars().count() > MAX_INPUT_CHARS {
+            return Err(bad());
+        }
+        let mut code = String::with_capacity(RECOVERY_CODE_LEN);
+        for c in raw.chars() {
+            // FULLWIDTH forms of ASCII, as a Japanese input method types them.
+            let c = match c as u32 {
+                0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                _ => c,
+            };
+            match c.to_ascii_lowercase() {
+                c if c.is_ascii() && READABLE_ALPHABET.contains(&(c as u8)) => code.push(c),
+                '-' | '\u{30FC}' => {}
+                c if c.is_whitespace() => {}
+                _ => return Err(bad()),
+            }
+        }
+        if code.len() == RECOVERY_CODE_LEN {
+            Ok(Self(code))
+        } else {
+            Err(bad())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// A recovery code is a credential: keep it out of logs.
+impl std::fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCode(<redacted>)")
+    }
+}
+
 /// Percent-encodes text for a URL: everything but RFC 3986's unreserved
 /// characters and `/` (so a path in a query value stays readable). The one
 /// encoder of the crate: return paths and the `otpauth://` label use it.

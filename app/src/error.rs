@@ -52,6 +52,7 @@ pub enum Problem {
     PasswordsDiffer,
     ReasonRequired,
     ReasonTooLong,
+    RecoveryCodeFormat,
 }
 
 impl Problem {
@@ -76,6 +77,7 @@ impl Problem {
             Self::PasswordsDiffer => text::ERR_PASSWORDS_DIFFER,
             Self::ReasonRequired => text::ERR_REASON_REQUIRED,
             Self::ReasonTooLong => text::ERR_REASON_TOO_LONG,
+            Self::RecoveryCodeFormat => text::ERR_RECOVERY_FORMAT,
         }
     }
 }
@@ -128,6 +130,10 @@ pub enum AppError {
     /// Staff may not act on this account (their own, or an admin's).
     #[error("not on this account")]
     NotOnThisAccount,
+    /// A recovery code that is well formed but not accepted (wrong, or
+    /// used already).
+    #[error("invalid recovery code")]
+    InvalidRecoveryCode,
     /// No account by that login ID.
     #[error("no such account")]
     NoSuchAccount,
@@ -163,6 +169,7 @@ impl AppError {
             Self::StepUpRequired => text::ERR_STEP_UP_REQUIRED,
             Self::NotOnThisAccount => text::ERR_NOT_ON_THIS_ACCOUNT,
             Self::NoSuchAccount => text::ERR_NO_SUCH_ACCOUNT,
+            Self::InvalidRecoveryCode => text::ERR_INVALID_RECOVERY,
             Self::Internal => text::ERR_INTERNAL,
             Self::BadRequest => text::ERR_BAD_REQUEST,
         }
@@ -190,7 +197,7 @@ impl AppError {
             Self::InvalidCredentials | Self::NotSignedIn | Self::SignInAgain => 401,
             Self::SetupExpired => 409,
             Self::Locked | Self::Disabled => 423,
-            Self::InvalidCode | Self::Validation { .. } => 422,
+            Self::InvalidCode | Self::InvalidRecoveryCode | Self::Validation { .. } => 422,
             Self::Forbidden
             | Self::ChangePasswordFirst
             | Self::SetUpMfaFirst

@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/menu/:feature") view=menu::NotBuiltPage />
                 <Route path=path!("/search") view=menu::SearchPage />
                 <Route path=path!("/login/code") view=mfa::CodePage />
+                <Route path=path!("/login/recovery") view=mfa::RecoveryPage />
                 <Route path=path!("/mfa") view=mfa::MfaSettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/mfa/setup") view=mfa::MfaSetupPage ssr=SsrMode::Async />
                 <Route path=path!("/password") view=account::PasswordPage ssr=SsrMode::Async />

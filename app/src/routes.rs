@@ -8,6 +8,8 @@ pub const PORTAL: &str = "/";
 pub const LOGIN: &str = "/login";
 /// The one page a half sign-in (code still owed) may see.
 pub const CODE_PAGE: &str = "/login/code";
+/// A half sign-in's other page: a recovery code instead of the app's.
+pub const RECOVERY_PAGE: &str = "/login/recovery";
 pub const MFA_SETTINGS: &str = "/mfa";
 pub const MFA_SETUP: &str = "/mfa/setup";
 /// Changing one's own password.
@@ -39,6 +41,11 @@ pub fn code_page_url(next: &NextPath) -> String {
     format!("{CODE_PAGE}?next={}", percent_encode(next.as_str()))
 }
 
+/// The recovery-code page, keeping the final destination.
+pub fn recovery_page_url(next: &NextPath) -> String {
+    format!("{RECOVERY_PAGE}?next={}", percent_encode(next.as_str()))
+}
+
 /// The settings page after a change, saying what the change did (carried
 /// in the URL so that it shows without JavaScript too).
 pub fn mfa_done_url(done: MfaDone) -> String {
@@ -51,6 +58,8 @@ pub enum MfaDone {
     On,
     Off,
     AlreadyOff,
+    /// A new set of recovery codes.
+    NewCodes,
 }
 
 impl MfaDone {
@@ -59,11 +68,12 @@ impl MfaDone {
             Self::On => "on",
             Self::Off => "off",
             Self::AlreadyOff => "already-off",
+            Self::NewCodes => "new-codes",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::On, Self::Off, Self::AlreadyOff]
+        [Self::On, Self::Off, Self::AlreadyOff, Self::NewCodes]
             .into_iter()
             .find(|d| d.as_str() == raw)
     }

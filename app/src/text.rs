@@ -169,6 +169,8 @@ pub const SETUP_STEP_7: &str = "7 「QRコードをスキャン」実施";
 pub const SETUP_STEP_8: &str =
     "8 表示される数字を「ワンタイムパスワードの入力」へ入力し『>』を押下";
 pub const SETUP_QR_ALT: &str = "QRコードをスキャン";
+pub const SETUP_OPEN_APP: &str = "このスマートフォンのAuthenticatorアプリで開く";
+pub const SETUP_OPEN_APP_HINT: &str = "このスマートフォンにアプリを入れた場合は、QRコードを読み取る代わりにこのボタンを押してください。アプリが開き、アカウントが追加されます。";
 pub const SETUP_KEY_HELP: &str = "QRコードを読み取れない場合は、アプリで「セットアップキーを入力」を選び、次のキーを入力してください（種類は「時間ベース」）。";
 pub const SETUP_ACCOUNT: &str = "アカウント";
 pub const SETUP_KEY: &str = "キー";
@@ -311,6 +313,34 @@ pub fn event_label(event: &str) -> &str {
         "session_ended" => "ブラウザをログアウトさせた",
         "other_sessions_ended" => "ほかのブラウザをログアウトさせた",
         "all_sessions_ended" => "すべてのログインを終了",
+        "recovery_code_used" => "リカバリーコードを使用",
+        "recovery_codes_created" => "リカバリーコード発行",
         other => other,
     }
 }
+
+// Recovery codes.
+pub const RECOVERY_TITLE: &str = "リカバリーコード";
+pub const RECOVERY_NEW_TITLE: &str = "リカバリーコードを保管してください";
+pub const RECOVERY_NEW_INTRO: &str = "スマートフォンが手元にないときは、ワンタイムコードの代わりに次のリカバリーコードでログインできます。1つのコードは1回だけ使えます。この画面を離れると二度と表示されませんので、印刷するかダウンロードして、パソコンやスマートフォンとは別の安全な場所に保管してください。";
+pub const RECOVERY_PRINT: &str = "印刷する";
+pub const RECOVERY_DOWNLOAD: &str = "ダウンロードする";
+pub const RECOVERY_FILE_NAME: &str = "autobank-recovery-codes.txt";
+pub const RECOVERY_FILE_HEADING: &str =
+    "autoBank System リカバリーコード（各コードは1回だけ使えます）";
+pub const RECOVERY_NEW_DONE: &str =
+    "新しいリカバリーコードを発行しました。これまでのリカバリーコードは使えません。";
+pub const RECOVERY_LEFT: &str = "残りのリカバリーコード";
+pub const RECOVERY_LEFT_SUFFIX: &str = "個";
+pub const RECOVERY_NONE_LEFT: &str =
+    "リカバリーコードが残っていません。新しいリカバリーコードを発行してください。";
+pub const RECOVERY_REGENERATE: &str = "新しいリカバリーコードを発行する";
+pub const RECOVERY_REGENERATE_HINT: &str = "新しく発行すると、これまでのリカバリーコードはすべて使えなくなります。いまお使いのアプリに表示されている数字の入力が必要です。";
+pub const RECOVERY_LINK: &str = "スマートフォンが手元にない場合は、リカバリーコードでログイン";
+pub const RECOVERY_FIELD: &str = "リカバリーコード";
+pub const RECOVERY_FIELD_HINT: &str = "多要素認証をONにしたときに保管した10個のコードのうち、まだ使っていないものを1つ入力してください（例：abcde-fghjk）。";
+pub const RECOVERY_BUTTON: &str = "ログイン";
+pub const RECOVERY_BACK: &str = "ワンタイムコードの入力に戻る";
+pub const ERR_RECOVERY_FORMAT: &str =
+    "リカバリーコードは10文字（例：abcde-fghjk）で入力してください。";
+pub const ERR_INVALID_RECOVERY: &str = "リカバリーコードが正しくないか、すでに使われています。";

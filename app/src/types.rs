@@ -26,6 +26,10 @@ pub struct MfaStatus {
     pub enabled_since: Option<String>,
     /// MFA is off and must be set up before anything else (staff).
     pub required: bool,
+    /// Unused recovery codes, when MFA is on.
+    pub recovery_left: Option<i64>,
+    /// A set of recovery codes this session has just made, shown once.
+    pub new_recovery_codes: Option<RecoveryCodes>,
     pub devices: Vec<Device>,
     pub browsers: Vec<SignedInBrowser>,
 }
@@ -56,6 +60,8 @@ pub struct SignedInBrowser {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupDetails {
     pub qr_svg: String,
+    /// The same as the QR code, for a phone's own authenticator app.
+    pub otpauth_url: String,
     /// Base32, grouped in fours.
     pub key: String,
     pub account: String,
@@ -219,4 +225,14 @@ pub struct AccountView {
     pub code_fresh: bool,
     /// A temporary password just issued by this session, shown once.
     pub revealed: Option<Revealed>,
+}
+
+/// A new set of recovery codes, shown once. Its `Debug` hides them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes(pub Vec<String>);
+
+impl std::fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCodes(<redacted>)")
+    }
 }

@@ -5,6 +5,7 @@ use crate::auth::AppHeader;
 use crate::components::{clear_when, CodeField, FormError};
 use crate::domain::{NextPath, OtpCode};
 use crate::error::{AppError, Field};
+use crate::routes::recovery_page_url;
 use crate::text;
 use leptos::form::ActionForm;
 use leptos::html;
@@ -70,6 +71,7 @@ pub fn CodePage() -> impl IntoView {
                     {text::NEXT_BUTTON}
                 </button>
             </ActionForm>
+            <p><a href=move || recovery_page_url(&NextPath::parse(&next()))>{text::RECOVERY_LINK}</a></p>
             <p class="hint">{text::LOST_PHONE}</p>
         </main>
     }

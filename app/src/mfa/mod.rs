@@ -2,10 +2,13 @@
 //! the settings page, the setup screen and the code page.
 
 mod code;
+mod recovery;
+mod recovery_codes;
 mod settings;
 mod setup;
 
 pub use code::CodePage;
+pub use recovery::RecoveryPage;
 pub use settings::MfaSettingsPage;
 pub use setup::MfaSetupPage;
 
@@ -107,14 +110,43 @@ pub async fn verify_code(
     remember: Option<String>,
     next: String,
 ) -> Result<(), AppError> {
-    use crate::domain::{NextPath, OtpCode};
-    use crate::server::services::mfa::{verify_sign_in_code, SignInCode};
-    use crate::server::{request, AppState};
+    use crate::domain::OtpCode;
+    use crate::server::{request, services::mfa::Proof};
     let session = request::require_code_stage()?;
     let code = OtpCode::parse(&code)?;
+    code_step(session, Proof::Code(&code), remember.is_some(), &next).await
+}
+
+/// `リカバリーコード` + `ログイン`: a recovery code instead of the app's code.
+#[server(prefix = "/api", endpoint = "mfa/recovery")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_recovery", skip_all))]
+pub async fn use_recovery_code(code: String, next: String) -> Result<(), AppError> {
+    use crate::domain::RecoveryCode;
+    use crate::server::{request, services::mfa::Proof};
+    let session = request::require_code_stage()?;
+    let code = RecoveryCode::parse(&code)?;
+    code_step(session, Proof::Recovery(&code), false, &next).await
+}
+
+/// The code step with either proof: a full session and its cookies, then
+/// on to `next` (or the session's duty first).
+#[cfg(feature = "ssr")]
+async fn code_step(
+    session: crate::server::session::Session,
+    proof: crate::server::services::mfa::Proof<'_>,
+    remember: bool,
+    next: &str,
+) -> Result<(), AppError> {
+    use crate::domain::NextPath;
+    use crate::server::services::mfa::{verify_sign_in_code, Proof, SignInCode};
+    use crate::server::{request, AppState};
     let state = AppState::get()?;
     let client = request::client();
-    match verify_sign_in_code(&state, &session, &code, remember.is_some(), &client).await? {
+    let wrong = match proof {
+        Proof::Code(_) => AppError::InvalidCode,
+        Proof::Recovery(_) => AppError::InvalidRecoveryCode,
+    };
+    match verify_sign_in_code(&state, &session, proof, remember, &client).await? {
         SignInCode::Accepted {
             session,
             device,
@@ -124,10 +156,10 @@ pub async fn verify_code(
             if let Some(device) = &device {
                 request::set_device_cookie(device);
             }
-            leptos_axum::redirect(request::landing(duty, NextPath::parse(&next).as_str()));
+            leptos_axum::redirect(request::landing(duty, NextPath::parse(next).as_str()));
             Ok(())
         }
-        SignInCode::Wrong => Err(AppError::InvalidCode),
+        SignInCode::Wrong => Err(wrong),
         SignInCode::SignInAgain => Err(AppError::SignInAgain),
         SignInCode::Blocked(block) => Err(block.into()),
     }
@@ -140,4 +172,21 @@ pub async fn forget_device(device_id: Option<i64>) -> Result<(), AppError> {
     use crate::server::{request, services::mfa, AppState};
     let session = request::require_full()?;
     mfa::forget_devices(&AppState::get()?, &session, device_id, &request::client()).await
+}
+
+/// `新しいリカバリーコードを発行する` with the current code: a new set, shown
+/// once on the settings page; the old set is void.
+#[server(prefix = "/api", endpoint = "mfa/recovery-codes")]
+#[cfg_attr(
+    feature = "ssr",
+    tracing::instrument(name = "mfa_recovery_codes", skip_all)
+)]
+pub async fn new_recovery_codes(current_code: Option<String>) -> Result<(), AppError> {
+    use crate::routes::{mfa_done_url, MfaDone};
+    use crate::server::{request, services::settings, AppState};
+    let session = request::require_full()?;
+    let code = current_code.unwrap_or_default();
+    settings::new_recovery_codes(&AppState::get()?, &session, &code, &request::client()).await?;
+    leptos_axum::redirect(&mfa_done_url(MfaDone::NewCodes));
+    Ok(())
 }

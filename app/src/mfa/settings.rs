@@ -1,7 +1,8 @@
 //! `多要素認証設定`: the current state, the preparation text, the ON/OFF
 //! form and the remembered devices.
 
-use super::{ApplyMfaSetting, EndSessions, ForgetDevice};
+use super::recovery_codes::{NewCodes, RecoverySection};
+use super::{ApplyMfaSetting, EndSessions, ForgetDevice, NewRecoveryCodes};
 use crate::auth::AppHeader;
 use crate::components::{clear_when, CodeField, FieldError, FormError, LoadError, PasswordField};
 use crate::error::Field;
@@ -17,12 +18,14 @@ pub fn MfaSettingsPage() -> impl IntoView {
     let apply = ServerAction::<ApplyMfaSetting>::new();
     let forget = ServerAction::<ForgetDevice>::new();
     let end = ServerAction::<EndSessions>::new();
+    let renew = ServerAction::<NewRecoveryCodes>::new();
     let status = Resource::new(
         move || {
             (
                 apply.version().get(),
                 forget.version().get(),
                 end.version().get(),
+                renew.version().get(),
             )
         },
         |_| super::get_mfa_status(),
@@ -35,7 +38,7 @@ pub fn MfaSettingsPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match status.await {
-                        Ok(status) => view! { <Settings status apply forget end /> }.into_any(),
+                        Ok(status) => view! { <Settings status apply forget end renew /> }.into_any(),
                         Err(err) => view! { <LoadError err /> }.into_any(),
                     }
                 })}
@@ -69,6 +72,9 @@ fn DoneMessage() -> impl IntoView {
             Some(MfaDone::AlreadyOff) => Some(
                 view! { <p class="form-ok" role="status">{text::MFA_ALREADY_OFF}</p> }.into_any(),
             ),
+            Some(MfaDone::NewCodes) => Some(
+                view! { <p class="form-ok" role="status">{text::RECOVERY_NEW_DONE}</p> }.into_any(),
+            ),
             None => None,
         }
     }
@@ -80,6 +86,7 @@ fn Settings(
     apply: ServerAction<ApplyMfaSetting>,
     forget: ServerAction<ForgetDevice>,
     end: ServerAction<EndSessions>,
+    renew: ServerAction<NewRecoveryCodes>,
 ) -> impl IntoView {
     let enabled = status.enabled_since.is_some();
     let state_line = match &status.enabled_since {
@@ -96,6 +103,7 @@ fn Settings(
         {status.required.then(|| view! {
             <p class="notice-box" role="status">{text::STAFF_MFA_REQUIRED}</p>
         })}
+        {status.new_recovery_codes.map(|codes| view! { <NewCodes codes=codes.0 /> })}
         <p class="state" class:on=enabled>{state_line}</p>
         <Preparation />
         <SettingForm apply enabled />
@@ -103,6 +111,7 @@ fn Settings(
             <p><strong>{text::MFA_CAUTION_TITLE}</strong></p>
             <p>{text::MFA_CAUTION}</p>
         </aside>
+        {status.recovery_left.map(|left| view! { <RecoverySection left renew /> })}
         {enabled.then(|| view! { <Devices devices=status.devices forget /> })}
         <Browsers browsers=status.browsers end />
     }

@@ -43,6 +43,13 @@ fn Setup(details: SetupDetails) -> impl IntoView {
             <li>{text::SETUP_STEP_7}</li>
         </ol>
         <div class="qr" role="img" aria-label=text::SETUP_QR_ALT inner_html=details.qr_svg></div>
+        // On a phone the QR code cannot be scanned by the phone showing
+        // it: the app opens with the same link instead (shown on touch
+        // screens only, by CSS, so also without JavaScript).
+        <p class="phone-only">
+            <a class="button" href=details.otpauth_url>{text::SETUP_OPEN_APP}</a>
+            <span class="hint">{text::SETUP_OPEN_APP_HINT}</span>
+        </p>
         <p class="hint">{text::SETUP_KEY_HELP}</p>
         <dl class="key">
             <dt>{text::SETUP_ACCOUNT}</dt>

@@ -29,6 +29,8 @@ pub enum KeyError {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Arc<Aes256Gcm>,
+    /// For [`SecretBox::mac`]: derived from the key, never the key itself.
+    mac_key: Arc<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -45,9 +47,28 @@ fn aad(user_id: i64) -> [u8; 16] {
 
 impl SecretBox {
     pub fn from_key(key: &[u8; 32]) -> Self {
+        use sha2::{Digest, Sha256};
+        let mac_key: [u8; 32] = Sha256::new()
+            .chain_update(b"autobank mac key v1\0")
+            .chain_update(key)
+            .finalize()
+            .into();
         Self {
             cipher: Arc::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))),
+            mac_key: Arc::new(mac_key),
         }
+    }
+
+    /// HMAC-SHA-256 of `message` for one user, in hex, under a key derived
+    /// from this one: what the database keeps of a recovery code, so that
+    /// a copy of the database alone cannot test guesses offline.
+    pub fn mac(&self, user_id: i64, message: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(&aad(user_id));
+        mac.update(message);
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// From `AUTOBANK_SECRET_KEY` (base64 of 32 bytes) when it is given,
@@ -121,6 +142,22 @@ impl SecretBox {
             )
             .ok()
     }
+}
+
+/// `groups` groups of `size` random characters of
+/// [`crate::domain::READABLE_ALPHABET`], joined by hyphens.
+pub fn readable_random(groups: usize, size: usize) -> String {
+    use rand::Rng;
+    let alphabet = crate::domain::READABLE_ALPHABET;
+    let mut rng = rand::rngs::OsRng;
+    (0..groups)
+        .map(|_| {
+            (0..size)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Creates a file only its owner can read (mode 0600 on Unix), refusing to

@@ -233,7 +233,8 @@ pub async fn protect_pages(req: Request, next: Next) -> Response {
         let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
         return Redirect::to(&routes::login_url(wanted)).into_response();
     };
-    match (session.stage, path == CODE_PAGE) {
+    let half_page = path == CODE_PAGE || path == routes::RECOVERY_PAGE;
+    match (session.stage, half_page) {
         (Stage::Code, true) => return next.run(req).await,
         (Stage::Code, false) => return Redirect::to(CODE_PAGE).into_response(),
         (Stage::Full, true) => {

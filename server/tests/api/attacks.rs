@@ -26,10 +26,17 @@ async fn error_json(res: reqwest::Response) -> AppError {
 }
 
 /// Pages that a browser without a full sign-in may see.
-const PUBLIC_PAGES: &[&str] = &["/", "/login", "/forgot", "/login/code"];
+const PUBLIC_PAGES: &[&str] = &["/", "/login", "/forgot", "/login/code", "/login/recovery"];
 /// Server functions that work without a full sign-in: signing in, the
-/// code step itself, signing out, and the portal's notices.
-const OPEN_FUNCTIONS: &[&str] = &["/api/login", "/api/mfa/code", "/api/logout", "/api/notices"];
+/// code step itself (with the app's code or a recovery code), signing
+/// out, and the portal's notices.
+const OPEN_FUNCTIONS: &[&str] = &[
+    "/api/login",
+    "/api/mfa/code",
+    "/api/mfa/recovery",
+    "/api/logout",
+    "/api/notices",
+];
 
 #[tokio::test]
 async fn skipping_the_code_step_reaches_no_page_and_no_server_function() {

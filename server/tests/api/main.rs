@@ -22,6 +22,7 @@ mod mfa_setup;
 mod outage;
 mod password_change;
 mod portal;
+mod recovery_codes;
 mod roles;
 mod schema;
 mod sessions;

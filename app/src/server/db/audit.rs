@@ -37,6 +37,10 @@ pub enum Event {
     OtherSessionsEnded,
     /// Staff ended every session of the account.
     AllSessionsEnded,
+    /// A recovery code stood in for the one-time code.
+    RecoveryCodeUsed,
+    /// A new set of recovery codes (the old one void).
+    RecoveryCodesCreated,
 }
 
 impl Event {
@@ -66,6 +70,8 @@ impl Event {
             Self::SessionEnded => "session_ended",
             Self::OtherSessionsEnded => "other_sessions_ended",
             Self::AllSessionsEnded => "all_sessions_ended",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RecoveryCodesCreated => "recovery_codes_created",
         }
     }
 }

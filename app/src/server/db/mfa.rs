@@ -89,16 +89,19 @@ pub async fn delete_expired_devices(db: &Db, now: i64) -> Result<u64, sqlx::Erro
 /// Turns MFA on with the session's pending secret, in one transaction: the
 /// secret moves from the pending row to the account, the confirming code's
 /// step becomes the last used (a right code: the run of failures ends),
-/// every other session of the user ends, and `entry` is recorded. Returns
-/// false, changing nothing, if the setup was gone or the account is locked
-/// or disabled.
-#[tracing::instrument(skip(db, sealed, session_hash, entry))]
+/// a new set of recovery codes (`recovery`, their hashes) replaces any
+/// old one, every other session of the user ends, and `entry` is recorded.
+/// Returns false, changing nothing, if the setup was gone or the account
+/// is locked or disabled.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(db, sealed, session_hash, recovery, entry))]
 pub async fn confirm_enrollment(
     db: &Db,
     user_id: i64,
     session_hash: &str,
     sealed: &[u8],
     step: i64,
+    recovery: &[String],
     entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -134,6 +137,7 @@ pub async fn confirm_enrollment(
         return Ok(false);
     }
     end_sessions(&mut tx, user_id, Ending::AllBut(session_hash)).await?;
+    put_recovery_codes(&mut tx, user_id, recovery, now).await?;
     // The code that confirmed the setup counts as this session's code.
     sqlx::query("UPDATE sessions SET code_at = $1 WHERE id_hash = $2")
         .bind(now)
@@ -184,7 +188,12 @@ async fn turn_off(
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
-    delete_for_user(&mut tx, user_id, &["mfa_enrollments", "remembered_devices"]).await?;
+    delete_for_user(
+        &mut tx,
+        user_id,
+        &["mfa_enrollments", "remembered_devices", "recovery_codes"],
+    )
+    .await?;
     end_sessions(&mut tx, user_id, sessions).await?;
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await
@@ -323,4 +332,104 @@ pub async fn forget_devices(
     }
     tx.commit().await?;
     Ok(done.rows_affected())
+}
+
+/// Replaces the user's recovery codes by `hashes`, inside the caller's
+/// transaction.
+async fn put_recovery_codes(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    hashes: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    delete_for_user(conn, user_id, &["recovery_codes"]).await?;
+    for hash in hashes {
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A new set of recovery codes for an account with MFA on, the old set
+/// void, recording `entry`, in one transaction. Returns false when MFA is
+/// off (nothing changed).
+#[tracing::instrument(skip(db, hashes, entry))]
+pub async fn replace_recovery_codes(
+    db: &Db,
+    user_id: i64,
+    hashes: &[String],
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let on = sqlx::query(
+        "UPDATE users SET updated_at = updated_at WHERE id = $1 AND mfa_enabled_at IS NOT NULL",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    if on.rows_affected() != 1 {
+        return Ok(false);
+    }
+    put_recovery_codes(&mut tx, user_id, hashes, now).await?;
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Uses one recovery code, in one transaction: only an unused code of
+/// this user whose MFA is on, and only while the account is neither locked
+/// nor disabled; a right code is a success (the counts of failures end).
+/// Of two requests racing with one code, on any instances, one wins.
+/// Records `entry`. Returns false, changing nothing, otherwise.
+#[tracing::instrument(skip(db, code_hash, entry))]
+pub async fn use_recovery_code(
+    db: &Db,
+    user_id: i64,
+    code_hash: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let cleared = sqlx::query(
+        "UPDATE users SET code_failures = 0, failure_run = 0, lock_count = 0 \
+         WHERE id = $1 AND mfa_enabled_at IS NOT NULL \
+         AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if cleared.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let used = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(code_hash)
+    .execute(&mut *tx)
+    .await?;
+    if used.rows_affected() != 1 {
+        return Ok(false);
+    }
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// How many of the user's recovery codes are unused.
+#[tracing::instrument(skip(db))]
+pub async fn recovery_codes_left(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .fetch_one(db.pool())
+        .await
 }

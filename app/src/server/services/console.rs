@@ -7,12 +7,13 @@
 
 use super::audit::Who;
 use super::mfa::{self, CodeCheck};
+use super::shown_once::{self, Kind};
 use super::Client;
 use crate::domain::{LoginId, OtpCode, Reason, Role, SearchTerm};
 use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::db::audit::{self, Actor, AuditRow, Entry, Event};
-use crate::server::db::{reveals, sessions, users};
+use crate::server::db::{sessions, users};
 use crate::server::session::Session;
 use crate::server::AppState;
 use crate::text;
@@ -20,15 +21,11 @@ use crate::types::{
     AccountHit, AccountState, AccountView, AuditLine, NoActions, Revealed, SearchResults,
     StaffAction, TempPassword,
 };
-use rand::Rng;
 
 /// A code confirmed this recently covers a staff action.
 pub const STEP_UP_SECS: i64 = 10 * 60;
 /// A temporary password signs in within this long, once.
 pub const TEMP_PASSWORD_SECS: i64 = 24 * 60 * 60;
-/// A secret waits this long to be shown.
-const REVEAL_SECS: i64 = 5 * 60;
-const REVEAL_TEMP_PASSWORD: &str = "temp_password";
 /// Accounts per page of the search.
 pub const PAGE_SIZE: i64 = 20;
 /// Audit records on an account's page.
@@ -158,29 +155,9 @@ pub async fn account(
 ) -> Result<AccountView, AppError> {
     let target = find(state, login_id).await?;
     let now = state.clock.now();
-    let revealed = match reveals::take(
-        &state.db,
-        &session.id_hash,
-        REVEAL_TEMP_PASSWORD,
-        target.id,
-        now,
-    )
-    .await?
-    {
-        Some(sealed) => {
-            let bytes = state
-                .secrets
-                .open(session.user_id, &sealed)
-                .ok_or_else(|| {
-                    tracing::error!("a sealed temporary password does not open with this key");
-                    AppError::Internal
-                })?;
-            Some(Revealed(
-                String::from_utf8(bytes).map_err(|_| AppError::Internal)?,
-            ))
-        }
-        None => None,
-    };
+    let revealed = shown_once::take(state, session, Kind::TempPassword, target.id)
+        .await?
+        .map(Revealed);
     let last = audit::last_sign_in(&state.db, target.id).await?;
     let events = audit::for_user(&state.db, target.id, RECENT_EVENTS).await?;
     let no_actions = refusal(session, &target);
@@ -280,10 +257,7 @@ pub async fn act(
                 .entry(&target, Event::TempPasswordIssued, &reason)
                 .with_detail(format_jst(until));
             users::set_temporary_password(db, target.id, &hash, until, now, &entry).await?;
-            let sealed = state.secrets.seal(session.user_id, password.as_bytes());
-            let expires = now + REVEAL_SECS;
-            let kind = REVEAL_TEMP_PASSWORD;
-            reveals::put(db, &session.id_hash, kind, target.id, &sealed, expires).await?;
+            shown_once::put(state, session, Kind::TempPassword, target.id, &password).await?;
         }
     }
     Ok(action)
@@ -318,21 +292,10 @@ async fn step_up(
     Ok(())
 }
 
-/// Characters of a temporary password: no 0/O, 1/l/I, to be read out on
-/// the phone without mistakes.
-const TEMP_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-
-/// A temporary password: four groups of four (about 79 random bits).
+/// A temporary password: four groups of four (about 79 random bits),
+/// to be read out on the phone without mistakes.
 fn temporary_password() -> String {
-    let mut rng = rand::rngs::OsRng;
-    (0..4)
-        .map(|_| {
-            (0..4)
-                .map(|_| TEMP_ALPHABET[rng.gen_range(0..TEMP_ALPHABET.len())] as char)
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
+    crate::server::crypto::readable_random(4, 4)
 }
 
 #[cfg(test)]
@@ -345,9 +308,9 @@ mod tests {
         let b = temporary_password();
         assert_ne!(a, b);
         assert_eq!(a.len(), 19);
-        assert!(a
-            .split('-')
-            .all(|g| g.len() == 4 && g.bytes().all(|c| TEMP_ALPHABET.contains(&c))));
+        assert!(a.split('-').all(|g| g.len() == 4
+            && g.bytes()
+                .all(|c| crate::domain::READABLE_ALPHABET.contains(&c))));
         for _ in 0..200 {
             let p = temporary_password();
             assert!(

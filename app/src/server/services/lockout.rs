@@ -52,6 +52,17 @@ impl From<Block> for AppError {
     }
 }
 
+/// What checking a code (the app's, or a recovery code) decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Right, and not used before: consumed now.
+    Accepted,
+    /// Wrong (or replayed): counted toward the account's lock.
+    Wrong,
+    /// The account is locked or disabled (now, or already).
+    Blocked(Block),
+}
+
 /// Whether a guess may be checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {

@@ -3,8 +3,9 @@
 
 use super::audit::{self, Who};
 use super::lockout::{self, AfterWrong, Block, Counter, Reservation};
+use super::recovery;
 use super::Client;
-use crate::domain::OtpCode;
+use crate::domain::{OtpCode, RecoveryCode};
 use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::db::users::Snapshot;
@@ -21,15 +22,15 @@ pub const CODES_PER_SIGN_IN: i64 = 5;
 /// "このデバイスを30日間記録する".
 pub const REMEMBER_SECS: i64 = 30 * 24 * 60 * 60;
 
-/// What checking a code against the account's active secret decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeCheck {
-    /// Right, and its step not used before: consumed now.
-    Accepted,
-    /// Wrong (or replayed): counted toward the account's lock.
-    Wrong,
-    /// The account is locked or disabled (now, or already).
-    Blocked(Block),
+pub use super::lockout::CodeCheck;
+
+/// What stands in for the phone at the code step.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// The app's six digits.
+    Code(&'a OtpCode),
+    /// One of the account's recovery codes.
+    Recovery(&'a RecoveryCode),
 }
 
 /// What the code step of sign-in decided.
@@ -141,13 +142,14 @@ pub async fn stage_after_password(
     Ok(Stage::Code)
 }
 
-/// The code step of sign-in. On success the session gets a new ID and is
-/// fully signed in; `remember` makes a 30-day device token.
+/// The code step of sign-in, with the app's code or a recovery code. On
+/// success the session gets a new ID and is fully signed in; `remember`
+/// makes a 30-day device token.
 #[tracing::instrument(skip_all, fields(user_id = session.user_id))]
 pub async fn verify_sign_in_code(
     state: &AppState,
     session: &Session,
-    code: &OtpCode,
+    proof: Proof<'_>,
     remember: bool,
     client: &Client,
 ) -> Result<SignInCode, AppError> {
@@ -160,7 +162,11 @@ pub async fn verify_sign_in_code(
         return Ok(SignInCode::SignInAgain);
     };
     let who = Who::of(session, client);
-    match check_active_code(state, who, code).await? {
+    let checked = match proof {
+        Proof::Code(code) => check_active_code(state, who, code).await?,
+        Proof::Recovery(code) => recovery::check(state, who, code).await?,
+    };
+    match checked {
         CodeCheck::Accepted => {}
         CodeCheck::Wrong if attempt >= CODES_PER_SIGN_IN => {
             session::discard(&state.db, session).await?;
@@ -209,8 +215,17 @@ pub async fn status(state: &AppState, session: &Session) -> Result<MfaStatus, Ap
             last_used: format_jst(d.last_used_at),
         })
         .collect();
+    let recovery_left = match row.mfa_enabled_at {
+        Some(_) => Some(recovery::left(state, session.user_id).await?),
+        None => None,
+    };
+    let new_recovery_codes = recovery::take_shown(state, session)
+        .await?
+        .map(crate::types::RecoveryCodes);
     Ok(MfaStatus {
         required: session.duty == Some(Duty::SetUpMfa),
+        recovery_left,
+        new_recovery_codes,
         enabled_since: row.mfa_enabled_at.map(format_jst),
         devices,
         browsers: Vec::new(),
@@ -274,8 +289,10 @@ async fn pending_secret(
 /// The QR code and key of the pending setup.
 pub async fn setup_details(state: &AppState, session: &Session) -> Result<SetupDetails, AppError> {
     let (_, secret) = pending_secret(state, session).await?;
+    let otpauth_url = secret.otpauth_url(&session.login_id);
     Ok(SetupDetails {
-        qr_svg: totp::qr_svg(&secret.otpauth_url(&session.login_id)),
+        qr_svg: totp::qr_svg(&otpauth_url),
+        otpauth_url,
         key: totp::group_in_fours(&secret.base32()),
         account: format!("{}:{}", totp::ISSUER, session.login_id),
     })
@@ -308,12 +325,14 @@ pub async fn confirm_setup(
     };
     let entry = who.entry(Event::MfaOn);
     let now = state.clock.now();
+    let codes = recovery::new_set(state, session.user_id);
     if !mfa::confirm_enrollment(
         &state.db,
         session.user_id,
         &session.id_hash,
         &sealed,
         step,
+        &codes.hashes,
         &entry,
         now,
     )
@@ -324,6 +343,7 @@ pub async fn confirm_setup(
             None => AppError::SetupExpired,
         });
     }
+    recovery::show_once(state, session, &codes).await?;
     Ok(Confirmed::TurnedOn)
 }
 

@@ -14,7 +14,9 @@ pub mod labels;
 pub mod lockout;
 pub mod mfa;
 pub mod notices;
+pub mod recovery;
 pub mod settings;
+pub mod shown_once;
 pub mod sign_in;
 
 use super::session::Token;

@@ -6,6 +6,7 @@ use super::audit::Who;
 use super::auth::{self, Guess};
 use super::lockout::Block;
 use super::mfa::{self, CodeCheck};
+use super::recovery;
 use super::Client;
 use crate::domain::{OtpCode, Password};
 use crate::error::{AppError, Field, Problem};
@@ -248,4 +249,21 @@ pub async fn password_form(
         temporary,
         needs_code: !temporary && mfa::is_enabled(&state.db, session.user_id).await?,
     })
+}
+
+/// `新しいリカバリーコードを発行する`: with the current code, a new set of
+/// recovery codes, shown once; the old set is void.
+#[tracing::instrument(skip_all, fields(user_id = session.user_id))]
+pub async fn new_recovery_codes(
+    state: &AppState,
+    session: &Session,
+    current_code: &str,
+    client: &Client,
+) -> Result<(), AppError> {
+    let code = OtpCode::parse(current_code)?;
+    match mfa::check_active_code(state, Who::of(session, client), &code).await? {
+        CodeCheck::Accepted => recovery::regenerate(state, session, client).await,
+        CodeCheck::Wrong => Err(AppError::InvalidCode),
+        CodeCheck::Blocked(block) => Err(block.into()),
+    }
 }
