@@ -25,6 +25,13 @@ pub enum Field {
     NewPasswordAgain,
     /// A staff member's reason for an action.
     Reason,
+    /// A date typed as `YYYY-MM-DD`.
+    Date,
+    /// An account's name.
+    Name,
+    /// A notice's title and body.
+    Title,
+    Body,
 }
 
 /// What is wrong with one field: a key for a message in `text`.
@@ -53,6 +60,11 @@ pub enum Problem {
     ReasonRequired,
     ReasonTooLong,
     RecoveryCodeFormat,
+    DateFormat,
+    NameRequired,
+    LoginIdTaken,
+    TitleRequired,
+    BodyTooLong,
 }
 
 impl Problem {
@@ -78,6 +90,11 @@ impl Problem {
             Self::ReasonRequired => text::ERR_REASON_REQUIRED,
             Self::ReasonTooLong => text::ERR_REASON_TOO_LONG,
             Self::RecoveryCodeFormat => text::ERR_RECOVERY_FORMAT,
+            Self::DateFormat => text::ERR_DATE_FORMAT,
+            Self::NameRequired => text::ERR_NAME_REQUIRED,
+            Self::LoginIdTaken => text::ERR_LOGIN_ID_TAKEN,
+            Self::TitleRequired => text::ERR_TITLE_REQUIRED,
+            Self::BodyTooLong => text::ERR_BODY_TOO_LONG,
         }
     }
 }
@@ -134,6 +151,9 @@ pub enum AppError {
     /// used already).
     #[error("invalid recovery code")]
     InvalidRecoveryCode,
+    /// What was to be changed is gone (a notice deleted meanwhile).
+    #[error("not found")]
+    NotFound,
     /// No account by that login ID.
     #[error("no such account")]
     NoSuchAccount,
@@ -169,6 +189,7 @@ impl AppError {
             Self::StepUpRequired => text::ERR_STEP_UP_REQUIRED,
             Self::NotOnThisAccount => text::ERR_NOT_ON_THIS_ACCOUNT,
             Self::NoSuchAccount => text::ERR_NO_SUCH_ACCOUNT,
+            Self::NotFound => text::ERR_GONE,
             Self::InvalidRecoveryCode => text::ERR_INVALID_RECOVERY,
             Self::Internal => text::ERR_INTERNAL,
             Self::BadRequest => text::ERR_BAD_REQUEST,
@@ -203,7 +224,7 @@ impl AppError {
             | Self::SetUpMfaFirst
             | Self::NotOnThisAccount => 403,
             Self::StepUpRequired => 401,
-            Self::NoSuchAccount => 404,
+            Self::NoSuchAccount | Self::NotFound => 404,
             Self::Unavailable | Self::Busy => 503,
             Self::Internal => 500,
             Self::BadRequest => 400,

@@ -70,6 +70,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/password") view=account::PasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/helpdesk") view=console::ConsolePage ssr=SsrMode::Async />
                 <Route path=path!("/helpdesk/users/:login_id") view=console::AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view=console::AuditTrailPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/policy") view=console::PolicyPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/notices") view=console::NoticesPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

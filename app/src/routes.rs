@@ -21,6 +21,17 @@ pub const CONSOLE: &str = "/helpdesk";
 /// Pages under this prefix are for staff only.
 pub const CONSOLE_PREFIX: &str = "/helpdesk/";
 
+/// Admins' pages: everything under this prefix.
+pub const ADMIN_PREFIX: &str = "/admin/";
+/// The audit trail in the browser.
+pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// The portal's notices, for admins.
+pub const ADMIN_NOTICES: &str = "/admin/notices";
+/// The dealers' MFA policy.
+pub const ADMIN_POLICY: &str = "/admin/policy";
+/// The same records as CSV (a plain route, not a page).
+pub const ADMIN_AUDIT_CSV: &str = "/admin/audit.csv";
+
 /// One account's page in the console.
 pub fn console_account_url(login_id: &str) -> String {
     format!("{CONSOLE_PREFIX}users/{}", percent_encode(login_id))

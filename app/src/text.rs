@@ -286,37 +286,45 @@ pub const ERR_NOT_ON_THIS_ACCOUNT: &str =
     "このアカウントは操作できません（ご自身のアカウント、またはヘルプデスクからの管理者のアカウント）。";
 pub const ERR_NO_SUCH_ACCOUNT: &str = "該当するアカウントはありません。";
 
-/// The audit trail's events as staff read them.
+/// The audit trail's events, by stored name, as staff read them.
+pub const EVENT_LABELS: [(&str, &str); 29] = [
+    ("sign_in_success", "ログイン（パスワード）"),
+    ("sign_in_failure", "ログイン失敗"),
+    ("password_failure", "パスワードの誤り（設定画面）"),
+    ("code_success", "ワンタイムコード確認"),
+    ("code_failure", "ワンタイムコードの誤り"),
+    ("recovery_code_used", "リカバリーコードを使用"),
+    ("recovery_codes_created", "リカバリーコード発行"),
+    ("step_up", "操作前のワンタイムコード確認"),
+    ("locked", "ロック"),
+    ("lock_extended", "ロック（延長）"),
+    ("disabled", "アカウント停止"),
+    ("enabled", "アカウント停止の解除"),
+    ("unlocked", "ロック解除"),
+    ("sign_out", "ログアウト"),
+    ("user_created", "アカウント作成"),
+    ("role_changed", "種別の変更"),
+    ("password_changed", "パスワード変更"),
+    ("temp_password_issued", "仮パスワード発行"),
+    ("mfa_on", "多要素認証ON"),
+    ("mfa_off", "多要素認証OFF"),
+    ("mfa_reset", "多要素認証リセット"),
+    ("mfa_policy_set", "多要素認証の必須化の設定"),
+    ("device_remembered", "デバイスを記録"),
+    ("device_used", "記録されたデバイスでログイン"),
+    ("device_forgotten", "デバイスの記録を削除"),
+    ("session_ended", "ブラウザをログアウトさせた"),
+    ("other_sessions_ended", "ほかのブラウザをログアウトさせた"),
+    ("all_sessions_ended", "すべてのログインを終了"),
+    ("notice_changed", "お知らせの変更"),
+];
+
+/// An event's name as staff read it (the stored name if unknown).
 pub fn event_label(event: &str) -> &str {
-    match event {
-        "sign_in_success" => "ログイン（パスワード）",
-        "sign_in_failure" => "ログイン失敗",
-        "password_failure" => "パスワードの誤り（設定画面）",
-        "locked" => "ロック",
-        "lock_extended" => "ロック（延長）",
-        "disabled" => "アカウント停止",
-        "enabled" => "アカウント停止の解除",
-        "unlocked" => "ロック解除",
-        "sign_out" => "ログアウト",
-        "user_created" => "アカウント作成",
-        "password_changed" => "パスワード変更",
-        "temp_password_issued" => "仮パスワード発行",
-        "code_success" => "ワンタイムコード確認",
-        "code_failure" => "ワンタイムコードの誤り",
-        "step_up" => "操作前のワンタイムコード確認",
-        "mfa_on" => "多要素認証ON",
-        "mfa_off" => "多要素認証OFF",
-        "mfa_reset" => "多要素認証リセット",
-        "device_remembered" => "デバイスを記録",
-        "device_used" => "記録されたデバイスでログイン",
-        "device_forgotten" => "デバイスの記録を削除",
-        "session_ended" => "ブラウザをログアウトさせた",
-        "other_sessions_ended" => "ほかのブラウザをログアウトさせた",
-        "all_sessions_ended" => "すべてのログインを終了",
-        "recovery_code_used" => "リカバリーコードを使用",
-        "recovery_codes_created" => "リカバリーコード発行",
-        other => other,
-    }
+    EVENT_LABELS
+        .iter()
+        .find(|(name, _)| *name == event)
+        .map_or(event, |(_, label)| label)
 }
 
 // Recovery codes.
@@ -344,3 +352,60 @@ pub const RECOVERY_BACK: &str = "ワンタイムコードの入力に戻る";
 pub const ERR_RECOVERY_FORMAT: &str =
     "リカバリーコードは10文字（例：abcde-fghjk）で入力してください。";
 pub const ERR_INVALID_RECOVERY: &str = "リカバリーコードが正しくないか、すでに使われています。";
+
+// The audit trail in the browser (admins).
+pub const AUDIT_TITLE: &str = "操作・ログインの記録";
+pub const AUDIT_ACCOUNT: &str = "ログインID";
+pub const AUDIT_EVENT: &str = "内容";
+pub const AUDIT_ANY_EVENT: &str = "すべて";
+pub const AUDIT_FROM: &str = "開始日";
+pub const AUDIT_TO: &str = "終了日";
+pub const AUDIT_FILTER: &str = "絞り込む";
+pub const AUDIT_CSV: &str = "CSVでダウンロード（Excel用）";
+pub const AUDIT_NONE: &str = "該当する記録はありません。";
+pub const AUDIT_CSV_HEADER: [&str; 8] = [
+    "日時",
+    "ログインID",
+    "名前",
+    "内容",
+    "操作した人",
+    "理由",
+    "詳細",
+    "接続元",
+];
+pub const ADMIN_LINKS: &str = "管理者メニュー";
+pub const ERR_DATE_FORMAT: &str = "日付はYYYY-MM-DDの形で入力してください。";
+
+// Admins: accounts, roles, the MFA policy.
+pub const NEW_ACCOUNT_TITLE: &str = "アカウント作成";
+pub const NEW_ACCOUNT_NAME: &str = "会社名・お名前（登録名）";
+pub const NEW_ACCOUNT_ROLE: &str = "種別";
+pub const NEW_ACCOUNT_BUTTON: &str = "作成する（仮パスワードを発行）";
+pub const ERR_NAME_REQUIRED: &str = "会社名・お名前を1〜100文字で入力してください。";
+pub const ERR_LOGIN_ID_TAKEN: &str = "このログインIDはすでに使われています。";
+pub const ROLE_CHANGE_TITLE: &str = "種別の変更";
+pub const ROLE_CHANGE_BUTTON: &str = "種別を変更する";
+pub const POLICY_TITLE: &str = "多要素認証の必須化";
+pub const POLICY_INTRO: &str = "販売店のアカウントに多要素認証を必須にする日を設定します。その日から、多要素認証がOFFの販売店はログイン時に設定画面へ案内されます。それまでは業務メニューに予定日が表示されます。ヘルプデスク・管理者は常に必須です。";
+pub const POLICY_CURRENT: &str = "現在の設定";
+pub const POLICY_NONE: &str = "必須化の予定はありません。";
+pub const POLICY_DATE: &str = "販売店に必須にする日";
+pub const POLICY_SET: &str = "設定する";
+pub const POLICY_LIFT: &str = "日付を空にして『設定する』を押すと、必須化を取りやめます。";
+pub const POLICY_DONE: &str = "設定しました。";
+pub const MFA_REQUIRED_FROM: &str = "から、多要素認証（ワンタイムパスワード）の設定が必須になります。お早めに「多要素認証設定」から設定してください。";
+pub const MFA_REQUIRED_NOW: &str = "多要素認証（ワンタイムパスワード）の設定が必須になりました。『上記を確認しました』にチェックを入れ、『ON』を選んで『設定』を押し、設定を完了してください。完了するまでほかの画面は使えません。";
+
+// Admins: notices.
+pub const NOTICES_ADMIN_TITLE: &str = "お知らせの管理";
+pub const NOTICE_NEW: &str = "新しいお知らせ";
+pub const NOTICE_DATE: &str = "日付";
+pub const NOTICE_TITLE: &str = "タイトル";
+pub const NOTICE_BODY: &str = "本文";
+pub const NOTICE_POST: &str = "掲載する";
+pub const NOTICE_SAVE: &str = "保存する";
+pub const NOTICE_DELETE: &str = "削除する";
+pub const NOTICE_DONE: &str = "お知らせを更新しました。";
+pub const ERR_TITLE_REQUIRED: &str = "タイトルを1〜200文字で入力してください。";
+pub const ERR_BODY_TOO_LONG: &str = "本文は2000文字以内で入力してください。";
+pub const ERR_GONE: &str = "対象がすでに削除されています。画面を開き直してください。";

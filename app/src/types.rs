@@ -24,8 +24,11 @@ pub struct Notice {
 pub struct MfaStatus {
     /// When MFA was turned on (Japan time), if it is on.
     pub enabled_since: Option<String>,
-    /// MFA is off and must be set up before anything else (staff).
+    /// MFA is off and must be set up before anything else (staff, or a
+    /// role whose policy date has come).
     pub required: bool,
+    /// The account is staff (MFA is always required).
+    pub staff: bool,
     /// Unused recovery codes, when MFA is on.
     pub recovery_left: Option<i64>,
     /// A set of recovery codes this session has just made, shown once.
@@ -126,6 +129,10 @@ pub enum TempPassword {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditLine {
     pub at: String,
+    /// The account it concerns (its login ID), if any.
+    pub account: String,
+    /// That account's registered name.
+    pub name: String,
     /// The event's name in Japanese.
     pub event: String,
     /// Who did it: the account holder, or a member of staff.
@@ -223,6 +230,8 @@ pub struct AccountView {
     pub no_actions: Option<NoActions>,
     /// The staff member's code was confirmed within the last 10 minutes.
     pub code_fresh: bool,
+    /// The viewer is an admin who may change this account's role.
+    pub can_set_role: bool,
     /// A temporary password just issued by this session, shown once.
     pub revealed: Option<Revealed>,
 }
@@ -235,4 +244,21 @@ impl std::fmt::Debug for RecoveryCodes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RecoveryCodes(<redacted>)")
     }
+}
+
+/// One page of the audit trail in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub lines: Vec<AuditLine>,
+    /// From 1.
+    pub page: u32,
+    pub more: bool,
+}
+
+/// What the business menu needs to know of the signed-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuInfo {
+    pub role: Role,
+    /// MFA is off and the role needs it from this date (`YYYY/MM/DD`).
+    pub mfa_required_from: Option<String>,
 }

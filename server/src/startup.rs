@@ -40,6 +40,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
+        .route(
+            app::routes::ADMIN_AUDIT_CSV,
+            axum::routing::get(app::server::export::audit_csv),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

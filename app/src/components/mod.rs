@@ -38,22 +38,25 @@ pub fn FieldError(
 
 /// A field for a six-digit one-time code, with its label and message: a
 /// numeric keyboard on phones, and the code the phone offers to fill in.
-/// `name` is also the element id.
+/// `name` is also the element id, unless `id` is given (a page with several
+/// such fields).
 #[component]
 pub fn CodeField(
     name: &'static str,
+    #[prop(optional, into)] id: Option<String>,
     label: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional, into)] local: MaybeProp<&'static str>,
     #[prop(into)] server: Signal<Option<AppError>>,
     #[prop(optional)] node_ref: Option<NodeRef<html::Input>>,
 ) -> impl IntoView {
-    let error_id = format!("{name}-error");
+    let id = id.unwrap_or_else(|| name.to_owned());
+    let error_id = format!("{id}-error");
     view! {
-        <label for=name>{label}</label>
+        <label for=id.clone()>{label}</label>
         {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
         <input
-            id=name
+            id=id
             name=name
             type="text"
             inputmode="numeric"

@@ -1,6 +1,7 @@
 //! One account in the console: the caller check, its state, its recent
 //! events, and the actions, each with a reason.
 
+use super::admin::{RoleForm, SetRole};
 use super::{state_label, Act};
 use crate::auth::AppHeader;
 use crate::components::{CodeField, FieldError, FormError, LoadError};
@@ -17,12 +18,13 @@ use leptos_router::hooks::use_params_map;
 pub fn AccountPage() -> impl IntoView {
     let params = use_params_map();
     let act = ServerAction::<Act>::new();
+    let set_role = ServerAction::<SetRole>::new();
     let login_id = move || params.read().get("login_id").unwrap_or_default();
     // Loaded again after each action (a temporary password is taken by
     // that one load: it is shown once).
     let view = Resource::new(
-        move || (login_id(), act.version().get()),
-        |(login_id, _)| super::load_account(login_id),
+        move || (login_id(), act.version().get(), set_role.version().get()),
+        |(login_id, _, _)| super::load_account(login_id),
     );
     view! {
         <AppHeader />
@@ -30,7 +32,7 @@ pub fn AccountPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match view.await {
-                        Ok(account) => view! { <Account account act /> }.into_any(),
+                        Ok(account) => view! { <Account account act set_role /> }.into_any(),
                         Err(err) => view! { <LoadError err /> }.into_any(),
                     }
                 })}
@@ -41,7 +43,11 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 #[component]
-fn Account(account: AccountView, act: ServerAction<Act>) -> impl IntoView {
+fn Account(
+    account: AccountView,
+    act: ServerAction<Act>,
+    set_role: ServerAction<SetRole>,
+) -> impl IntoView {
     let last_sign_in = account
         .last_sign_in
         .clone()
@@ -104,6 +110,10 @@ fn Account(account: AccountView, act: ServerAction<Act>) -> impl IntoView {
             })}
         </dl>
         <Actions account=account.clone() act />
+        {account.can_set_role.then(|| view! {
+            <RoleForm login_id=account.login_id.clone() current=account.role
+                code_fresh=account.code_fresh action=set_role />
+        })}
         <h2>{text::ACCOUNT_EVENTS}</h2>
         <Events events=account.events />
     }

@@ -4,8 +4,14 @@
 //! server function here checks the role again.
 
 mod account;
+mod admin;
+mod audit;
+mod notices;
 
 pub use account::AccountPage;
+pub use admin::PolicyPage;
+pub use audit::AuditTrailPage;
+pub use notices::NoticesPage;
 
 use crate::auth::AppHeader;
 use crate::components::LoadError;
@@ -91,10 +97,31 @@ pub fn ConsolePage() -> impl IntoView {
         move || (term(), page()),
         |(q, page)| search_accounts(Some(q), Some(page)),
     );
+    let role = Resource::new(|| (), |_| crate::menu::my_role());
+    let admin_links = move || {
+        Suspend::new(async move {
+            let admin = role
+                .await
+                .is_ok_and(|me| me.role == crate::domain::Role::Admin);
+            admin.then(|| {
+                view! {
+                    <nav aria-label=text::ADMIN_LINKS class="admin-links">
+                        <a href=crate::routes::ADMIN_AUDIT>{text::AUDIT_TITLE}</a>
+                        " "
+                        <a href=crate::routes::ADMIN_POLICY>{text::POLICY_TITLE}</a>
+                        " "
+                        <a href=crate::routes::ADMIN_NOTICES>{text::NOTICES_ADMIN_TITLE}</a>
+                    </nav>
+                    <admin::NewAccountForm />
+                }
+            })
+        })
+    };
     view! {
         <AppHeader />
         <main class="page">
             <h1>{text::CONSOLE_TITLE}</h1>
+            <Suspense fallback=|| ()>{admin_links}</Suspense>
             <form method="get" action=CONSOLE class="search">
                 <label for="q">{text::CONSOLE_SEARCH}</label>
                 <input id="q" name="q" type="search" autocomplete="off" prop:value=term />

@@ -2,18 +2,21 @@
 
 use crate::auth::AppHeader;
 use crate::components::{LoadError, NotFound};
-use crate::domain::Role;
 use crate::error::AppError;
 use crate::routes::CONSOLE;
 use crate::text;
+use crate::types::MenuInfo;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
 
-/// The signed-in account's role: staff see one more tile.
+/// The signed-in account's role (staff see one more tile), and the date
+/// from which MFA will be required, if it is off and an admin set one.
 #[server(prefix = "/api", endpoint = "me/role")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "my_role", skip_all))]
-pub async fn my_role() -> Result<Role, AppError> {
-    Ok(crate::server::request::require_full()?.role)
+pub async fn my_role() -> Result<MenuInfo, AppError> {
+    use crate::server::{request, services::settings, AppState};
+    let session = request::require_full()?;
+    settings::menu_info(&AppState::get()?, &session).await
 }
 
 #[component]
@@ -46,10 +49,22 @@ pub fn MenuPage() -> impl IntoView {
             view! { <Tile href=*href title=*title description=*description id=format!("tile-desc-{i}") /> }
         })
         .collect_view();
+    let mfa_notice = move || {
+        Suspend::new(async move {
+            role.await
+                .ok()
+                .and_then(|me| me.mfa_required_from)
+                .map(|from| {
+                    view! {
+                        <p class="notice-box" role="status">{format!("{from}{}", text::MFA_REQUIRED_FROM)}</p>
+                    }
+                })
+        })
+    };
     let staff_tile = move || {
         Suspend::new(async move {
             match role.await {
-                Ok(role) => role.is_staff().then(|| view! {
+                Ok(me) => me.role.is_staff().then(|| view! {
                     <Tile href=CONSOLE title=text::CONSOLE_TILE_TITLE
                         description=text::CONSOLE_TILE_DESC id="tile-desc-console".to_owned() />
                 }).into_any(),
@@ -61,6 +76,7 @@ pub fn MenuPage() -> impl IntoView {
         <AppHeader />
         <main class="page">
             <h1>{text::MENU_TITLE}</h1>
+            <Suspense fallback=|| ()>{mfa_notice}</Suspense>
             <ul class="tiles">
                 {tiles}
                 <Suspense fallback=|| ()>{staff_tile}</Suspense>

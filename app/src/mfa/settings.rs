@@ -100,8 +100,9 @@ fn Settings(
         None => format!("{}：{}", text::MFA_CURRENT, text::MFA_STATE_OFF),
     };
     view! {
-        {status.required.then(|| view! {
-            <p class="notice-box" role="status">{text::STAFF_MFA_REQUIRED}</p>
+        {status.required.then(|| {
+            let why = if status.staff { text::STAFF_MFA_REQUIRED } else { text::MFA_REQUIRED_NOW };
+            view! { <p class="notice-box" role="status">{why}</p> }
         })}
         {status.new_recovery_codes.map(|codes| view! { <NewCodes codes=codes.0 /> })}
         <p class="state" class:on=enabled>{state_line}</p>

@@ -49,6 +49,20 @@ pub fn format_jst(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// When `date` begins in Japan, in Unix seconds.
+pub fn japan_day_start(date: Date) -> i64 {
+    date.midnight().assume_offset(JST).unix_timestamp()
+}
+
+/// The date in Japan at `unix`, as stored and typed (`YYYY-MM-DD`).
+pub fn japan_date(unix: i64) -> String {
+    let date = OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .to_offset(JST)
+        .date();
+    format_date(date)
+}
+
 /// A date as stored and typed: `YYYY-MM-DD`.
 pub fn parse_date(raw: &str) -> Option<Date> {
     Date::parse(raw, format_description!("[year]-[month]-[day]")).ok()

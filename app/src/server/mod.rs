@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod db;
+pub mod export;
 pub mod guard;
 pub mod password;
 pub mod request;

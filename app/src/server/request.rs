@@ -167,6 +167,16 @@ pub fn require_staff() -> Result<Session, AppError> {
     Ok(session)
 }
 
+/// As [`require_full`], for admins only.
+pub fn require_admin() -> Result<Session, AppError> {
+    let session = require_full()?;
+    if session.role != crate::domain::Role::Admin {
+        tracing::warn!(user_id = session.user_id, "an admin function refused");
+        return Err(AppError::Forbidden);
+    }
+    Ok(session)
+}
+
 /// The session, if it is waiting for its one-time code.
 pub fn require_code_stage() -> Result<Session, AppError> {
     session_at(Stage::Code)

@@ -123,25 +123,42 @@ impl Session {
     }
 }
 
-/// The duty of an account, as its row stands.
-pub fn duty_of_user(user: &super::db::users::UserRow) -> Option<Duty> {
-    let role = Role::parse(&user.role).unwrap_or(Role::Dealer);
-    duty_of(
-        role,
-        user.mfa_secret.is_some(),
-        user.password_expires_at.is_some(),
-    )
+/// The duty of an account, as its row stands, at `now`.
+pub fn duty_of_user(user: &super::db::users::UserRow, now: i64) -> Option<Duty> {
+    let state = AccountState {
+        role: Role::parse(&user.role).unwrap_or(Role::Dealer),
+        mfa_on: user.mfa_secret.is_some(),
+        temporary_password: user.password_expires_at.is_some(),
+        mfa_required_from: user.mfa_required_from.as_deref(),
+    };
+    state.duty(now)
 }
 
-/// The duty of an account in this state: a temporary password first, then
-/// MFA for staff.
-pub fn duty_of(role: Role, mfa_on: bool, temporary_password: bool) -> Option<Duty> {
-    if temporary_password {
-        Some(Duty::ChangePassword)
-    } else if role.is_staff() && !mfa_on {
-        Some(Duty::SetUpMfa)
-    } else {
-        None
+/// What decides an account's duty.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountState<'a> {
+    pub role: Role,
+    pub mfa_on: bool,
+    pub temporary_password: bool,
+    /// `YYYY-MM-DD`: the role's MFA policy, if an admin set one.
+    pub mfa_required_from: Option<&'a str>,
+}
+
+impl AccountState<'_> {
+    /// A temporary password first; then MFA, for staff always and for a
+    /// role whose policy date (Japan time) has come.
+    pub fn duty(&self, now: i64) -> Option<Duty> {
+        let today = super::clock::japan_date(now);
+        let policy_due = self
+            .mfa_required_from
+            .is_some_and(|from| from <= today.as_str());
+        if self.temporary_password {
+            Some(Duty::ChangePassword)
+        } else if !self.mfa_on && (self.role.is_staff() || policy_due) {
+            Some(Duty::SetUpMfa)
+        } else {
+            None
+        }
     }
 }
 
@@ -172,11 +189,13 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
         login_id: row.login_id,
         stage,
         role,
-        duty: duty_of(
+        duty: AccountState {
             role,
-            row.mfa_enabled_at.is_some(),
-            row.password_expires_at.is_some(),
-        ),
+            mfa_on: row.mfa_enabled_at.is_some(),
+            temporary_password: row.password_expires_at.is_some(),
+            mfa_required_from: row.mfa_required_from.as_deref(),
+        }
+        .duty(now),
         code_at: row.code_at,
     }))
 }

@@ -74,6 +74,9 @@ async fn skipping_the_code_step_reaches_no_page_and_no_server_function() {
             ("login_id", "dealer01"),
             ("action", "disable"),
             ("reason", "INC-1"),
+            ("name", "乗っ取り"),
+            ("role", "admin"),
+            ("op", "save"),
         ];
         let res = pair.call(i, endpoint, &form, Some(&half)).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");

@@ -4,6 +4,7 @@
 //! behaviour; `TEST_LOG=1` shows the server's logs.
 
 mod account_changes;
+mod admin;
 mod attacks;
 mod cli;
 mod code_step;

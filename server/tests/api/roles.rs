@@ -19,6 +19,8 @@ enum Reach {
     SignedIn,
     /// Helpdesk and admin.
     Staff,
+    /// Admins only.
+    Admin,
 }
 
 /// Every page, with path parameters written as `x`.
@@ -36,6 +38,11 @@ const PAGES: &[(&str, Reach)] = &[
     ("/password", Reach::SignedIn),
     ("/helpdesk", Reach::Staff),
     ("/helpdesk/users/x", Reach::Staff),
+    ("/admin/audit", Reach::Admin),
+    ("/admin/policy", Reach::Admin),
+    ("/admin/notices", Reach::Admin),
+    // Plain routes (`app::server::export::PLAIN_ROUTES`).
+    ("/admin/audit.csv", Reach::Admin),
 ];
 
 /// Every server function.
@@ -58,12 +65,20 @@ const FUNCTIONS: &[(&str, Reach)] = &[
     ("/api/console/search", Reach::Staff),
     ("/api/console/account", Reach::Staff),
     ("/api/console/act", Reach::Staff),
+    ("/api/admin/audit", Reach::Admin),
+    ("/api/admin/create-account", Reach::Admin),
+    ("/api/admin/set-role", Reach::Admin),
+    ("/api/admin/policy", Reach::Admin),
+    ("/api/admin/set-policy", Reach::Admin),
+    ("/api/admin/notices", Reach::Admin),
+    ("/api/admin/notice", Reach::Admin),
 ];
 
 fn reaches(reach: Reach, role: Role) -> bool {
     match reach {
         Reach::Anyone | Reach::SignedIn => true,
         Reach::Staff => role.is_staff(),
+        Reach::Admin => role == Role::Admin,
         Reach::HalfSignIn => false,
     }
 }
@@ -71,6 +86,7 @@ fn reaches(reach: Reach, role: Role) -> bool {
 #[test]
 fn every_page_and_server_function_says_who_reaches_it() {
     let mut pages = page_paths();
+    pages.extend(app::server::export::PLAIN_ROUTES.map(str::to_owned));
     pages.sort();
     pages.dedup();
     let mut listed: Vec<_> = PAGES.iter().map(|(p, _)| p.to_string()).collect();
@@ -134,6 +150,10 @@ async fn each_role_reaches_exactly_what_the_tables_say() {
                 ("q", "dealer"),
                 ("next", "/menu"),
                 ("password", ""),
+                ("name", ""),
+                ("role", "dealer"),
+                ("op", "save"),
+                ("required_from", "not-a-date"),
             ];
             let res = app.call(endpoint, &form, Some(cookie)).await;
             let status = res.status();

@@ -41,6 +41,12 @@ pub enum Event {
     RecoveryCodeUsed,
     /// A new set of recovery codes (the old one void).
     RecoveryCodesCreated,
+    /// An admin changed the account's role.
+    RoleChanged,
+    /// An admin set (or lifted) a role's MFA requirement.
+    MfaPolicySet,
+    /// An admin posted, edited or deleted a notice.
+    NoticeChanged,
 }
 
 impl Event {
@@ -72,6 +78,9 @@ impl Event {
             Self::AllSessionsEnded => "all_sessions_ended",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodesCreated => "recovery_codes_created",
+            Self::RoleChanged => "role_changed",
+            Self::MfaPolicySet => "mfa_policy_set",
+            Self::NoticeChanged => "notice_changed",
         }
     }
 }
@@ -122,14 +131,22 @@ impl Entry {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
+    pub id: i64,
     pub at: i64,
     pub login_id: Option<String>,
+    /// The account's registered name, if it still exists.
+    pub name: Option<String>,
     pub actor: String,
     pub event: String,
     pub address: Option<String>,
     pub detail: Option<String>,
     pub reason: Option<String>,
 }
+
+/// The columns of an [`AuditRow`], with the account's current name.
+const SELECT_ROWS: &str =
+    "SELECT a.id, a.at, a.login_id, u.display_name AS name, a.actor, a.event, \
+     a.address, a.detail, a.reason FROM audit_events a LEFT JOIN users u ON u.id = a.user_id";
 
 /// Writes `entry` on `conn`: inside the caller's transaction.
 pub async fn write(conn: &mut AnyConnection, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
@@ -175,10 +192,9 @@ pub async fn list(
     login_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT at, login_id, actor, event, address, detail, reason FROM audit_events \
-         WHERE ($1 IS NULL OR login_id = $1) ORDER BY at DESC, id DESC LIMIT $2",
-    )
+    sqlx::query_as(&format!(
+        "{SELECT_ROWS} WHERE ($1 IS NULL OR a.login_id = $1) ORDER BY a.at DESC, a.id DESC LIMIT $2"
+    ))
     .bind(login_id)
     .bind(limit)
     .fetch_all(db.pool())
@@ -189,10 +205,9 @@ pub async fn list(
 /// newest first.
 #[tracing::instrument(skip(db))]
 pub async fn for_user(db: &Db, user_id: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT at, login_id, actor, event, address, detail, reason FROM audit_events \
-         WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-    )
+    sqlx::query_as(&format!(
+        "{SELECT_ROWS} WHERE a.user_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2"
+    ))
     .bind(user_id)
     .bind(limit)
     .fetch_all(db.pool())
@@ -211,5 +226,39 @@ pub async fn last_sign_in(
     )
     .bind(user_id)
     .fetch_optional(db.pool())
+    .await
+}
+
+/// What the audit trail in the browser is filtered by; `None` is any.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub login_id: Option<String>,
+    pub event: Option<String>,
+    /// From this time, inclusive.
+    pub from: Option<i64>,
+    /// Before this time.
+    pub until: Option<i64>,
+}
+
+/// Records matching `filter`, newest first, `limit` from `offset`.
+#[tracing::instrument(skip(db))]
+pub async fn search(
+    db: &Db,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT_ROWS} WHERE ($1 IS NULL OR a.login_id = $1) AND ($2 IS NULL OR a.event = $2) \
+         AND ($3 IS NULL OR a.at >= $3) AND ($4 IS NULL OR a.at < $4) \
+         ORDER BY a.at DESC, a.id DESC LIMIT $5 OFFSET $6"
+    ))
+    .bind(filter.login_id.as_deref())
+    .bind(filter.event.as_deref())
+    .bind(filter.from)
+    .bind(filter.until)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
     .await
 }

@@ -1,5 +1,6 @@
 //! Portal notices (`<<INFORMATION>>`).
 
+use super::audit::{self, Entry};
 use super::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,4 +39,62 @@ pub async fn insert(
     .bind(now)
     .fetch_one(db.pool())
     .await
+}
+
+/// Posts (`id` none) or edits a notice, recording `entry`, in one
+/// transaction. Returns false when the notice to edit is gone.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(db, body, entry))]
+pub async fn save(
+    db: &Db,
+    id: Option<i64>,
+    published_on: &str,
+    title: &str,
+    body: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let done = match id {
+        None => sqlx::query(
+            "INSERT INTO notices (published_on, title, body, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(published_on)
+        .bind(title)
+        .bind(body)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?,
+        Some(id) => {
+            sqlx::query("UPDATE notices SET published_on = $1, title = $2, body = $3 WHERE id = $4")
+                .bind(published_on)
+                .bind(title)
+                .bind(body)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+        }
+    };
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Deletes a notice, recording `entry`. Returns false when it is gone.
+#[tracing::instrument(skip(db, entry))]
+pub async fn delete(db: &Db, id: i64, entry: &Entry, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query("DELETE FROM notices WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }

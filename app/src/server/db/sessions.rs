@@ -22,6 +22,8 @@ pub struct SessionRow {
     pub mfa_enabled_at: Option<i64>,
     /// Set while the account's password is a temporary one.
     pub password_expires_at: Option<i64>,
+    /// The date (`YYYY-MM-DD`) from which the role needs MFA, if set.
+    pub mfa_required_from: Option<String>,
 }
 
 /// A session about to be written. `id_hash` is the SHA-256 of its token;
@@ -261,8 +263,9 @@ pub async fn end_others(
 pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, s.code_at, \
-         u.login_id, u.role, u.mfa_enabled_at, u.password_expires_at \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+         u.login_id, u.role, u.mfa_enabled_at, u.password_expires_at, p.required_from AS mfa_required_from \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN mfa_policies p ON p.role = u.role WHERE s.id_hash = $1",
     )
     .bind(id_hash)
     .fetch_optional(db.pool())

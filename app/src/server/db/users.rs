@@ -16,6 +16,8 @@ pub struct UserRow {
     pub mfa_secret: Option<Vec<u8>>,
     /// Set while the password is a temporary one (see [`set_temporary_password`]).
     pub password_expires_at: Option<i64>,
+    /// The date from which the account's role needs MFA, if set.
+    pub mfa_required_from: Option<String>,
 }
 
 impl UserRow {
@@ -92,7 +94,9 @@ pub(super) const RUN_WITHOUT_THIS_ATTEMPT: &str =
 fn select_user(filter: &str) -> String {
     format!(
         "SELECT id, login_id, display_name, role, password_hash, {MFA_SECRET_IN_FORCE} AS mfa_secret, \
-         password_expires_at FROM users WHERE {filter}"
+         password_expires_at, \
+         (SELECT required_from FROM mfa_policies p WHERE p.role = users.role) AS mfa_required_from \
+         FROM users WHERE {filter}"
     )
 }
 
@@ -154,16 +158,102 @@ pub async fn create(
     actor: audit::Actor,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
+    let entry = Entry::new(actor, audit::Event::UserCreated);
+    create_with(
+        db,
+        login_id,
+        display_name,
+        role,
+        password_hash,
+        None,
+        entry,
+        now,
+    )
+    .await
+}
+
+/// As [`create`], with a temporary password valid until
+/// `password_expires_at` if given, recording `entry` (its account filled
+/// in here) in the same transaction.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(db, password_hash, entry))]
+pub async fn create_with(
+    db: &Db,
+    login_id: &str,
+    display_name: &str,
+    role: &str,
+    password_hash: &PasswordHash,
+    password_expires_at: Option<i64>,
+    mut entry: Entry,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     let id = insert_on(&mut tx, login_id, display_name, role, password_hash, now).await?;
-    let actor = audit::Actor {
-        user_id: Some(id),
-        login_id: Some(login_id.to_owned()),
-        ..actor
-    };
-    audit::write(&mut tx, &Entry::new(actor, audit::Event::UserCreated), now).await?;
+    sqlx::query("UPDATE users SET password_expires_at = $1 WHERE id = $2")
+        .bind(password_expires_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    entry.actor.user_id = Some(id);
+    entry.actor.login_id = Some(login_id.to_owned());
+    audit::write(&mut tx, &entry, now).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// An admin's change of role, recorded with `entry`. The account's
+/// sessions read the role on every request, so the change applies at once.
+#[tracing::instrument(skip(db, entry))]
+pub async fn set_role(
+    db: &Db,
+    user_id: i64,
+    role: &str,
+    now: i64,
+    entry: &Entry,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
+        .bind(role)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await
+}
+
+/// The date from which `role` needs MFA, if an admin set one.
+#[tracing::instrument(skip(db))]
+pub async fn mfa_policy(db: &Db, role: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT required_from FROM mfa_policies WHERE role = $1")
+        .bind(role)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Sets (`Some`) or lifts (`None`) `role`'s MFA policy, recording `entry`.
+#[tracing::instrument(skip(db, entry))]
+pub async fn set_mfa_policy(
+    db: &Db,
+    role: &str,
+    required_from: Option<&str>,
+    now: i64,
+    entry: &Entry,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("DELETE FROM mfa_policies WHERE role = $1")
+        .bind(role)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(date) = required_from {
+        sqlx::query("INSERT INTO mfa_policies (role, required_from) VALUES ($1, $2)")
+            .bind(role)
+            .bind(date)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::write(&mut tx, entry, now).await?;
+    tx.commit().await
 }
 
 async fn insert_on(

@@ -71,7 +71,7 @@ pub async fn check_password(
     }
     Ok(match Guess::from(checked) {
         Guess::Right => PasswordCheck::Accepted(Account {
-            duty: duty_of_user(&user),
+            duty: duty_of_user(&user, state.clock.now()),
             user_id: user.id,
             snapshot: user.snapshot(),
             login_id: user.login_id,

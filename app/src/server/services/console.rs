@@ -12,14 +12,13 @@ use super::Client;
 use crate::domain::{LoginId, OtpCode, Reason, Role, SearchTerm};
 use crate::error::AppError;
 use crate::server::clock::format_jst;
-use crate::server::db::audit::{self, Actor, AuditRow, Entry, Event};
+use crate::server::db::audit::{self, Actor, Entry, Event};
 use crate::server::db::{sessions, users};
 use crate::server::session::Session;
 use crate::server::AppState;
-use crate::text;
 use crate::types::{
-    AccountHit, AccountState, AccountView, AuditLine, NoActions, Revealed, SearchResults,
-    StaffAction, TempPassword,
+    AccountHit, AccountState, AccountView, NoActions, Revealed, SearchResults, StaffAction,
+    TempPassword,
 };
 
 /// A code confirmed this recently covers a staff action.
@@ -33,22 +32,29 @@ const RECENT_EVENTS: i64 = 20;
 
 /// A member of staff, acting from a client: the actor of their actions.
 #[derive(Debug, Clone, Copy)]
-struct Staff<'a> {
-    session: &'a Session,
-    client: &'a Client,
+pub(super) struct Staff<'a> {
+    pub session: &'a Session,
+    pub client: &'a Client,
 }
 
 impl Staff<'_> {
     /// The record of an action on `target`: whom (the account), who (this
     /// member of staff, by role and login ID), why and from where.
     fn entry(&self, target: &users::Detail, event: Event, reason: &Reason) -> Entry {
+        self.entry_on(Some((target.id, &target.login_id)), event)
+            .with_reason(reason.as_str())
+    }
+
+    /// The record of an action on `target` (ID and login ID), if it
+    /// concerns an account.
+    pub fn entry_on(&self, target: Option<(i64, &str)>, event: Event) -> Entry {
         let actor = Actor {
-            user_id: Some(target.id),
-            login_id: Some(target.login_id.clone()),
+            user_id: target.map(|(id, _)| id),
+            login_id: target.map(|(_, login_id)| login_id.to_owned()),
             actor: format!("{}:{}", self.session.role.as_str(), self.session.login_id),
             address: self.client.address.clone(),
         };
-        Entry::new(actor, event).with_reason(reason.as_str())
+        Entry::new(actor, event)
     }
 }
 
@@ -95,7 +101,7 @@ pub async fn search(state: &AppState, term: &str, page: u32) -> Result<SearchRes
     })
 }
 
-async fn find(state: &AppState, login_id: &str) -> Result<users::Detail, AppError> {
+pub(super) async fn find(state: &AppState, login_id: &str) -> Result<users::Detail, AppError> {
     let id = LoginId::parse(login_id).map_err(|_| AppError::NoSuchAccount)?;
     users::detail(&state.db, id.as_str(), state.clock.now())
         .await?
@@ -103,7 +109,7 @@ async fn find(state: &AppState, login_id: &str) -> Result<users::Detail, AppErro
 }
 
 /// Why `staff` may not act on `target`, if they may not.
-fn refusal(staff: &Session, target: &users::Detail) -> Option<NoActions> {
+pub(super) fn refusal(staff: &Session, target: &users::Detail) -> Option<NoActions> {
     if target.id == staff.user_id {
         Some(NoActions::OwnAccount)
     } else if staff.role != Role::Admin && role_of(&target.role) == Role::Admin {
@@ -127,22 +133,6 @@ fn actions_for(target: &users::Detail, now: i64) -> Vec<StaffAction> {
             StaffAction::TempPassword | StaffAction::EndSessions => true,
         })
         .collect()
-}
-
-fn line(row: AuditRow) -> AuditLine {
-    let actor = if row.actor == "user" {
-        text::ACTOR_SELF.to_owned()
-    } else {
-        row.actor
-    };
-    AuditLine {
-        at: format_jst(row.at),
-        event: text::event_label(&row.event).to_owned(),
-        actor,
-        reason: row.reason.unwrap_or_default(),
-        detail: row.detail.unwrap_or_default(),
-        address: row.address.unwrap_or_default(),
-    }
 }
 
 /// One account's page: its state, the caller check, recent events, the
@@ -179,7 +169,7 @@ pub async fn account(
         browsers: target.browsers,
         last_sign_in: last.map(|(at, address)| (format_jst(at), address.unwrap_or_default())),
         temp_password,
-        events: events.into_iter().map(line).collect(),
+        events: events.into_iter().map(super::trail::line).collect(),
         actions: if no_actions.is_some() {
             Vec::new()
         } else {
@@ -187,6 +177,7 @@ pub async fn account(
         },
         no_actions,
         code_fresh: session.code_since(now - STEP_UP_SECS),
+        can_set_role: session.role == Role::Admin && no_actions.is_none(),
         revealed,
         login_id: target.login_id,
         name: target.display_name,
@@ -266,7 +257,7 @@ pub async fn act(
 /// Lets a staff action go ahead: at once when this session confirmed a
 /// code within [`STEP_UP_SECS`], otherwise with a right `code` now (counted
 /// and locked like any other code, against the staff member's account).
-async fn step_up(
+pub(super) async fn step_up(
     state: &AppState,
     session: &Session,
     code: &str,

@@ -192,7 +192,7 @@ pub async fn verify_sign_in_code(
     let full = session::promote(&state.db, session, &entry, new_device.as_ref(), now).await?;
     let duty = db::users::find_by_id(&state.db, session.user_id)
         .await?
-        .and_then(|user| session::duty_of_user(&user));
+        .and_then(|user| session::duty_of_user(&user, now));
     Ok(SignInCode::Accepted {
         session: full,
         device,
@@ -224,6 +224,7 @@ pub async fn status(state: &AppState, session: &Session) -> Result<MfaStatus, Ap
         .map(crate::types::RecoveryCodes);
     Ok(MfaStatus {
         required: session.duty == Some(Duty::SetUpMfa),
+        staff: session.role.is_staff(),
         recovery_left,
         new_recovery_codes,
         enabled_since: row.mfa_enabled_at.map(format_jst),

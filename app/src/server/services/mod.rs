@@ -6,6 +6,7 @@
 //! `mfa`; both of those use `lockout` and `audit` and never each other;
 //! none of them uses a page module.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod console;
@@ -18,6 +19,7 @@ pub mod recovery;
 pub mod settings;
 pub mod shown_once;
 pub mod sign_in;
+pub mod trail;
 
 use super::session::Token;
 

@@ -12,8 +12,14 @@ pub const NEW_FOR_DAYS: i64 = 7;
 /// The most notices the portal shows.
 const SHOWN: i64 = 10;
 
+/// The portal's notices, newest first.
 pub async fn latest(state: &AppState) -> Result<Vec<Notice>, AppError> {
-    let rows = notices::latest(&state.db, SHOWN).await?;
+    newest(state, SHOWN).await
+}
+
+/// The newest `limit` notices (`NEW` computed as of today in Japan).
+pub async fn newest(state: &AppState, limit: i64) -> Result<Vec<Notice>, AppError> {
+    let rows = notices::latest(&state.db, limit).await?;
     let today = state.clock.today_in_japan();
     Ok(rows
         .into_iter()

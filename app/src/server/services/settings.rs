@@ -15,7 +15,7 @@ use crate::server::db::{audit::Event, sessions, users};
 use crate::server::password::check_policy;
 use crate::server::session::{Duty, Session, ABSOLUTE_SECS, IDLE_SECS};
 use crate::server::AppState;
-use crate::types::{PasswordFormKind, SignedInBrowser};
+use crate::types::{MenuInfo, PasswordFormKind, SignedInBrowser};
 
 /// What pressing `設定` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,4 +266,19 @@ pub async fn new_recovery_codes(
         CodeCheck::Wrong => Err(AppError::InvalidCode),
         CodeCheck::Blocked(block) => Err(block.into()),
     }
+}
+
+/// What the business menu shows of the account: its role, and the date
+/// from which MFA will be required when it is off and a policy is set.
+pub async fn menu_info(state: &AppState, session: &Session) -> Result<MenuInfo, AppError> {
+    let mfa_on = mfa::is_enabled(&state.db, session.user_id).await?;
+    let from = if mfa_on {
+        None
+    } else {
+        users::mfa_policy(&state.db, session.role.as_str()).await?
+    };
+    Ok(MenuInfo {
+        role: session.role,
+        mfa_required_from: from.map(|d| d.replace('-', "/")),
+    })
 }

@@ -1,0 +1,164 @@
+//! `操作・ログインの記録`: the audit trail for admins, filtered by account,
+//! event and dates, a page at a time, and as CSV for Excel.
+
+use crate::auth::AppHeader;
+use crate::components::{FieldError, LoadError};
+use crate::error::{AppError, Field};
+use crate::routes::{ADMIN_AUDIT, ADMIN_AUDIT_CSV, CONSOLE};
+use crate::text;
+use crate::types::AuditPage;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// One page of the records the filter selects.
+#[server(prefix = "/api", endpoint = "admin/audit")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "admin_audit", skip_all))]
+pub async fn load_audit(
+    login_id: Option<String>,
+    event: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<u32>,
+) -> Result<AuditPage, AppError> {
+    use crate::server::services::trail::{self, Query};
+    use crate::server::{request, AppState};
+    request::require_admin()?;
+    let query = Query {
+        login_id: login_id.as_deref().unwrap_or_default(),
+        event: event.as_deref().unwrap_or_default(),
+        from: from.as_deref().unwrap_or_default(),
+        to: to.as_deref().unwrap_or_default(),
+    };
+    trail::page(&AppState::get()?, &query, page.unwrap_or(1)).await
+}
+
+/// The filter's query string (without the page), as the form sends it.
+fn filter_query(fields: &[(&str, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::domain::percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[component]
+pub fn AuditTrailPage() -> impl IntoView {
+    let query = use_query_map();
+    let field = move |name: &str| query.read().get(name).unwrap_or_default();
+    let fields = move || {
+        ["login_id", "event", "from", "to"]
+            .map(|k| (k, field(k)))
+            .to_vec()
+    };
+    let page = move || field("page").parse::<u32>().unwrap_or(1);
+    let records = Resource::new(
+        move || (fields(), page()),
+        |(fields, page)| {
+            let get = |k: &str| fields.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+            load_audit(
+                get("login_id"),
+                get("event"),
+                get("from"),
+                get("to"),
+                Some(page),
+            )
+        },
+    );
+    let events = text::EVENT_LABELS
+        .iter()
+        .map(|(name, label)| {
+            view! { <option value=*name selected=move || field("event") == *name>{*label}</option> }
+        })
+        .collect_view();
+    let csv = move || format!("{ADMIN_AUDIT_CSV}?{}", filter_query(&fields()));
+    view! {
+        <AppHeader />
+        <main class="page">
+            <h1>{text::AUDIT_TITLE}</h1>
+            <form method="get" action=ADMIN_AUDIT class="search">
+                <p>
+                    <label for="login_id">{text::AUDIT_ACCOUNT}</label>
+                    <input id="login_id" name="login_id" type="text" prop:value=move || field("login_id") />
+                </p>
+                <p>
+                    <label for="event">{text::AUDIT_EVENT}</label>
+                    <select id="event" name="event">
+                        <option value="">{text::AUDIT_ANY_EVENT}</option>
+                        {events}
+                    </select>
+                </p>
+                <p>
+                    <label for="from">{text::AUDIT_FROM}</label>
+                    <input id="from" name="from" type="date" prop:value=move || field("from") />
+                </p>
+                <p>
+                    <label for="to">{text::AUDIT_TO}</label>
+                    <input id="to" name="to" type="date" prop:value=move || field("to") />
+                </p>
+                <button type="submit" class="primary">{text::AUDIT_FILTER}</button>
+            </form>
+            <p><a href=csv download="">{text::AUDIT_CSV}</a></p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match records.await {
+                        Ok(records) => view! { <Records records base=filter_query(&fields()) /> }.into_any(),
+                        Err(err @ AppError::Validation { .. }) => {
+                            let server = Signal::derive(move || Some(err.clone()));
+                            view! { <FieldError id="date-error" field=Field::Date server /> }.into_any()
+                        }
+                        Err(err) => view! { <LoadError err /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a href=CONSOLE>{text::CONSOLE_BACK}</a></p>
+        </main>
+    }
+}
+
+#[component]
+fn Records(records: AuditPage, base: String) -> impl IntoView {
+    if records.lines.is_empty() {
+        return view! { <p role="status">{text::AUDIT_NONE}</p> }.into_any();
+    }
+    let rows = records
+        .lines
+        .into_iter()
+        .map(|l| {
+            view! {
+                <tr>
+                    <td>{l.at}</td>
+                    <td>{l.account}</td>
+                    <td>{l.name}</td>
+                    <td>{l.event} {(!l.detail.is_empty()).then(|| format!("（{}）", l.detail))}</td>
+                    <td>{l.actor}</td>
+                    <td>{l.reason}</td>
+                    <td>{l.address}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let link = |page: u32| format!("{ADMIN_AUDIT}?{base}&page={page}");
+    let prev = (records.page > 1).then(|| link(records.page - 1));
+    let next = records.more.then(|| link(records.page + 1));
+    view! {
+        <table class="list events">
+            <thead>
+                <tr>
+                    <th scope="col">{text::COL_AT}</th>
+                    <th scope="col">{text::AUDIT_ACCOUNT}</th>
+                    <th scope="col">{text::COL_NAME}</th>
+                    <th scope="col">{text::COL_EVENT}</th>
+                    <th scope="col">{text::COL_ACTOR}</th>
+                    <th scope="col">{text::COL_REASON}</th>
+                    <th scope="col">{text::COL_ADDRESS}</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <nav class="pager">
+            {prev.map(|href| view! { <a href=href rel="prev">{text::CONSOLE_PREV}</a> })}
+            {next.map(|href| view! { <a href=href rel="next">{text::CONSOLE_NEXT}</a> })}
+        </nav>
+    }
+    .into_any()
+}

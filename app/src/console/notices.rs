@@ -1,0 +1,121 @@
+//! `お知らせの管理` (`/admin/notices`): admins post, edit and delete the
+//! portal's notices (date, title, body). `NEW` is computed from the date.
+
+use crate::auth::AppHeader;
+use crate::components::{CodeField, FieldError, FormError, LoadError};
+use crate::error::{AppError, Field};
+use crate::routes::CONSOLE;
+use crate::text;
+use crate::types::Notice;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+/// Every notice, newest first.
+#[server(prefix = "/api", endpoint = "admin/notices")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "admin_notices", skip_all))]
+pub async fn load_notices() -> Result<Vec<Notice>, AppError> {
+    use crate::server::{request, services::admin, AppState};
+    request::require_admin()?;
+    admin::notices(&AppState::get()?).await
+}
+
+/// `掲載する` / `保存する` (`op=save`, with `id` to edit) or `削除する`
+/// (`op=delete`).
+#[server(prefix = "/api", endpoint = "admin/notice")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "admin_notice", skip_all))]
+pub async fn change_notice(
+    op: String,
+    id: Option<i64>,
+    date: Option<String>,
+    title: Option<String>,
+    body: Option<String>,
+    code: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::services::admin::{self, NoticeForm};
+    use crate::server::{request, AppState};
+    let session = request::require_admin()?;
+    let form = NoticeForm {
+        id,
+        op: &op,
+        date: date.as_deref().unwrap_or_default(),
+        title: title.as_deref().unwrap_or_default(),
+        body: body.as_deref().unwrap_or_default(),
+        code: code.as_deref().unwrap_or_default(),
+    };
+    admin::change_notice(&AppState::get()?, &session, form, &request::client()).await
+}
+
+#[component]
+pub fn NoticesPage() -> impl IntoView {
+    let change = ServerAction::<ChangeNotice>::new();
+    let notices = Resource::new(move || change.version().get(), |_| load_notices());
+    let server = Signal::derive(move || change.value().get().and_then(Result::err));
+    let done = move || matches!(change.value().get(), Some(Ok(())));
+    view! {
+        <AppHeader />
+        <main class="page">
+            <h1>{text::NOTICES_ADMIN_TITLE}</h1>
+            {move || done().then(|| view! { <p class="form-ok" role="status">{text::NOTICE_DONE}</p> })}
+            // The last submission's problem, whichever form it came from.
+            <FormError server />
+            <FieldError id="notice-date-error" field=Field::Date server />
+            <FieldError id="notice-title-error" field=Field::Title server />
+            <FieldError id="notice-body-error" field=Field::Body server />
+            <h2>{text::NOTICE_NEW}</h2>
+            <NoticeForm notice=None change server />
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match notices.await {
+                        Ok(list) => list
+                            .into_iter()
+                            .map(|n| view! {
+                                <h2>{n.date.clone()} " " {n.title.clone()}</h2>
+                                <NoticeForm notice=Some(n) change server />
+                            })
+                            .collect_view()
+                            .into_any(),
+                        Err(err) => view! { <LoadError err /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a href=CONSOLE>{text::CONSOLE_BACK}</a></p>
+        </main>
+    }
+}
+
+/// One notice's form (or the new notice's, with `None`).
+#[component]
+fn NoticeForm(
+    notice: Option<Notice>,
+    change: ServerAction<ChangeNotice>,
+    server: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let key = notice
+        .as_ref()
+        .map_or("new".to_owned(), |n| n.id.to_string());
+    let id = move |field: &str| format!("notice-{key}-{field}");
+    let (date, title, body) = notice.as_ref().map_or_else(Default::default, |n| {
+        (n.date.replace('/', "-"), n.title.clone(), n.body.clone())
+    });
+    let existing = notice.as_ref().map(|n| n.id);
+    view! {
+        <ActionForm action=change attr:class="notice-form">
+            {existing.map(|id| view! { <input type="hidden" name="id" value=id /> })}
+            <label for=id("date")>{text::NOTICE_DATE}</label>
+            <input id=id("date") name="date" type="date" value=date />
+            <label for=id("title")>{text::NOTICE_TITLE}</label>
+            <input id=id("title") name="title" type="text" value=title />
+            <label for=id("body")>{text::NOTICE_BODY}</label>
+            <textarea id=id("body") name="body" rows="3">{body}</textarea>
+            <CodeField name="code" id=id("code") label=text::ACTION_CODE hint=text::ACTION_CODE_HINT server />
+            <div class="actions">
+                <button type="submit" name="op" value="save">
+                    {if existing.is_some() { text::NOTICE_SAVE } else { text::NOTICE_POST }}
+                </button>
+                {existing.is_some().then(|| view! {
+                    <button type="submit" name="op" value="delete">{text::NOTICE_DELETE}</button>
+                })}
+            </div>
+        </ActionForm>
+    }
+}
