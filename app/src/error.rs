@@ -32,6 +32,8 @@ pub enum Field {
     /// A notice's title and body.
     Title,
     Body,
+    /// An account's role.
+    Role,
 }
 
 /// What is wrong with one field: a key for a message in `text`.
@@ -65,6 +67,7 @@ pub enum Problem {
     LoginIdTaken,
     TitleRequired,
     BodyTooLong,
+    RoleWithTempPassword,
 }
 
 impl Problem {
@@ -95,6 +98,7 @@ impl Problem {
             Self::LoginIdTaken => text::ERR_LOGIN_ID_TAKEN,
             Self::TitleRequired => text::ERR_TITLE_REQUIRED,
             Self::BodyTooLong => text::ERR_BODY_TOO_LONG,
+            Self::RoleWithTempPassword => text::ERR_ROLE_WITH_TEMP_PASSWORD,
         }
     }
 }

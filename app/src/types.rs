@@ -147,8 +147,8 @@ pub struct AuditLine {
 pub enum NoActions {
     /// The staff member's own account.
     OwnAccount,
-    /// An admin's account, seen by the helpdesk.
-    AdminAccount,
+    /// A staff account (helpdesk or admin), seen by the helpdesk.
+    StaffAccount,
 }
 
 /// The actions on an account, as the form sends them.

@@ -126,7 +126,7 @@ fn Actions(account: AccountView, act: ServerAction<Act>) -> impl IntoView {
     if let Some(why) = account.no_actions {
         let message = match why {
             NoActions::OwnAccount => text::ACTIONS_NOT_ALLOWED_SELF,
-            NoActions::AdminAccount => text::ACTIONS_NOT_ALLOWED_ADMIN,
+            NoActions::StaffAccount => text::ACTIONS_NOT_ALLOWED_STAFF,
         };
         return view! {
             <h2>{text::ACTIONS_TITLE}</h2>

@@ -166,7 +166,8 @@ pub fn RoleForm(
                 <input type="hidden" name="login_id" value=login_id />
                 <FormError server />
                 <label for="set-role">{text::NEW_ACCOUNT_ROLE}</label>
-                <select id="set-role" name="role">{role_options(current)}</select>
+                <select id="set-role" name="role" aria-describedby="set-role-error">{role_options(current)}</select>
+                <FieldError id="set-role-error" field=Field::Role server />
                 <ReasonField server id="role" />
                 {move || ask_code().then(|| view! {
                     <CodeField name="code" label=text::ACTION_CODE hint=text::ACTION_CODE_HINT server />

@@ -1,6 +1,6 @@
 //! The staff console under attack, against two instances of the release
 //! server sharing one database (`helpers/pair.rs`): a dealer calling staff
-//! functions, the helpdesk reaching for an admin or itself, actions
+//! functions, the helpdesk reaching for staff or itself, actions
 //! without a fresh code or with a replayed one, and a temporary password
 //! raced or reused.
 
@@ -80,12 +80,13 @@ async fn a_dealer_calling_every_staff_function_gets_403_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn the_helpdesk_cannot_act_on_an_admin_or_on_itself_on_either_instance() {
+async fn the_helpdesk_cannot_act_on_staff_or_on_itself_on_either_instance() {
     let pair = Pair::start().await;
     let (helpdesk, _) = pair.staff(0, "hd01", Role::Helpdesk).await;
     let (admin, _) = pair.staff(1, "admin01", Role::Admin).await;
+    pair.add_user_as("hd02", Role::Helpdesk).await;
 
-    for target in ["admin01", "hd01"] {
+    for target in ["admin01", "hd01", "hd02"] {
         for (status, error) in every_action(&pair, &helpdesk, target, "").await {
             assert_eq!(
                 (status, error),
@@ -101,8 +102,8 @@ async fn the_helpdesk_cannot_act_on_an_admin_or_on_itself_on_either_instance() {
         );
     }
     assert_eq!(staff_records(&pair).await, 0);
-    // Both still sign in: nothing was disabled, reset or ended.
-    for (i, id) in [(0, "hd01"), (1, "admin01")] {
+    // All still sign in: nothing was disabled, reset or ended.
+    for (i, id) in [(0, "hd01"), (1, "admin01"), (0, "hd02")] {
         let res = pair.login(i, id, GOOD_PASSWORD).await;
         assert_eq!(res.status(), StatusCode::OK, "{id}");
     }

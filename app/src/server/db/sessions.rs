@@ -70,7 +70,8 @@ async fn insert(
 /// waits for this one, or this one sees it. Clears the count toward the lock; a
 /// `full` sign-in is a success and clears the run of failures too, while
 /// one that still owes a code only takes its own attempt back out of the
-/// run. A temporary password is used up here: it signs in once. Ends
+/// run. A temporary password is used up here (its end set to 0, which no
+/// clock passes, however the instances' clocks differ): it signs in once. Ends
 /// `previous` and records `entry`. Returns false, changing nothing, when
 /// the account changed meanwhile or the temporary password was used or
 /// expired.
@@ -91,7 +92,7 @@ pub async fn sign_in(
     let mut tx = db.pool().begin().await?;
     let still = sqlx::query(&format!(
         "UPDATE users SET failed_attempts = 0, {run}, \
-         password_expires_at = CASE WHEN password_expires_at IS NULL THEN NULL ELSE $4 END \
+         password_expires_at = CASE WHEN password_expires_at IS NULL THEN NULL ELSE 0 END \
          WHERE id = $1 AND password_hash = $2 \
          AND ({in_force}) IS NOT DISTINCT FROM $3 \
          AND (password_expires_at IS NULL OR password_expires_at > $4) \

@@ -201,8 +201,9 @@ pub async fn create_with(
     Ok(id)
 }
 
-/// An admin's change of role, recorded with `entry`. The account's
-/// sessions read the role on every request, so the change applies at once.
+/// An admin's change of role, recorded with `entry`; every session of the
+/// account ends, so that it signs in afresh in its new role (and sets up
+/// MFA first, if it is staff now).
 #[tracing::instrument(skip(db, entry))]
 pub async fn set_role(
     db: &Db,
@@ -218,6 +219,7 @@ pub async fn set_role(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    end_sessions(&mut tx, user_id, Ending::All).await?;
     audit::write(&mut tx, entry, now).await?;
     tx.commit().await
 }

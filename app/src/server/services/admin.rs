@@ -14,7 +14,7 @@ use crate::server::session::Session;
 use crate::server::AppState;
 
 /// What the new-account form sent.
-#[derive(Debug)]
+/// No `Debug`: it holds a password or a code.
 pub struct NewAccount<'a> {
     pub login_id: &'a str,
     pub name: &'a str,
@@ -96,6 +96,14 @@ pub async fn set_role(
     if console::refusal(session, &target).is_some() {
         return Err(AppError::NotOnThisAccount);
     }
+    // Whoever issued a temporary password knows it: it must not sign in
+    // to a staff account.
+    if new_role.is_staff() && target.password_expires_at.is_some() {
+        return Err(AppError::validation(
+            Field::Role,
+            Problem::RoleWithTempPassword,
+        ));
+    }
     console::step_up(state, session, code, client).await?;
     let entry = Staff { session, client }
         .entry_on(Some((target.id, &target.login_id)), Event::RoleChanged)
@@ -145,7 +153,7 @@ pub async fn notices(state: &AppState) -> Result<Vec<crate::types::Notice>, AppE
 }
 
 /// What a notice form sent.
-#[derive(Debug)]
+/// No `Debug`: it holds a password or a code.
 pub struct NoticeForm<'a> {
     /// None for a new notice.
     pub id: Option<i64>,

@@ -1,7 +1,7 @@
 //! The staff console: search, one account's page, and the actions staff
 //! take for a caller (unlock, MFA reset, a temporary password, ending
 //! sessions, disable and enable). Every action is authorised here (never
-//! on oneself; the helpdesk never on an admin), needs the staff member's
+//! on oneself; the helpdesk only on dealers), needs the staff member's
 //! own code from the last 10 minutes (step-up), and is recorded with who,
 //! whom, what, why and from where, in the transaction of the change.
 
@@ -112,8 +112,11 @@ pub(super) async fn find(state: &AppState, login_id: &str) -> Result<users::Deta
 pub(super) fn refusal(staff: &Session, target: &users::Detail) -> Option<NoActions> {
     if target.id == staff.user_id {
         Some(NoActions::OwnAccount)
-    } else if staff.role != Role::Admin && role_of(&target.role) == Role::Admin {
-        Some(NoActions::AdminAccount)
+    } else if staff.role != Role::Admin && role_of(&target.role).is_staff() {
+        // The helpdesk helps dealers. Staff accounts are the admins' to
+        // act on: a reset and a temporary password would otherwise hand
+        // one helpdesk member another's account.
+        Some(NoActions::StaffAccount)
     } else {
         None
     }
@@ -154,8 +157,8 @@ pub async fn account(
     let temp_password = target.password_expires_at.map(|until| {
         if until > now {
             TempPassword::ValidUntil(format_jst(until))
-        } else if until < target.password_changed_at + TEMP_PASSWORD_SECS {
-            // Used: the sign-in moved the end to that moment.
+        } else if until == 0 {
+            // Used: the sign-in set its end to 0.
             TempPassword::Used
         } else {
             TempPassword::Expired
@@ -185,7 +188,7 @@ pub async fn account(
 }
 
 /// What an action form sent.
-#[derive(Debug)]
+/// No `Debug`: it holds a code.
 pub struct ActionForm<'a> {
     pub login_id: &'a str,
     pub action: &'a str,

@@ -31,7 +31,7 @@ pub enum Applied {
 }
 
 /// What the form sent.
-#[derive(Debug)]
+/// No `Debug`: it holds a password or a code.
 pub struct SettingForm<'a> {
     pub confirmed: bool,
     pub setting: &'a str,
@@ -149,7 +149,7 @@ pub async fn end_sessions(
 }
 
 /// What the password form sent.
-#[derive(Debug)]
+/// No `Debug`: it holds a password or a code.
 pub struct PasswordForm<'a> {
     pub current_password: &'a str,
     pub current_code: &'a str,

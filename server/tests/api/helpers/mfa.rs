@@ -194,6 +194,12 @@ impl TestApp {
         self.call("console/act", &form, Some(staff)).await
     }
 
+    /// A new password after a temporary one: only the new one, twice.
+    pub async fn choose_password(&self, cookie: &str, new: &str) -> Response {
+        let form = [("new_password", new), ("new_password_again", new)];
+        self.call("account/password", &form, Some(cookie)).await
+    }
+
     /// The console's page of `login_id`, as `staff` sees it.
     pub async fn account_view(&self, staff: &str, login_id: &str) -> app::types::AccountView {
         let res = self
