@@ -2,13 +2,13 @@
 //! events, and the actions, each with a reason.
 
 use super::admin::{RoleForm, SetRole};
-use super::{state_label, Act};
+use super::{state_label, Act, AuditTable};
 use crate::auth::AppHeader;
 use crate::components::{CodeField, FieldError, FormError, LoadError};
 use crate::error::{AppError, Field};
 use crate::routes::CONSOLE;
 use crate::text;
-use crate::types::{AccountView, AuditLine, NoActions, TempPassword};
+use crate::types::{AccountView, NoActions, TempPassword};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -115,7 +115,7 @@ fn Account(
                 code_fresh=account.code_fresh action=set_role />
         })}
         <h2>{text::ACCOUNT_EVENTS}</h2>
-        <Events events=account.events />
+        <AuditTable lines=account.events with_account=false />
     }
 }
 
@@ -171,36 +171,4 @@ fn Actions(account: AccountView, act: ServerAction<Act>) -> impl IntoView {
         </ActionForm>
     }
     .into_any()
-}
-
-#[component]
-fn Events(events: Vec<AuditLine>) -> impl IntoView {
-    let rows = events
-        .into_iter()
-        .map(|e| {
-            view! {
-                <tr>
-                    <td>{e.at}</td>
-                    <td>{e.event} {(!e.detail.is_empty()).then(|| format!("（{}）", e.detail))}</td>
-                    <td>{e.actor}</td>
-                    <td>{e.reason}</td>
-                    <td>{e.address}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <table class="list events">
-            <thead>
-                <tr>
-                    <th scope="col">{text::COL_AT}</th>
-                    <th scope="col">{text::COL_EVENT}</th>
-                    <th scope="col">{text::COL_ACTOR}</th>
-                    <th scope="col">{text::COL_REASON}</th>
-                    <th scope="col">{text::COL_ADDRESS}</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
 }

@@ -1,6 +1,7 @@
 //! `操作・ログインの記録`: the audit trail for admins, filtered by account,
 //! event and dates, a page at a time, and as CSV for Excel.
 
+use super::{AuditTable, Pager};
 use crate::auth::AppHeader;
 use crate::components::{FieldError, LoadError};
 use crate::error::{AppError, Field};
@@ -120,45 +121,10 @@ fn Records(records: AuditPage, base: String) -> impl IntoView {
     if records.lines.is_empty() {
         return view! { <p role="status">{text::AUDIT_NONE}</p> }.into_any();
     }
-    let rows = records
-        .lines
-        .into_iter()
-        .map(|l| {
-            view! {
-                <tr>
-                    <td>{l.at}</td>
-                    <td>{l.account}</td>
-                    <td>{l.name}</td>
-                    <td>{l.event} {(!l.detail.is_empty()).then(|| format!("（{}）", l.detail))}</td>
-                    <td>{l.actor}</td>
-                    <td>{l.reason}</td>
-                    <td>{l.address}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    let link = |page: u32| format!("{ADMIN_AUDIT}?{base}&page={page}");
-    let prev = (records.page > 1).then(|| link(records.page - 1));
-    let next = records.more.then(|| link(records.page + 1));
+    let link = move |page: u32| format!("{ADMIN_AUDIT}?{base}&page={page}");
     view! {
-        <table class="list events">
-            <thead>
-                <tr>
-                    <th scope="col">{text::COL_AT}</th>
-                    <th scope="col">{text::AUDIT_ACCOUNT}</th>
-                    <th scope="col">{text::COL_NAME}</th>
-                    <th scope="col">{text::COL_EVENT}</th>
-                    <th scope="col">{text::COL_ACTOR}</th>
-                    <th scope="col">{text::COL_REASON}</th>
-                    <th scope="col">{text::COL_ADDRESS}</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
-        <nav class="pager">
-            {prev.map(|href| view! { <a href=href rel="prev">{text::CONSOLE_PREV}</a> })}
-            {next.map(|href| view! { <a href=href rel="next">{text::CONSOLE_NEXT}</a> })}
-        </nav>
+        <AuditTable lines=records.lines with_account=true />
+        <Pager page=records.page more=records.more link />
     }
     .into_any()
 }

@@ -18,7 +18,7 @@ use crate::components::LoadError;
 use crate::error::AppError;
 use crate::routes::{console_account_url, console_search_url, CONSOLE};
 use crate::text;
-use crate::types::{AccountHit, AccountState, AccountView, SearchResults, StaffAction};
+use crate::types::{AccountHit, AccountState, AccountView, AuditLine, SearchResults, StaffAction};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -158,10 +158,6 @@ fn Results(results: SearchResults, term: String) -> impl IntoView {
             </tr>
         }
     });
-    let prev = (results.page > 1).then(|| console_search_url(&term, results.page - 1));
-    let next = results
-        .more
-        .then(|| console_search_url(&term, results.page + 1));
     view! {
         <table class="list">
             <thead>
@@ -174,10 +170,64 @@ fn Results(results: SearchResults, term: String) -> impl IntoView {
             </thead>
             <tbody>{rows.collect_view()}</tbody>
         </table>
+        <Pager page=results.page more=results.more link=move |page| console_search_url(&term, page) />
+    }
+    .into_any()
+}
+
+/// `前へ` and `次へ` for a list shown page by page; `link` makes the URL of
+/// a page (from 1).
+#[component]
+fn Pager(page: u32, more: bool, link: impl Fn(u32) -> String) -> impl IntoView {
+    let prev = (page > 1).then(|| link(page - 1));
+    let next = more.then(|| link(page + 1));
+    view! {
         <nav class="pager">
             {prev.map(|href| view! { <a href=href rel="prev">{text::CONSOLE_PREV}</a> })}
             {next.map(|href| view! { <a href=href rel="next">{text::CONSOLE_NEXT}</a> })}
         </nav>
     }
-    .into_any()
+}
+
+/// Audit records as staff read them: on an account's page (its own
+/// records), and in the admins' audit trail with the account's columns.
+#[component]
+fn AuditTable(lines: Vec<AuditLine>, with_account: bool) -> impl IntoView {
+    let rows = lines
+        .into_iter()
+        .map(|l| {
+            let account = with_account.then(|| view! { <td>{l.account}</td><td>{l.name}</td> });
+            view! {
+                <tr>
+                    <td>{l.at}</td>
+                    {account}
+                    <td>{l.event} {(!l.detail.is_empty()).then(|| format!("（{}）", l.detail))}</td>
+                    <td>{l.actor}</td>
+                    <td>{l.reason}</td>
+                    <td>{l.address}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let account_heads = with_account.then(|| {
+        view! {
+            <th scope="col">{text::AUDIT_ACCOUNT}</th>
+            <th scope="col">{text::COL_NAME}</th>
+        }
+    });
+    view! {
+        <table class="list events">
+            <thead>
+                <tr>
+                    <th scope="col">{text::COL_AT}</th>
+                    {account_heads}
+                    <th scope="col">{text::COL_EVENT}</th>
+                    <th scope="col">{text::COL_ACTOR}</th>
+                    <th scope="col">{text::COL_REASON}</th>
+                    <th scope="col">{text::COL_ADDRESS}</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
 }
