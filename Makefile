@@ -20,8 +20,11 @@ SITE_ADDR ?= 127.0.0.1:3000
 run: build
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$(SITE_ADDR) target/release/autobank serve --demo
 
+# --precompress: a brotli (quality 11) and a gzip copy of every built file,
+# served as they are (no compression work per request). --split: the pages
+# in app/src/lazy_pages.rs go to WASM parts of their own, fetched when shown.
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --precompress --split
 
 ## The toolchain pieces, each only if missing (see ../shared/TOOLCHAIN.md).
 tools: end2end/node_modules/.installed
@@ -76,6 +79,13 @@ test-e2e: build
 	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
 	cd end2end && npx playwright test
 
-## Benchmarks (figures go to docs/BENCHMARKS.md).
-bench:
-	cargo bench -p server
+## Benchmarks, each figure beside its reference, against the release build
+## (see docs/BENCHMARKS.md, which it rewrites between its markers).
+bench: build
+	cargo build --release -p hello
+	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
+	rm -f target/bench/slow-phone.json
+	mkdir -p target/bench && cp target/release/autobank target/release/hash.txt target/bench/
+	cd end2end && npx playwright test --config bench.config.ts
+	status=0; TEST_DB_PREFIX=autobank_bench_ cargo bench -p server --bench side_by_side || status=$$?; \
+	$(MAKE) --no-print-directory clean-test-databases PREFIX=autobank_bench_; exit $$status

@@ -10,6 +10,7 @@ pub mod components;
 pub mod console;
 pub mod domain;
 pub mod error;
+mod lazy_pages;
 pub mod menu;
 pub mod mfa;
 pub mod portal;
@@ -24,14 +25,20 @@ pub mod server;
 mod parser_properties;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
-/// The HTML document around the app, rendered on the server.
+/// The HTML document around the app, rendered on the server. The
+/// stylesheet is linked here, by the name the build gave it (see
+/// [`server::assets`]), so the browser may cache it for good.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = server::assets::Assets::current().css.as_str();
     view! {
         <!DOCTYPE html>
         <html lang="ja">
@@ -39,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -53,26 +61,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/autobank.css" />
         <Title text=text::BRAND />
         <Router>
             <Routes fallback=components::NotFound>
                 <Route path=path!("/") view=portal::PortalPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth::LoginPage />
                 <Route path=path!("/forgot") view=auth::ForgotPasswordPage />
-                <Route path=path!("/menu") view=menu::MenuPage ssr=SsrMode::Async />
+                <Route path=path!("/menu") view={Lazy::<lazy_pages::Menu>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/menu/:feature") view=menu::NotBuiltPage />
                 <Route path=path!("/search") view=menu::SearchPage />
                 <Route path=path!("/login/code") view=mfa::CodePage />
-                <Route path=path!("/login/recovery") view=mfa::RecoveryPage />
-                <Route path=path!("/mfa") view=mfa::MfaSettingsPage ssr=SsrMode::Async />
-                <Route path=path!("/mfa/setup") view=mfa::MfaSetupPage ssr=SsrMode::Async />
-                <Route path=path!("/password") view=account::PasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/helpdesk") view=console::ConsolePage ssr=SsrMode::Async />
-                <Route path=path!("/helpdesk/users/:login_id") view=console::AccountPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/audit") view=console::AuditTrailPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/policy") view=console::PolicyPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/notices") view=console::NoticesPage ssr=SsrMode::Async />
+                <Route path=path!("/login/recovery") view={Lazy::<lazy_pages::Recovery>::new()} />
+                <Route path=path!("/mfa") view={Lazy::<lazy_pages::MfaSettings>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/mfa/setup") view={Lazy::<lazy_pages::MfaSetup>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/password") view={Lazy::<lazy_pages::Password>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/helpdesk") view={Lazy::<lazy_pages::Console>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/helpdesk/users/:login_id") view={Lazy::<lazy_pages::Account>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditTrail>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/policy") view={Lazy::<lazy_pages::Policy>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/notices") view={Lazy::<lazy_pages::Notices>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

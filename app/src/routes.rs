@@ -31,6 +31,9 @@ pub const ADMIN_NOTICES: &str = "/admin/notices";
 pub const ADMIN_POLICY: &str = "/admin/policy";
 /// The same records as CSV (a plain route, not a page).
 pub const ADMIN_AUDIT_CSV: &str = "/admin/audit.csv";
+/// Load balancers' probes: the process is up; the database answers.
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
 
 /// One account's page in the console.
 pub fn console_account_url(login_id: &str) -> String {

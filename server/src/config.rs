@@ -264,6 +264,8 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 /// `LEPTOS_ENV` the server runs in production mode (Leptos's own default
 /// is development, whose CSP lets a dev-reload WebSocket in): only
 /// `cargo leptos watch`, which sets `LEPTOS_ENV=DEV`, is development.
+/// Without `LEPTOS_HASH_FILES`, hashed names are used when the build left
+/// its hash file next to the executable.
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     let mut options = leptos::config::get_configuration(None)?.leptos_options;
     if options.output_name.is_empty() {
@@ -271,6 +273,14 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     }
     if std::env::var_os("LEPTOS_ENV").is_none() {
         options.env = leptos::config::Env::PROD;
+    }
+    // The build names its files after their content and leaves a hash
+    // file next to the executable: then the pages must link those names.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join(options.hash_file.as_ref())))
+            .is_some_and(|hash_file| hash_file.is_file());
     }
     Ok(options)
 }

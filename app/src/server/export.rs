@@ -7,7 +7,7 @@ use super::services::trail::{self, Query};
 use super::AppState;
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::routes::ADMIN_AUDIT_CSV;
+use crate::routes::{self, ADMIN_AUDIT_CSV};
 use axum::extract::{Query as UrlQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,7 @@ use axum::Extension;
 use std::collections::HashMap;
 
 /// Every route that is neither a page nor a server function.
-pub const PLAIN_ROUTES: [&str; 1] = [ADMIN_AUDIT_CSV];
+pub const PLAIN_ROUTES: [&str; 3] = [ADMIN_AUDIT_CSV, routes::HEALTHZ, routes::READYZ];
 
 fn refused(err: AppError) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

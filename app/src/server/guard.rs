@@ -21,12 +21,13 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
     let html = format!(
         "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"/pkg/autobank.css\"></head>\
+         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body><header class=\"bar\"><span class=\"bar-brand\">{brand}</span></header>\
          <main class=\"page narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p>\
          <p><a href=\"/\">{back}</a></p></main></body></html>",
         brand = text::BRAND,
         back = text::BACK_TO_TOP,
+        css = super::assets::Assets::current().css,
     );
     (status, Html(html)).into_response()
 }

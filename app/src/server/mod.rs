@@ -1,11 +1,13 @@
 //! Everything that runs only on the server: storage, passwords, sessions,
 //! request guards and the services behind the server functions.
 
+pub mod assets;
 pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod export;
 pub mod guard;
+pub mod health;
 pub mod password;
 pub mod request;
 pub mod services;

@@ -26,6 +26,28 @@ async fn pages_say_try_again_later_with_a_503() {
     assert_try_again_later(app.get("/", None).await).await;
 }
 
+/// A load balancer keeps sending to a live process (`/healthz`) but takes
+/// it out of rotation while its database is away (`/readyz`).
+#[tokio::test]
+async fn readyz_says_no_while_the_database_is_away_and_healthz_stays_up() {
+    let app = app_without_database().await;
+    let live = app.get("/healthz", None).await;
+    assert_eq!(live.status(), StatusCode::OK);
+    assert_eq!(live.text().await.unwrap(), "ok\n");
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.headers().get("set-cookie").is_none());
+}
+
+#[tokio::test]
+async fn readyz_says_yes_when_the_database_answers() {
+    let app = spawn_app().await;
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.headers()["cache-control"], "no-store");
+    assert_eq!(ready.text().await.unwrap(), "ready\n");
+}
+
 #[tokio::test]
 async fn sign_in_says_try_again_later_with_a_503() {
     let app = app_without_database().await;
@@ -76,6 +98,10 @@ async fn the_server_recovers_by_itself_when_the_database_returns() {
     let res = app.get("/", None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
+        app.get("/readyz", None).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
         app.login("dealer01", GOOD_PASSWORD).await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
@@ -90,6 +116,7 @@ async fn the_server_recovers_by_itself_when_the_database_returns() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(recovered, "sign-in works again without a restart");
+    assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
     assert_eq!(app.get("/", None).await.status(), StatusCode::OK);
     admin.close().await;
 }

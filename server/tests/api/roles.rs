@@ -43,6 +43,8 @@ const PAGES: &[(&str, Reach)] = &[
     ("/admin/notices", Reach::Admin),
     // Plain routes (`app::server::export::PLAIN_ROUTES`).
     ("/admin/audit.csv", Reach::Admin),
+    ("/healthz", Reach::Anyone),
+    ("/readyz", Reach::Anyone),
 ];
 
 /// Every server function.

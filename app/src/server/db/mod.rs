@@ -73,6 +73,12 @@ impl Db {
         Ok(())
     }
 
+    /// One round trip to the database, for the readiness probe.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
