@@ -13,8 +13,11 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 SITE_ADDR ?= 127.0.0.1:3000
+# What cargo-leptos gives its builds: leptos reads it when compiled, so the
+# same value here keeps cargo test and clippy from building leptos again.
+export LEPTOS_OUTPUT_NAME := autobank
 
-.PHONY: run build tools test lint test-rust test-sqlite test-postgres test-e2e bench clean-test-databases
+.PHONY: run build site tools test lint test-rust test-sqlite test-postgres test-e2e bench clean-test-databases
 
 ## Install what is missing, build in release mode, serve on SQLite with a demo account.
 run: build
@@ -25,6 +28,15 @@ run: build
 # in app/src/lazy_pages.rs go to WASM parts of their own, fetched when shown.
 build: tools
 	cargo leptos build --release --precompress --split
+
+# What the tests serve: the WASM, JS and CSS from cargo-leptos, and the
+# server binary from the test build (the one `make test-sqlite` builds
+# anyway for its HTTP tests). A separate `cargo build` of the server would
+# compile the whole server a second time: the tests' dev-dependencies
+# change features of shared crates (hyper, axum, leptos).
+site: tools
+	cargo leptos build --release --precompress --split --frontend-only
+	cargo test --release -p app -p server --no-run
 
 ## The toolchain pieces, each only if missing (see ../shared/TOOLCHAIN.md).
 tools: end2end/node_modules/.installed
@@ -75,7 +87,7 @@ clean-test-databases:
 	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where starts_with(datname, '$(PREFIX)')" \
 		| while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "drop database if exists \"$$db\" with (force)"; done
 
-test-e2e: build
+test-e2e: site
 	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
 	cd end2end && npx playwright test
 
