@@ -10,13 +10,15 @@ export AUTOBANK_DATA_DIR="$data" RUST_LOG="${RUST_LOG:-warn}"
 unset DATABASE_URL
 "$bin" migrate >/dev/null
 # Test-only accounts: these passwords exist only in this throwaway database.
-for id in dealer01 dealer02 dealer03 dealer04 dealer05 dealer06 dealer07 dealer08 dealer09 dealer10 dealer11 dealer12 dealer13 dealer14; do
+for id in $(seq -f "dealer%02g" 1 24); do
   echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "テスト販売店 $id" >/dev/null
 done
-for id in hd01 hd02 hd03 hd04; do
+for id in $(seq -f "hd%02g" 1 8); do
   echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "ヘルプデスク $id" --role helpdesk >/dev/null
 done
-echo "e2e-Pass-phrase-01-kiwi" | "$bin" user add admin01 --name "管理者 admin01" --role admin >/dev/null
+for id in admin01 admin02 admin03 admin04; do
+  echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "管理者 $id" --role admin >/dev/null
+done
 "$bin" notice add --date "$(TZ=Asia/Tokyo date +%F)" --title "テスト用の新しいお知らせ" --body "本文です。"
 "$bin" notice add --date 2022-08-10 --title "8月11日(木)~8月16日(火)オークネット 夏引"
 cd "$root"

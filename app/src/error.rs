@@ -200,10 +200,17 @@ impl AppError {
         }
     }
 
-    /// The message for one field, if this error belongs to it.
+    /// The message for one field, if this error belongs to it. A refused
+    /// code belongs to the code field, where a screen reader reads it with
+    /// the field.
     pub fn for_field(&self, wanted: Field) -> Option<&'static str> {
         match self {
             Self::Validation { field, problem } if *field == wanted => Some(problem.message()),
+            Self::InvalidCode | Self::InvalidRecoveryCode | Self::StepUpRequired
+                if wanted == Field::Code =>
+            {
+                Some(self.message())
+            }
             _ => None,
         }
     }
@@ -211,7 +218,10 @@ impl AppError {
     /// The message for the form as a whole (everything but field errors).
     pub fn for_form(&self) -> Option<&'static str> {
         match self {
-            Self::Validation { .. } => None,
+            Self::Validation { .. }
+            | Self::InvalidCode
+            | Self::InvalidRecoveryCode
+            | Self::StepUpRequired => None,
             other => Some(other.message()),
         }
     }

@@ -59,6 +59,9 @@ pub const ERR_REQUIRED_PASSWORD: &str = "パスワードを入力してくださ
 pub const ERR_TOO_LONG: &str = "256文字以内で入力してください。";
 pub const ERR_NOT_SIGNED_IN: &str =
     "ログインの有効期限が切れました。もう一度ログインしてください。";
+/// Under `ERR_NOT_SIGNED_IN` when a form was sent: nothing typed is lost.
+pub const EXPIRED_INPUT_KEPT: &str = "入力した内容は、パスワードとワンタイムパスワードを除いて、この画面に残っています。下のリンクから別のタブでログインし直し、この画面に戻ってもう一度送信してください。";
+pub const EXPIRED_SIGN_IN_LINK: &str = "別のタブでログインする";
 pub const ERR_FORBIDDEN: &str = "この操作は許可されていません。";
 pub const ERR_STAFF_ONLY: &str = "この画面はヘルプデスク・管理者専用です。";
 pub const ERR_CROSS_SITE: &str =
@@ -168,7 +171,7 @@ pub const SETUP_STEP_6: &str = "6 事前準備でインストールした「Auth
 pub const SETUP_STEP_7: &str = "7 「QRコードをスキャン」実施";
 pub const SETUP_STEP_8: &str =
     "8 表示される数字を「ワンタイムパスワードの入力」へ入力し『>』を押下";
-pub const SETUP_QR_ALT: &str = "QRコードをスキャン";
+pub const SETUP_QR_ALT: &str = "QRコードをスキャン：認証アプリで読み取るQRコードです。読み取れない場合は、下の「キー」を文字で入力してください。";
 pub const SETUP_OPEN_APP: &str = "このスマートフォンのAuthenticatorアプリで開く";
 pub const SETUP_OPEN_APP_HINT: &str = "このスマートフォンにアプリを入れた場合は、QRコードを読み取る代わりにこのボタンを押してください。アプリが開き、アカウントが追加されます。";
 pub const SETUP_KEY_HELP: &str = "QRコードを読み取れない場合は、アプリで「セットアップキーを入力」を選び、次のキーを入力してください（種類は「時間ベース」）。";
@@ -185,6 +188,11 @@ pub const DEVICES_NONE: &str = "記録されたデバイスはありません。
 pub const DEVICE_BROWSER: &str = "ブラウザ";
 pub const DEVICE_FIRST_USED: &str = "記録した日時";
 pub const DEVICE_LAST_USED: &str = "最後に使った日時";
+/// A table's last column, holding its buttons (read aloud only).
+pub const TABLE_ACTIONS: &str = "操作";
+pub const SEARCH_RESULTS: &str = "検索結果";
+pub const AUDIT_RECORDS: &str = "操作・ログインの記録の一覧";
+pub const PAGER_LABEL: &str = "ページ送り";
 pub const DEVICE_FORGET: &str = "このデバイスの記録を削除";
 pub const DEVICE_FORGET_ALL: &str = "すべてのデバイスの記録を削除";
 pub const DEVICE_UNKNOWN: &str = "不明なブラウザ";

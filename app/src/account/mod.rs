@@ -3,7 +3,7 @@
 //! the MFA settings page.
 
 use crate::auth::AppHeader;
-use crate::components::{clear_when, CodeField, FormError, LoadError, PasswordField};
+use crate::components::{CodeField, FormError, LoadError, PasswordField};
 use crate::error::{AppError, Field};
 use crate::routes::MFA_SETTINGS;
 use crate::text;
@@ -88,11 +88,6 @@ pub fn PasswordPage() -> impl IntoView {
 fn ChangeForm(kind: PasswordFormKind) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let server_error = Signal::derive(move || change.value().get().and_then(Result::err));
-    // No password stays in the form after a refusal.
-    let inputs: [NodeRef<leptos::html::Input>; 3] = Default::default();
-    for input in inputs {
-        clear_when(move || matches!(change.value().get(), Some(Err(_))), input);
-    }
     view! {
         {kind.temporary.then(|| view! {
             <p class="notice-box" role="status">{text::TEMP_PASSWORD_CHANGE_INTRO}</p>
@@ -104,7 +99,6 @@ fn ChangeForm(kind: PasswordFormKind) -> impl IntoView {
                     id="current_password"
                     label=text::PASSWORD_CURRENT
                     server=server_error
-                    node_ref=inputs[0]
                 />
             })}
             {kind.needs_code.then(|| view! {
@@ -122,7 +116,6 @@ fn ChangeForm(kind: PasswordFormKind) -> impl IntoView {
                 autocomplete="new-password"
                 hint=text::PASSWORD_NEW_HINT
                 server=server_error
-                node_ref=inputs[1]
             />
             <PasswordField
                 id="new_password_again"
@@ -130,7 +123,6 @@ fn ChangeForm(kind: PasswordFormKind) -> impl IntoView {
                 field=Field::NewPasswordAgain
                 autocomplete="new-password"
                 server=server_error
-                node_ref=inputs[2]
             />
             <button type="submit" class="primary" disabled=move || change.pending().get()>
                 {text::PASSWORD_CHANGE_BUTTON}

@@ -1,7 +1,7 @@
 //! Sign-in, sign-out, the bar of signed-in pages and the forgotten-password
 //! page.
 
-use crate::components::{clear_when, FieldError, FormError, PasswordField, PublicHeader};
+use crate::components::{FieldError, FormError, PasswordField, PublicHeader};
 use crate::domain::{LoginId, NextPath, Password};
 use crate::error::{AppError, Field};
 use crate::text;
@@ -103,10 +103,6 @@ pub fn LoginPage() -> impl IntoView {
             ev.prevent_default();
         }
     };
-    clear_when(
-        move || matches!(login.value().get(), Some(Err(_))),
-        password_input,
-    );
 
     view! {
         <PublicHeader />
@@ -148,9 +144,11 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         <main class="page narrow">
             <h1>{text::FORGOT_TITLE}</h1>
             <p>{text::FORGOT_BODY}</p>
-            <p class="helpdesk">
+            // Large and bold, but not a heading: a `div`, so that screen
+            // readers do not take it for one (axe-core's p-as-heading).
+            <div class="helpdesk">
                 {text::HELPDESK} " " <a href=format!("tel:{}", text::HELPDESK_PHONE)>{text::HELPDESK_PHONE}</a>
-            </p>
+            </div>
             <p>{text::FORGOT_TELL_US}</p>
             <p><a href="/">{text::BACK_TO_TOP}</a></p>
         </main>

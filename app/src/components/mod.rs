@@ -4,6 +4,7 @@ use crate::error::{AppError, Field};
 use crate::text;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// The bar on public pages: the brand only.
 #[component]
@@ -38,6 +39,8 @@ pub fn FieldError(
 
 /// A field for a six-digit one-time code, with its label and message: a
 /// numeric keyboard on phones, and the code the phone offers to fill in.
+/// Emptied whenever the form is refused: a code is a secret, and a stale
+/// one is no use.
 /// `name` is also the element id, unless `id` is given (a page with several
 /// such fields).
 #[component]
@@ -52,6 +55,8 @@ pub fn CodeField(
 ) -> impl IntoView {
     let id = id.unwrap_or_else(|| name.to_owned());
     let error_id = format!("{id}-error");
+    let node_ref = node_ref.unwrap_or_default();
+    clear_when(move || server.with(Option::is_some), node_ref);
     view! {
         <label for=id.clone()>{label}</label>
         {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
@@ -62,7 +67,7 @@ pub fn CodeField(
             inputmode="numeric"
             autocomplete="one-time-code"
             aria-describedby=error_id.clone()
-            node_ref=node_ref.unwrap_or_default()
+            node_ref=node_ref
         />
         <FieldError id=error_id field=Field::Code local server />
     }
@@ -70,7 +75,7 @@ pub fn CodeField(
 
 /// A password field with its label, an optional hint and its message:
 /// the one way every form asks for a password. `id` is also the field's
-/// name.
+/// name. Emptied whenever the form is refused, like [`CodeField`].
 #[component]
 pub fn PasswordField(
     id: &'static str,
@@ -87,6 +92,8 @@ pub fn PasswordField(
     #[prop(optional)] node_ref: Option<NodeRef<html::Input>>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
+    let node_ref = node_ref.unwrap_or_default();
+    clear_when(move || server.with(Option::is_some), node_ref);
     view! {
         <label for=id>{label}</label>
         {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
@@ -96,7 +103,7 @@ pub fn PasswordField(
             type="password"
             autocomplete=autocomplete
             aria-describedby=error_id.clone()
-            node_ref=node_ref.unwrap_or_default()
+            node_ref=node_ref
         />
         <FieldError id=error_id field local server />
     }
@@ -115,14 +122,65 @@ pub fn clear_when(failed: impl Fn() -> bool + 'static, input: NodeRef<html::Inpu
 }
 
 /// A server function's error for the form or page as a whole (field
-/// errors show under their fields instead). The one place such an error is
-/// rendered: its words always come from `text`, through `AppError`.
+/// errors show under their fields instead). The one place a form's error
+/// is rendered: its words always come from `text`, through `AppError`.
+///
+/// A session that ended while the form was being filled in is explained:
+/// what was typed is still there (secrets aside, see [`CodeField`]), and a
+/// link opens the sign-in in another tab, so that the form can be sent
+/// again from here afterwards.
 #[component]
 pub fn FormError(#[prop(into)] server: Signal<Option<AppError>>) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
     move || {
-        server.get().and_then(|e| e.for_form()).map(|message| {
-            view! { <p class="form-error" role="alert">{message}</p> }
+        let err = server.get()?;
+        let message = err.for_form()?;
+        let expired = (err == AppError::NotSignedIn).then(|| {
+            let here = format!("{}{}", location.pathname.get(), location.search.get());
+            view! {
+                <p>{text::EXPIRED_INPUT_KEPT}</p>
+                <p>
+                    <a href=crate::routes::login_url(&here) target="_blank" rel="noopener">
+                        {text::EXPIRED_SIGN_IN_LINK}
+                    </a>
+                </p>
+            }
+        });
+        Some(view! {
+            <div class="form-error" role="alert">
+                <p>{message}</p>
+                {expired}
+            </div>
         })
+    }
+}
+
+/// Counts an action's successful runs. A page's data reloads on this, not
+/// on every run: a refused form (a wrong code, a session that expired)
+/// then stays as it was, with what was typed and its message, instead of
+/// being drawn again empty or replaced by the load's error.
+pub fn successes<S>(action: ServerAction<S>) -> Memo<usize>
+where
+    S: ServerFn + Send + Sync + Clone + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    Memo::new(move |before: Option<&usize>| {
+        let before = before.copied().unwrap_or(0);
+        let succeeded = action.value().with(|v| matches!(v, Some(Ok(_))));
+        before + usize::from(succeeded)
+    })
+}
+
+/// A table that may be wider than a phone: it scrolls inside its own box,
+/// which the keyboard can reach, so that the page itself never scrolls
+/// sideways (WCAG 1.4.10).
+#[component]
+pub fn ScrollTable(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="table-scroll" role="region" aria-label=label tabindex="0">
+            {children()}
+        </div>
     }
 }
 
@@ -156,7 +214,7 @@ pub fn LoadError(err: AppError) -> impl IntoView {
         let navigate = leptos_router::hooks::use_navigate();
         Effect::new(move |_| navigate(page, Default::default()));
     }
-    view! { <FormError server=Signal::derive(move || Some(err.clone())) /> }
+    view! { <p class="form-error" role="alert">{err.message()}</p> }
 }
 
 /// The answer for any path the app does not know.

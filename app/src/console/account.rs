@@ -4,7 +4,7 @@
 use super::admin::{RoleForm, SetRole};
 use super::{state_label, Act, AuditTable};
 use crate::auth::AppHeader;
-use crate::components::{CodeField, FieldError, FormError, LoadError};
+use crate::components::{successes, CodeField, FieldError, FormError, LoadError};
 use crate::error::{AppError, Field};
 use crate::routes::CONSOLE;
 use crate::text;
@@ -20,10 +20,11 @@ pub fn AccountPage() -> impl IntoView {
     let act = ServerAction::<Act>::new();
     let set_role = ServerAction::<SetRole>::new();
     let login_id = move || params.read().get("login_id").unwrap_or_default();
-    // Loaded again after each action (a temporary password is taken by
-    // that one load: it is shown once).
+    // Loaded again after each action that went through (a temporary
+    // password is taken by that one load: it is shown once).
+    let (acted, role_set) = (successes(act), successes(set_role));
     let view = Resource::new(
-        move || (login_id(), act.version().get(), set_role.version().get()),
+        move || (login_id(), acted.get(), role_set.get()),
         |(login_id, _, _)| super::load_account(login_id),
     );
     view! {

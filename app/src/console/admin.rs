@@ -2,7 +2,7 @@
 //! change, and the dealers' MFA policy (`/admin/policy`).
 
 use crate::auth::AppHeader;
-use crate::components::{CodeField, FieldError, FormError, LoadError};
+use crate::components::{successes, CodeField, FieldError, FormError, LoadError};
 use crate::domain::Role;
 use crate::error::{AppError, Field};
 use crate::routes::CONSOLE;
@@ -182,7 +182,8 @@ pub fn RoleForm(
 #[component]
 pub fn PolicyPage() -> impl IntoView {
     let set = ServerAction::<SetPolicy>::new();
-    let policy = Resource::new(move || set.version().get(), |_| load_policy());
+    let changed = successes(set);
+    let policy = Resource::new(move || changed.get(), |_| load_policy());
     let server = Signal::derive(move || set.value().get().and_then(Result::err));
     let done = move || matches!(set.value().get(), Some(Ok(())));
     view! {

@@ -90,11 +90,13 @@ pub fn AuditTrailPage() -> impl IntoView {
                 </p>
                 <p>
                     <label for="from">{text::AUDIT_FROM}</label>
-                    <input id="from" name="from" type="date" prop:value=move || field("from") />
+                    <input id="from" name="from" type="date" prop:value=move || field("from")
+                        aria-describedby="date-error" />
                 </p>
                 <p>
                     <label for="to">{text::AUDIT_TO}</label>
-                    <input id="to" name="to" type="date" prop:value=move || field("to") />
+                    <input id="to" name="to" type="date" prop:value=move || field("to")
+                        aria-describedby="date-error" />
                 </p>
                 <button type="submit" class="primary">{text::AUDIT_FILTER}</button>
             </form>

@@ -14,7 +14,7 @@ pub use audit::AuditTrailPage;
 pub use notices::NoticesPage;
 
 use crate::auth::AppHeader;
-use crate::components::LoadError;
+use crate::components::{LoadError, ScrollTable};
 use crate::error::AppError;
 use crate::routes::{console_account_url, console_search_url, CONSOLE};
 use crate::text;
@@ -159,17 +159,19 @@ fn Results(results: SearchResults, term: String) -> impl IntoView {
         }
     });
     view! {
-        <table class="list">
-            <thead>
-                <tr>
-                    <th scope="col">{text::COL_LOGIN_ID}</th>
-                    <th scope="col">{text::COL_NAME}</th>
-                    <th scope="col">{text::COL_ROLE}</th>
-                    <th scope="col">{text::COL_STATE}</th>
-                </tr>
-            </thead>
-            <tbody>{rows.collect_view()}</tbody>
-        </table>
+        <ScrollTable label=text::SEARCH_RESULTS>
+            <table class="list">
+                <thead>
+                    <tr>
+                        <th scope="col">{text::COL_LOGIN_ID}</th>
+                        <th scope="col">{text::COL_NAME}</th>
+                        <th scope="col">{text::COL_ROLE}</th>
+                        <th scope="col">{text::COL_STATE}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows.collect_view()}</tbody>
+            </table>
+        </ScrollTable>
         <Pager page=results.page more=results.more link=move |page| console_search_url(&term, page) />
     }
     .into_any()
@@ -182,7 +184,7 @@ fn Pager(page: u32, more: bool, link: impl Fn(u32) -> String) -> impl IntoView {
     let prev = (page > 1).then(|| link(page - 1));
     let next = more.then(|| link(page + 1));
     view! {
-        <nav class="pager">
+        <nav class="pager" aria-label=text::PAGER_LABEL>
             {prev.map(|href| view! { <a href=href rel="prev">{text::CONSOLE_PREV}</a> })}
             {next.map(|href| view! { <a href=href rel="next">{text::CONSOLE_NEXT}</a> })}
         </nav>
@@ -216,18 +218,20 @@ fn AuditTable(lines: Vec<AuditLine>, with_account: bool) -> impl IntoView {
         }
     });
     view! {
-        <table class="list events">
-            <thead>
-                <tr>
-                    <th scope="col">{text::COL_AT}</th>
-                    {account_heads}
-                    <th scope="col">{text::COL_EVENT}</th>
-                    <th scope="col">{text::COL_ACTOR}</th>
-                    <th scope="col">{text::COL_REASON}</th>
-                    <th scope="col">{text::COL_ADDRESS}</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <ScrollTable label=text::AUDIT_RECORDS>
+            <table class="list events">
+                <thead>
+                    <tr>
+                        <th scope="col">{text::COL_AT}</th>
+                        {account_heads}
+                        <th scope="col">{text::COL_EVENT}</th>
+                        <th scope="col">{text::COL_ACTOR}</th>
+                        <th scope="col">{text::COL_REASON}</th>
+                        <th scope="col">{text::COL_ADDRESS}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </ScrollTable>
     }
 }

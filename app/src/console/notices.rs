@@ -2,7 +2,7 @@
 //! portal's notices (date, title, body). `NEW` is computed from the date.
 
 use crate::auth::AppHeader;
-use crate::components::{CodeField, FieldError, FormError, LoadError};
+use crate::components::{successes, CodeField, FieldError, FormError, LoadError};
 use crate::error::{AppError, Field};
 use crate::routes::CONSOLE;
 use crate::text;
@@ -48,9 +48,22 @@ pub async fn change_notice(
 #[component]
 pub fn NoticesPage() -> impl IntoView {
     let change = ServerAction::<ChangeNotice>::new();
-    let notices = Resource::new(move || change.version().get(), |_| load_notices());
+    let changed = successes(change);
+    let notices = Resource::new(move || changed.get(), |_| load_notices());
     let server = Signal::derive(move || change.value().get().and_then(Result::err));
     let done = move || matches!(change.value().get(), Some(Ok(())));
+    // The notice whose form was sent last (`None`: the new notice's, also
+    // when unknown, after a form sent without JavaScript), so that a
+    // refused code shows under that form's code field only.
+    let sent_from = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if let Some(sent) = change.input().get() {
+            sent_from.set(sent.id);
+        }
+    });
+    let server_for = move |id: Option<i64>| {
+        Signal::derive(move || server.get().filter(|_| sent_from.get() == id))
+    };
     view! {
         <AppHeader />
         <main class="page">
@@ -62,7 +75,7 @@ pub fn NoticesPage() -> impl IntoView {
             <FieldError id="notice-title-error" field=Field::Title server />
             <FieldError id="notice-body-error" field=Field::Body server />
             <h2>{text::NOTICE_NEW}</h2>
-            <NoticeForm notice=None change server />
+            <NoticeForm notice=None change server=server_for(None) />
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match notices.await {
@@ -70,7 +83,7 @@ pub fn NoticesPage() -> impl IntoView {
                             .into_iter()
                             .map(|n| view! {
                                 <h2>{n.date.clone()} " " {n.title.clone()}</h2>
-                                <NoticeForm notice=Some(n) change server />
+                                <NoticeForm notice=Some(n.clone()) change server=server_for(Some(n.id)) />
                             })
                             .collect_view()
                             .into_any(),
@@ -102,11 +115,13 @@ fn NoticeForm(
         <ActionForm action=change attr:class="notice-form">
             {existing.map(|id| view! { <input type="hidden" name="id" value=id /> })}
             <label for=id("date")>{text::NOTICE_DATE}</label>
-            <input id=id("date") name="date" type="date" value=date />
+            // The messages are at the top of the page (one action serves
+            // every form), and each field points to its own.
+            <input id=id("date") name="date" type="date" value=date aria-describedby="notice-date-error" />
             <label for=id("title")>{text::NOTICE_TITLE}</label>
-            <input id=id("title") name="title" type="text" value=title />
+            <input id=id("title") name="title" type="text" value=title aria-describedby="notice-title-error" />
             <label for=id("body")>{text::NOTICE_BODY}</label>
-            <textarea id=id("body") name="body" rows="3">{body}</textarea>
+            <textarea id=id("body") name="body" rows="3" aria-describedby="notice-body-error">{body}</textarea>
             <CodeField name="code" id=id("code") label=text::ACTION_CODE hint=text::ACTION_CODE_HINT server />
             <div class="actions">
                 <button type="submit" name="op" value="save">

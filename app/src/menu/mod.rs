@@ -27,12 +27,13 @@ fn Tile(
     id: String,
 ) -> impl IntoView {
     let described_by = id.clone();
+    // The link's name is its visible title alone, so that a dealer using
+    // voice control can say it; the description is read after it. The
+    // whole tile is still one click target (CSS stretches the link).
     view! {
-        <li>
-            <a class="tile" href=href aria-label=title aria-describedby=described_by>
-                <span class="tile-title">{title}</span>
-                <span class="tile-desc" id=id>{description}</span>
-            </a>
+        <li class="tile">
+            <a class="tile-title" href=href aria-describedby=described_by>{title}</a>
+            <span class="tile-desc" id=id>{description}</span>
         </li>
     }
 }

@@ -2,7 +2,7 @@
 
 use super::VerifyCode;
 use crate::auth::AppHeader;
-use crate::components::{clear_when, CodeField, FormError};
+use crate::components::{CodeField, FormError};
 use crate::domain::{NextPath, OtpCode};
 use crate::error::{AppError, Field};
 use crate::routes::recovery_page_url;
@@ -45,10 +45,6 @@ pub fn CodePage() -> impl IntoView {
             }
         }
     };
-    clear_when(
-        move || matches!(verify.value().get(), Some(Err(_))),
-        code_input,
-    );
 
     view! {
         <AppHeader />

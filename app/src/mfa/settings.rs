@@ -4,7 +4,9 @@
 use super::recovery_codes::{NewCodes, RecoverySection};
 use super::{ApplyMfaSetting, EndSessions, ForgetDevice, NewRecoveryCodes};
 use crate::auth::AppHeader;
-use crate::components::{clear_when, CodeField, FieldError, FormError, LoadError, PasswordField};
+use crate::components::{
+    successes, CodeField, FieldError, FormError, LoadError, PasswordField, ScrollTable,
+};
 use crate::error::Field;
 use crate::routes::MfaDone;
 use crate::text;
@@ -19,15 +21,14 @@ pub fn MfaSettingsPage() -> impl IntoView {
     let forget = ServerAction::<ForgetDevice>::new();
     let end = ServerAction::<EndSessions>::new();
     let renew = ServerAction::<NewRecoveryCodes>::new();
+    let changes = [
+        successes(apply),
+        successes(forget),
+        successes(end),
+        successes(renew),
+    ];
     let status = Resource::new(
-        move || {
-            (
-                apply.version().get(),
-                forget.version().get(),
-                end.version().get(),
-                renew.version().get(),
-            )
-        },
+        move || changes.map(|c| c.get()),
         |_| super::get_mfa_status(),
     );
     view! {
@@ -116,6 +117,9 @@ fn Settings(
         {enabled.then(|| view! { <Devices devices=status.devices forget /> })}
         <Browsers browsers=status.browsers end />
     }
+    // Erased: the page's full type is too deep for the compiler's default
+    // limit in every crate that builds the router.
+    .into_any()
 }
 
 #[component]
@@ -134,11 +138,6 @@ fn Preparation() -> impl IntoView {
 #[component]
 fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl IntoView {
     let server_error = Signal::derive(move || apply.value().get().and_then(Result::err));
-    let password_input = NodeRef::<leptos::html::Input>::new();
-    clear_when(
-        move || matches!(apply.value().get(), Some(Err(_))),
-        password_input,
-    );
     view! {
         <ActionForm action=apply>
             <FormError server=server_error />
@@ -168,7 +167,6 @@ fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl Into
                         id="password"
                         hint=text::MFA_PASSWORD_HINT
                         server=server_error
-                        node_ref=password_input
                     />
                 }.into_any()
             }}
@@ -207,17 +205,19 @@ fn Devices(devices: Vec<Device>, forget: ServerAction<ForgetDevice>) -> impl Int
                 view! { <p>{text::DEVICES_NONE}</p> }.into_any()
             } else {
                 view! {
-                    <table>
-                        <thead>
-                            <tr>
-                                <th>{text::DEVICE_BROWSER}</th>
-                                <th>{text::DEVICE_FIRST_USED}</th>
-                                <th>{text::DEVICE_LAST_USED}</th>
-                                <th></th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
+                    <ScrollTable label=text::DEVICES_TITLE>
+                        <table>
+                            <thead>
+                                <tr>
+                                    <th>{text::DEVICE_BROWSER}</th>
+                                    <th>{text::DEVICE_FIRST_USED}</th>
+                                    <th>{text::DEVICE_LAST_USED}</th>
+                                    <th><span class="visually-hidden">{text::TABLE_ACTIONS}</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </ScrollTable>
                     <ActionForm action=forget>
                         <button type="submit" class="small">{text::DEVICE_FORGET_ALL}</button>
                     </ActionForm>
@@ -261,18 +261,20 @@ fn Browsers(browsers: Vec<SignedInBrowser>, end: ServerAction<EndSessions>) -> i
             <h2>{text::BROWSERS_TITLE}</h2>
             <p class="hint">{text::BROWSERS_HINT}</p>
             <FormError server=error />
-            <table>
-                <thead>
-                    <tr>
-                        <th>{text::DEVICE_BROWSER}</th>
-                        <th>{text::BROWSER_ADDRESS}</th>
-                        <th>{text::BROWSER_SINCE}</th>
-                        <th>{text::BROWSER_LAST_SEEN}</th>
-                        <th></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <ScrollTable label=text::BROWSERS_TITLE>
+                <table>
+                    <thead>
+                        <tr>
+                            <th>{text::DEVICE_BROWSER}</th>
+                            <th>{text::BROWSER_ADDRESS}</th>
+                            <th>{text::BROWSER_SINCE}</th>
+                            <th>{text::BROWSER_LAST_SEEN}</th>
+                            <th><span class="visually-hidden">{text::TABLE_ACTIONS}</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </ScrollTable>
             {if others {
                 view! {
                     <ActionForm action=end>

@@ -37,11 +37,18 @@ pub fn MfaSetupPage() -> impl IntoView {
 fn Setup(details: SetupDetails) -> impl IntoView {
     let confirm = ServerAction::<ConfirmMfaSetup>::new();
     let server_error = Signal::derive(move || confirm.value().get().and_then(Result::err));
+    let key_groups = details
+        .key
+        .split_whitespace()
+        .map(|group| view! { <span>{group.to_owned()}</span> })
+        .collect_view();
     view! {
         <ol class="steps">
             <li>{text::SETUP_STEP_6}</li>
             <li>{text::SETUP_STEP_7}</li>
         </ol>
+        // The picture's text alternative says what it is for and points to
+        // the same key as text below.
         <div class="qr" role="img" aria-label=text::SETUP_QR_ALT inner_html=details.qr_svg></div>
         // On a phone the QR code cannot be scanned by the phone showing
         // it: the app opens with the same link instead (shown on touch
@@ -55,7 +62,10 @@ fn Setup(details: SetupDetails) -> impl IntoView {
             <dt>{text::SETUP_ACCOUNT}</dt>
             <dd>{details.account}</dd>
             <dt>{text::SETUP_KEY}</dt>
-            <dd><code class="secret-key">{details.key}</code></dd>
+            // Shown in groups of four for reading, but the groups are spaced
+            // by CSS: selecting the key (one click selects it all) copies
+            // one string, as the apps want it.
+            <dd><code class="secret-key" id="setup-key">{key_groups}</code></dd>
         </dl>
         <ol class="steps" start="8">
             <li>{text::SETUP_STEP_8}</li>
