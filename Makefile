@@ -17,7 +17,7 @@ SITE_ADDR ?= 127.0.0.1:3000
 # same value here keeps cargo test and clippy from building leptos again.
 export LEPTOS_OUTPUT_NAME := autobank
 
-.PHONY: run build site tools test lint test-rust test-sqlite test-postgres test-e2e bench clean-test-databases
+.PHONY: run build site tools browser test lint test-rust test-sqlite test-postgres test-e2e bench clean-test-databases
 
 ## Install what is missing, build in release mode, serve on SQLite with a demo account.
 run: build
@@ -45,6 +45,13 @@ tools: end2end/node_modules/.installed
 		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
 		|| cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
+
+## Debian's Chromium and a Japanese font, each only if missing. Without
+## the font Chromium draws every Japanese character as a blank box, and the
+## browser tests' layout checks would measure nothing dealers see.
+browser:
+	@[ -x /usr/bin/chromium ] && [ -n "$$(fc-list :lang=ja 2>/dev/null)" ] \
+		|| { apt-get update && apt-get install -y chromium fonts-noto-cjk; }
 
 # npm: wasm-opt (binaryen), Playwright, and the test-only QR/TOTP readers.
 end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
@@ -87,15 +94,13 @@ clean-test-databases:
 	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where starts_with(datname, '$(PREFIX)')" \
 		| while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "drop database if exists \"$$db\" with (force)"; done
 
-test-e2e: site
-	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
+test-e2e: site browser
 	cd end2end && npx playwright test
 
 ## Benchmarks, each figure beside its reference, against the release build
 ## (see docs/BENCHMARKS.md, which it rewrites between its markers).
-bench: build
+bench: build browser
 	cargo build --release -p hello
-	@[ -x /usr/bin/chromium ] || { apt-get update && apt-get install -y chromium; }
 	rm -f target/bench/slow-phone.json
 	mkdir -p target/bench && cp target/release/autobank target/release/hash.txt target/bench/
 	cd end2end && npx playwright test --config bench.config.ts

@@ -16,6 +16,7 @@ const chromium = {
 const port = Number(process.env.E2E_PORT ?? 3100);
 
 export default defineConfig({
+  globalSetup: './global-setup.ts',
   testDir: './tests',
   timeout: 30_000,
   expect: { timeout: 5_000 },

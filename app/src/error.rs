@@ -161,6 +161,11 @@ pub enum AppError {
     /// No account by that login ID.
     #[error("no such account")]
     NoSuchAccount,
+    /// What a staff action's check saw changed before its write landed
+    /// (the account's role, a temporary password, the actor's own role or
+    /// session): nothing was changed.
+    #[error("changed meanwhile")]
+    Changed,
     /// Anything else. Carries no detail on purpose.
     #[error("internal error")]
     Internal,
@@ -193,6 +198,7 @@ impl AppError {
             Self::StepUpRequired => text::ERR_STEP_UP_REQUIRED,
             Self::NotOnThisAccount => text::ERR_NOT_ON_THIS_ACCOUNT,
             Self::NoSuchAccount => text::ERR_NO_SUCH_ACCOUNT,
+            Self::Changed => text::ERR_CHANGED,
             Self::NotFound => text::ERR_GONE,
             Self::InvalidRecoveryCode => text::ERR_INVALID_RECOVERY,
             Self::Internal => text::ERR_INTERNAL,
@@ -230,7 +236,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidCredentials | Self::NotSignedIn | Self::SignInAgain => 401,
-            Self::SetupExpired => 409,
+            Self::SetupExpired | Self::Changed => 409,
             Self::Locked | Self::Disabled => 423,
             Self::InvalidCode | Self::InvalidRecoveryCode | Self::Validation { .. } => 422,
             Self::Forbidden

@@ -4,7 +4,7 @@
 //! cases each.
 
 use crate::domain::{LoginId, NextPath, OtpCode, Password};
-use crate::server::guard::client_address;
+use crate::server::guard::{client_address, parse_hop};
 use crate::server::request::cookie;
 use crate::server::services::labels::browser_label;
 use crate::server::session::Token;
@@ -110,7 +110,10 @@ proptest! {
     fn forwarded_for_and_user_agents(xff in input(), ua in input(), peer in any::<IpAddr>(), trust in any::<bool>()) {
         let trusted = if trust { vec![peer.to_canonical()] } else { vec![] };
         let address = client_address(Some(peer), Some(&xff), &trusted).unwrap();
-        prop_assert!(address.parse::<IpAddr>().is_ok());
+        // The peer itself, unless it is a trusted proxy and the header
+        // names a client: then a hop of the header.
+        let hops: Vec<IpAddr> = xff.split(',').filter_map(parse_hop).collect();
+        prop_assert!(address == peer.to_canonical() || (trust && hops.contains(&address)));
         let label = browser_label(&ua);
         prop_assert!(!label.is_empty() && label.chars().count() <= 64);
     }

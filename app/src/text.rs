@@ -284,15 +284,15 @@ pub const ACTION_DISABLE: &str = "アカウントを停止する";
 pub const ACTION_ENABLE: &str = "アカウントの停止を解除する";
 pub const ACTION_DONE: &str = "操作を完了しました。記録に残っています。";
 pub const ACTIONS_NOT_ALLOWED_SELF: &str = "ご自身のアカウントはこの画面では操作できません。";
-pub const ACTIONS_NOT_ALLOWED_STAFF: &str =
-    "ヘルプデスク・管理者のアカウントは管理者だけが操作できます。";
+pub const ACTIONS_STAFF_RECOVERY_ON_SERVER: &str = "ヘルプデスク・管理者のアカウントの仮パスワード発行と多要素認証のリセットは、この画面ではできません。サーバーで運用担当者がコマンド（autobank user set-password / autobank user reset-mfa）で行います。";
 pub const TEMP_PASSWORD_SHOWN_ONCE: &str = "仮パスワードを発行しました。この画面を離れると二度と表示されません。お電話の方にお伝えください（24時間有効、1回だけログインに使えます。ログイン後すぐに新しいパスワードの設定が必要です）。";
 pub const ERR_REASON_REQUIRED: &str = "理由（問い合わせ番号など）を入力してください。";
 pub const ERR_REASON_TOO_LONG: &str = "理由は200文字以内で入力してください。";
 pub const ERR_STEP_UP_REQUIRED: &str =
     "操作を続けるには、あなたのワンタイムコードを入力してください（10分ごとに確認します）。";
 pub const ERR_NOT_ON_THIS_ACCOUNT: &str =
-    "このアカウントは操作できません（ご自身のアカウント、またはヘルプデスクからのヘルプデスク・管理者のアカウント）。";
+    "このアカウントは操作できません（ご自身のアカウント、ヘルプデスクからのヘルプデスク・管理者のアカウント、または管理者のアカウントの仮パスワード発行・多要素認証のリセット）。";
+pub const ERR_CHANGED: &str = "操作の間に、対象のアカウントまたはあなたの権限が変わったため、何も変更していません。画面を開き直して、もう一度確認してください。";
 pub const ERR_NO_SUCH_ACCOUNT: &str = "該当するアカウントはありません。";
 
 /// The audit trail's events, by stored name, as staff read them.

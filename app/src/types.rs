@@ -147,8 +147,6 @@ pub struct AuditLine {
 pub enum NoActions {
     /// The staff member's own account.
     OwnAccount,
-    /// A staff account (helpdesk or admin), seen by the helpdesk.
-    StaffAccount,
 }
 
 /// The actions on an account, as the form sends them.
@@ -232,6 +230,9 @@ pub struct AccountView {
     pub code_fresh: bool,
     /// The viewer is an admin who may change this account's role.
     pub can_set_role: bool,
+    /// A staff account: its password and MFA are recovered on the server
+    /// only, so those actions are not offered.
+    pub recovery_on_server: bool,
     /// A temporary password just issued by this session, shown once.
     pub revealed: Option<Revealed>,
 }

@@ -8,7 +8,7 @@ use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
-use app::server::services::housekeeping;
+use app::server::services::{housekeeping, keys};
 use app::server::{export, guard, health, AppState};
 use app::{shell, App};
 use axum::body::Body;
@@ -161,6 +161,8 @@ pub struct Application {
     router: Router,
     state: AppState,
     audit_retention: Duration,
+    /// Whether [`keys::reseal_legacy`] ran at build; if not, `run` retries.
+    resealed: bool,
 }
 
 impl Application {
@@ -176,6 +178,17 @@ impl Application {
         Assets::load(&options)
             .map_err(anyhow::Error::msg)?
             .install();
+        // Before serving: TOTP secrets sealed the old way, sealed again
+        // under their purpose (nothing to do after the first start). A
+        // database that is away does not stop the start: `run` tries again.
+        let resealed = match keys::reseal_legacy(&db, &secrets).await {
+            Ok(_) => true,
+            Err(err) if db::is_unavailable(&err) => {
+                tracing::warn!(error = %err, "cannot reseal secrets yet; will retry");
+                false
+            }
+            Err(err) => return Err(err.into()),
+        };
         let passwords =
             tokio::task::spawn_blocking(move || Passwords::with_limits(limits.hashes)).await?;
         let state = AppState {
@@ -196,6 +209,7 @@ impl Application {
             listener,
             state,
             audit_retention: limits.audit_retention,
+            resealed,
         })
     }
 
@@ -213,6 +227,9 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tokio::spawn(sweep(self.state.clone(), self.audit_retention));
+        if !self.resealed {
+            tokio::spawn(reseal_when_ready(self.state.clone()));
+        }
         // Without TCP_NODELAY, a response whose head and body go out in
         // two writes waits for the client's delayed ACK (40 ms on Linux)
         // on every reused connection.
@@ -239,11 +256,23 @@ async fn sweep(state: AppState, audit_retention: Duration) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        state.throttle.retain_recent();
-        state.throttle.shrink_to_fit();
+        state.throttle.forget_idle();
         match housekeeping::sweep(&state, retention).await {
             Ok(swept) => tracing::debug!(?swept, "swept"),
             Err(err) => tracing::warn!(error = %err, "sweep failed; will retry"),
+        }
+    }
+}
+
+/// Seals old-format secrets again once the database answers: every 2
+/// seconds until it does.
+async fn reseal_when_ready(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        match keys::reseal_legacy(&state.db, &state.secrets).await {
+            Ok(_) => return,
+            Err(err) => tracing::warn!(error = %err, "cannot reseal secrets yet; will retry"),
         }
     }
 }

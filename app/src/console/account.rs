@@ -127,7 +127,6 @@ fn Actions(account: AccountView, act: ServerAction<Act>) -> impl IntoView {
     if let Some(why) = account.no_actions {
         let message = match why {
             NoActions::OwnAccount => text::ACTIONS_NOT_ALLOWED_SELF,
-            NoActions::StaffAccount => text::ACTIONS_NOT_ALLOWED_STAFF,
         };
         return view! {
             <h2>{text::ACTIONS_TITLE}</h2>
@@ -156,6 +155,9 @@ fn Actions(account: AccountView, act: ServerAction<Act>) -> impl IntoView {
         .collect_view();
     view! {
         <h2>{text::ACTIONS_TITLE}</h2>
+        {account.recovery_on_server.then(|| view! {
+            <p class="notice-box">{text::ACTIONS_STAFF_RECOVERY_ON_SERVER}</p>
+        })}
         {move || done().then(|| view! { <p class="form-ok" role="status">{text::ACTION_DONE}</p> })}
         <ActionForm action=act>
             <input type="hidden" name="login_id" value=account.login_id.clone() />

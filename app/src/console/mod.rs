@@ -33,9 +33,9 @@ pub async fn search_accounts(
     page: Option<u32>,
 ) -> Result<SearchResults, AppError> {
     use crate::server::{request, services::console, AppState};
-    request::require_staff()?;
+    let session = request::require_staff()?;
     let term = q.unwrap_or_default();
-    console::search(&AppState::get()?, &term, page.unwrap_or(1)).await
+    console::search(&AppState::get()?, &session, &term, page.unwrap_or(1)).await
 }
 
 /// One account's page.

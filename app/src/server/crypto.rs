@@ -1,8 +1,16 @@
-//! Sealing TOTP secrets at rest with AES-256-GCM.
+//! Sealing secrets at rest with AES-256-GCM.
 //!
-//! Each sealed value is `nonce (12 bytes) || ciphertext+tag`, with the
-//! owner's user id as associated data, so a sealed secret copied onto
-//! another account does not open.
+//! Each purpose (a TOTP secret, a secret waiting to be shown once) has a
+//! subkey of its own, derived from the server key with HKDF-SHA-256, and
+//! its name is in the associated data with the owner's user id: a sealed
+//! value copied onto another account, or into another purpose's column,
+//! does not open.
+//!
+//! A sealed value is `2 || nonce (12 bytes) || ciphertext+tag`. Values
+//! written before purposes existed (`nonce || ciphertext+tag`, the server
+//! key itself, the user id alone as associated data) open only through
+//! [`SecretBox::open_legacy`], which `services::keys::reseal_legacy` uses
+//! at start to seal them again.
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
@@ -11,6 +19,38 @@ use std::path::Path;
 use std::sync::Arc;
 
 const NONCE_LEN: usize = 12;
+/// The first byte of a value sealed under a purpose's subkey.
+const VERSION: u8 = 2;
+
+/// What a sealed value is for. Each has its own subkey and associated data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// An account's TOTP secret, in force or pending a setup.
+    TotpSecret,
+    /// A secret waiting to be shown once (a temporary password, recovery
+    /// codes).
+    ShownOnce,
+}
+
+impl Purpose {
+    const ALL: [Self; 2] = [Self::TotpSecret, Self::ShownOnce];
+
+    fn label(self) -> &'static [u8] {
+        match self {
+            Self::TotpSecret => b"totp-secret",
+            Self::ShownOnce => b"shown-once",
+        }
+    }
+
+    /// The associated data: the format, the purpose and the owner.
+    fn aad(self, user_id: i64) -> Vec<u8> {
+        let mut aad = b"autobank:v2:".to_vec();
+        aad.extend_from_slice(self.label());
+        aad.push(b':');
+        aad.extend_from_slice(&user_id.to_be_bytes());
+        aad
+    }
+}
 /// Name of the key file created in the data folder when no key is given.
 pub const KEY_FILE: &str = "secret.key";
 
@@ -28,7 +68,10 @@ pub enum KeyError {
 /// The key that seals secrets. Its `Debug` hides it.
 #[derive(Clone)]
 pub struct SecretBox {
-    cipher: Arc<Aes256Gcm>,
+    /// One cipher per [`Purpose`], under its subkey.
+    ciphers: Arc<[Aes256Gcm; 2]>,
+    /// The server key itself, for values sealed before purposes existed.
+    legacy: Arc<Aes256Gcm>,
     /// For [`SecretBox::mac`]: derived from the key, never the key itself.
     mac_key: Arc<[u8; 32]>,
 }
@@ -39,6 +82,8 @@ impl std::fmt::Debug for SecretBox {
     }
 }
 
+/// The associated data of values sealed before purposes existed, and of
+/// recovery-code MACs.
 fn aad(user_id: i64) -> [u8; 16] {
     let mut aad = *b"autobank:u\0\0\0\0\0\0";
     aad[8..].copy_from_slice(&user_id.to_be_bytes());
@@ -53,10 +98,22 @@ impl SecretBox {
             .chain_update(key)
             .finalize()
             .into();
+        let subkey = |purpose: Purpose| {
+            let mut out = [0u8; 32];
+            hkdf::Hkdf::<sha2::Sha256>::new(Some(b"autobank seal"), key)
+                .expand(purpose.label(), &mut out)
+                .expect("32 bytes is a valid HKDF-SHA-256 length");
+            Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&out))
+        };
         Self {
-            cipher: Arc::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))),
+            ciphers: Arc::new(Purpose::ALL.map(subkey)),
+            legacy: Arc::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))),
             mac_key: Arc::new(mac_key),
         }
+    }
+
+    fn cipher(&self, purpose: Purpose) -> &Aes256Gcm {
+        &self.ciphers[purpose as usize]
     }
 
     /// HMAC-SHA-256 of `message` for one user, in hex, under a key derived
@@ -107,11 +164,12 @@ impl SecretBox {
         Ok(Self::from_key(&key))
     }
 
-    pub fn seal(&self, user_id: i64, plaintext: &[u8]) -> Vec<u8> {
+    /// Seals `plaintext` for `purpose`, owned by `user_id`.
+    pub fn seal(&self, purpose: Purpose, user_id: i64, plaintext: &[u8]) -> Vec<u8> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let aad = aad(user_id);
+        let aad = purpose.aad(user_id);
         let sealed = self
-            .cipher
+            .cipher(purpose)
             .encrypt(
                 &nonce,
                 Payload {
@@ -120,29 +178,46 @@ impl SecretBox {
                 },
             )
             .expect("AES-GCM encryption does not fail for small inputs");
-        let mut out = nonce.to_vec();
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        out.push(VERSION);
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         out
     }
 
-    /// `None` when the value was not sealed by this key for this user.
-    pub fn open(&self, user_id: i64, sealed: &[u8]) -> Option<Vec<u8>> {
-        if sealed.len() <= NONCE_LEN {
-            return None;
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let aad = aad(user_id);
-        self.cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: &aad,
-                },
-            )
-            .ok()
+    /// `None` when the value was not sealed by this key, for this purpose
+    /// and this user.
+    pub fn open(&self, purpose: Purpose, user_id: i64, sealed: &[u8]) -> Option<Vec<u8>> {
+        let rest = sealed.strip_prefix(&[VERSION])?;
+        let aad = purpose.aad(user_id);
+        open_with(self.cipher(purpose), rest, &aad)
+    }
+
+    /// Opens a value sealed before purposes existed (server key, user id
+    /// alone): only to seal it again under its purpose.
+    pub fn open_legacy(&self, user_id: i64, sealed: &[u8]) -> Option<Vec<u8>> {
+        open_with(&self.legacy, sealed, &aad(user_id))
     }
 }
+
+/// Opens `nonce || ciphertext+tag` with `aad`.
+fn open_with(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() <= NONCE_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
+        .ok()
+}
+
+impl SecretBox {}
 
 /// `groups` groups of `size` random characters of
 /// [`crate::domain::READABLE_ALPHABET`], joined by hyphens.
@@ -203,41 +278,80 @@ fn create_once(path: &Path, contents: &[u8]) -> std::io::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    const TOTP: Purpose = Purpose::TotpSecret;
+
     #[test]
     fn sealed_secrets_open_only_for_their_user_and_key() {
         let sb = SecretBox::from_key(&[7; 32]);
-        let sealed = sb.seal(42, b"twenty-byte-secret!!");
+        let sealed = sb.seal(TOTP, 42, b"twenty-byte-secret!!");
         assert_eq!(
-            sb.open(42, &sealed).as_deref(),
+            sb.open(TOTP, 42, &sealed).as_deref(),
             Some(&b"twenty-byte-secret!!"[..])
         );
         assert_eq!(
-            sb.open(43, &sealed),
+            sb.open(TOTP, 43, &sealed),
             None,
             "another user's id does not open it"
         );
         assert_eq!(
-            SecretBox::from_key(&[8; 32]).open(42, &sealed),
+            SecretBox::from_key(&[8; 32]).open(TOTP, 42, &sealed),
             None,
             "another key does not open it"
         );
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
-        assert_eq!(sb.open(42, &tampered), None);
+        assert_eq!(sb.open(TOTP, 42, &tampered), None);
         assert_ne!(
-            sb.seal(42, b"same"),
-            sb.seal(42, b"same"),
+            sb.seal(TOTP, 42, b"same"),
+            sb.seal(TOTP, 42, b"same"),
             "a fresh nonce every time"
         );
+    }
+
+    #[test]
+    fn a_value_sealed_for_one_purpose_never_opens_as_another() {
+        let sb = SecretBox::from_key(&[7; 32]);
+        for (from, to) in [
+            (Purpose::ShownOnce, Purpose::TotpSecret),
+            (Purpose::TotpSecret, Purpose::ShownOnce),
+        ] {
+            let sealed = sb.seal(from, 42, b"mkq7-x2rt-9hzp-c4wd");
+            assert!(sb.open(from, 42, &sealed).is_some());
+            assert_eq!(sb.open(to, 42, &sealed), None, "{from:?} as {to:?}");
+            assert_eq!(sb.open_legacy(42, &sealed), None, "nor as the old format");
+            // Not even with the associated data of the other purpose
+            // forged: the subkeys differ.
+            let other = sb.cipher(to);
+            assert_eq!(open_with(other, &sealed[1..], &from.aad(42)), None);
+        }
+    }
+
+    #[test]
+    fn an_old_format_value_opens_only_as_legacy_for_resealing() {
+        let key = [7; 32];
+        let sb = SecretBox::from_key(&key);
+        // Sealed as before purposes existed: the key itself, the user id.
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key));
+        let payload = Payload {
+            msg: &b"old"[..],
+            aad: &aad(42),
+        };
+        let mut old = nonce.to_vec();
+        old.extend(cipher.encrypt(&nonce, payload).unwrap());
+        assert_eq!(sb.open_legacy(42, &old).as_deref(), Some(&b"old"[..]));
+        for purpose in Purpose::ALL {
+            assert_eq!(sb.open(purpose, 42, &old), None);
+        }
     }
 
     #[test]
     fn the_key_file_is_created_once_and_private() {
         let dir = tempfile::tempdir().unwrap();
         let first = SecretBox::load(None, dir.path()).unwrap();
-        let sealed = first.seal(1, b"x");
+        let sealed = first.seal(TOTP, 1, b"x");
         let second = SecretBox::load(None, dir.path()).unwrap();
-        assert_eq!(second.open(1, &sealed).as_deref(), Some(&b"x"[..]));
+        assert_eq!(second.open(TOTP, 1, &sealed).as_deref(), Some(&b"x"[..]));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -258,9 +372,9 @@ mod tests {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        let sealed = boxes[0].seal(1, b"x");
+        let sealed = boxes[0].seal(TOTP, 1, b"x");
         for other in &boxes {
-            assert_eq!(other.open(1, &sealed).as_deref(), Some(&b"x"[..]));
+            assert_eq!(other.open(TOTP, 1, &sealed).as_deref(), Some(&b"x"[..]));
         }
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

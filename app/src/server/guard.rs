@@ -4,6 +4,7 @@
 
 use super::request::{self, ClientAddress, CurrentSession, SESSION_COOKIE};
 use super::session::{self, Duty, Stage, Token};
+use super::throttle::Key;
 use super::AppState;
 use crate::routes::{self, CODE_PAGE};
 use crate::text;
@@ -84,24 +85,22 @@ pub async fn resolve_client(
     next.run(req).await
 }
 
-/// Throttles state-changing requests per client address (governor's keyed
-/// limiter, in this instance's memory): past the burst, a 429 with
-/// `Retry-After` and a Japanese page, before any work is done.
+/// Throttles state-changing requests per client (`server::throttle`: an
+/// IPv4 address or an IPv6 /64, in this instance's memory): past the
+/// burst, a 429 with `Retry-After` and a Japanese page, before any work is
+/// done.
 pub async fn throttle(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let key = req
-        .extensions()
-        .get::<ClientAddress>()
-        .and_then(|a| a.0.clone())
-        .unwrap_or_default();
-    match state.throttle.check_key(&key) {
+    let address = req.extensions().get::<ClientAddress>().and_then(|a| a.0);
+    let key = Key::of(address.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)));
+    match state.throttle.check(key) {
         Ok(()) => next.run(req).await,
-        Err(not_until) => {
-            use governor::clock::{Clock as _, DefaultClock};
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            tracing::warn!(path = %req.uri().path(), "request throttled");
+        Err(wait) => {
+            if let Some(unlogged) = state.throttle.should_log() {
+                tracing::warn!(path = %req.uri().path(), unlogged, "request throttled");
+            }
             let mut res = message_page(
                 StatusCode::TOO_MANY_REQUESTS,
                 text::ERR_THROTTLED_TITLE,
@@ -135,19 +134,20 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
     next.run(req).await
 }
 
-/// The client's address for the audit trail. `X-Forwarded-For` is believed
-/// only from the configured proxies (a load balancer), and only as far as
-/// the nearest hop that is not one of them: anyone can send the header.
+/// The client's address for the audit trail and the throttle.
+/// `X-Forwarded-For` is believed only from the configured proxies (a load
+/// balancer), and only as far as the nearest hop that is not one of them:
+/// anyone can send the header.
 pub fn client_address(
     peer: Option<IpAddr>,
     forwarded_for: Option<&str>,
     trusted: &[IpAddr],
-) -> Option<String> {
+) -> Option<IpAddr> {
     // `::ffff:10.0.0.5` (an IPv4 peer on a dual-stack socket) is 10.0.0.5.
     let mut address = peer?.to_canonical();
     if trusted.contains(&address) {
         for hop in forwarded_for.unwrap_or_default().rsplit(',') {
-            let Ok(hop) = hop.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
+            let Some(hop) = parse_hop(hop) else {
                 break;
             };
             address = hop;
@@ -156,7 +156,20 @@ pub fn client_address(
             }
         }
     }
-    Some(address.to_string())
+    Some(address)
+}
+
+/// One hop of `X-Forwarded-For` as proxies write it: `203.0.113.7`,
+/// `203.0.113.7:5555`, `2001:db8::1`, `[2001:db8::1]` or
+/// `[2001:db8::1]:443`. The port is dropped: the client is the address.
+pub fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())?;
+    Some(ip.to_canonical())
 }
 
 /// True when the browser says the request comes from another site.
@@ -316,6 +329,38 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 mod tests {
     use super::*;
 
+    fn addr(peer: Option<IpAddr>, xff: Option<&str>, trusted: &[IpAddr]) -> Option<String> {
+        client_address(peer, xff, trusted).map(|ip| ip.to_string())
+    }
+
+    #[test]
+    fn forwarded_hops_with_ports_and_brackets_name_the_client() {
+        let lb: IpAddr = "10.0.0.5".parse().unwrap();
+        for (hop, client) in [
+            ("203.0.113.7:5555", "203.0.113.7"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("2001:db8::1", "2001:db8::1"),
+            (" 203.0.113.7 ", "203.0.113.7"),
+            ("[::ffff:203.0.113.7]:80", "203.0.113.7"),
+        ] {
+            assert_eq!(
+                addr(Some(lb), Some(hop), &[lb]).as_deref(),
+                Some(client),
+                "{hop}"
+            );
+        }
+        for junk in [
+            "203.0.113.7:",
+            "[2001:db8::1",
+            "2001:db8::1]:443",
+            "unknown",
+            "_hidden",
+        ] {
+            assert_eq!(parse_hop(junk), None, "{junk}");
+        }
+    }
+
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
@@ -329,28 +374,22 @@ mod tests {
         let lb: IpAddr = "10.0.0.5".parse().unwrap();
         let client: IpAddr = "203.0.113.7".parse().unwrap();
         let xff = Some("198.51.100.1, 203.0.113.7");
+        assert_eq!(addr(Some(lb), xff, &[lb]).as_deref(), Some("203.0.113.7"));
         assert_eq!(
-            client_address(Some(lb), xff, &[lb]).as_deref(),
-            Some("203.0.113.7")
-        );
-        assert_eq!(
-            client_address(Some(client), xff, &[lb]).as_deref(),
+            addr(Some(client), xff, &[lb]).as_deref(),
             Some("203.0.113.7"),
             "not from a proxy: ignored"
         );
         assert_eq!(
-            client_address(Some(lb), xff, &[]).as_deref(),
+            addr(Some(lb), xff, &[]).as_deref(),
             Some("10.0.0.5"),
             "no proxies trusted"
         );
         assert_eq!(
-            client_address(Some(lb), Some("garbage"), &[lb]).as_deref(),
+            addr(Some(lb), Some("garbage"), &[lb]).as_deref(),
             Some("10.0.0.5")
         );
-        assert_eq!(
-            client_address(Some(lb), None, &[lb]).as_deref(),
-            Some("10.0.0.5")
-        );
+        assert_eq!(addr(Some(lb), None, &[lb]).as_deref(), Some("10.0.0.5"));
     }
 
     #[test]
@@ -359,15 +398,12 @@ mod tests {
         let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
         let xff = Some("198.51.100.1, 203.0.113.7");
         assert_eq!(
-            client_address(Some(mapped), xff, &[lb]).as_deref(),
+            addr(Some(mapped), xff, &[lb]).as_deref(),
             Some("203.0.113.7")
         );
         // The client's own line comes first; the proxy's appended one wins.
         let lines = Some("6.6.6.6,203.0.113.7");
-        assert_eq!(
-            client_address(Some(lb), lines, &[lb]).as_deref(),
-            Some("203.0.113.7")
-        );
+        assert_eq!(addr(Some(lb), lines, &[lb]).as_deref(), Some("203.0.113.7"));
     }
 
     #[test]

@@ -18,26 +18,17 @@ pub async fn live() -> impl IntoResponse {
     (PLAIN, "ok\n")
 }
 
-/// `GET /readyz`: the database answers within two seconds. A 503 takes
-/// the instance out of rotation until its database is back.
+/// `GET /readyz`: the database answers within two seconds (asked at
+/// most once a second: `Db::ready`). A 503 takes the instance out of
+/// rotation until its database is back.
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match tokio::time::timeout(READY_WAIT, state.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, PLAIN, "ready\n"),
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness: the database did not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                PLAIN,
-                "database unavailable\n",
-            )
-        }
-        Err(_) => {
-            tracing::warn!("readiness: the database took over {READY_WAIT:?}");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                PLAIN,
-                "database unavailable\n",
-            )
-        }
+    if state.db.ready(READY_WAIT).await {
+        (StatusCode::OK, PLAIN, "ready\n")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            PLAIN,
+            "database unavailable\n",
+        )
     }
 }

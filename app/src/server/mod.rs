@@ -13,6 +13,7 @@ pub mod request;
 pub mod services;
 pub mod session;
 pub mod state;
+pub mod throttle;
 pub mod totp;
 
 pub use state::AppState;

@@ -21,7 +21,7 @@ pub struct CurrentSession(pub Option<Session>);
 /// The client's address (after `AUTOBANK_TRUSTED_PROXIES`), put in the
 /// request's extensions by the session middleware.
 #[derive(Debug, Clone, Default)]
-pub struct ClientAddress(pub Option<String>);
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
 
 /// Reads one cookie from request headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -86,7 +86,8 @@ pub fn client() -> Client {
         address: parts
             .as_ref()
             .and_then(|p| p.extensions.get::<ClientAddress>())
-            .and_then(|a| a.0.clone()),
+            .and_then(|a| a.0)
+            .map(|ip| ip.to_string()),
         browser: super::services::labels::browser_label(
             headers
                 .and_then(|h| h.get(header::USER_AGENT))

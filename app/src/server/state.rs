@@ -1,6 +1,7 @@
 //! Shared application state, built once at start and passed to handlers
 //! and (through context) to server functions.
 
+use super::throttle::Throttle;
 use super::{clock::Clock, crypto::SecretBox, db::Db, password::Passwords};
 use axum::extract::FromRef;
 use leptos::prelude::*;
@@ -17,21 +18,15 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<[std::net::IpAddr]>,
     /// The current time; tests move it.
     pub clock: Clock,
-    /// State-changing requests per client address, in this instance.
+    /// State-changing requests per client (address, or IPv6 /64), in
+    /// this instance.
     pub throttle: Arc<Throttle>,
 }
 
-/// governor's keyed limiter, keyed by the client's address.
-pub type Throttle = governor::DefaultKeyedRateLimiter<String>;
-
-/// A throttle that allows `burst` requests at once per address, refilled
-/// at `per_minute`.
+/// A throttle that allows `burst` requests at once per client, refilled
+/// at `per_minute`, remembering at most [`super::throttle::CAPACITY`] clients.
 pub fn throttle(per_minute: u32, burst: u32) -> Throttle {
-    let quota = governor::Quota::per_minute(
-        std::num::NonZeroU32::new(per_minute.max(1)).expect("at least 1"),
-    )
-    .allow_burst(std::num::NonZeroU32::new(burst.max(1)).expect("at least 1"));
-    governor::RateLimiter::keyed(quota)
+    Throttle::new(per_minute, burst, super::throttle::CAPACITY)
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -4,6 +4,7 @@
 use super::{operator, read_password, refuse};
 use app::domain::LoginId;
 use app::server::clock::Clock;
+use app::server::db::change::Seen;
 use app::server::db::{self, audit, users, Db};
 use app::server::password::{check_policy, Passwords};
 use clap::{Subcommand, ValueEnum};
@@ -125,7 +126,7 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
             let now = clock.now();
             let entry =
                 audit::Entry::new(cli_actor(user.id, &user.login_id), audit::Event::Unlocked);
-            users::unlock(db, user.id, now, &entry).await?;
+            users::unlock(db, &Seen::nothing(), user.id, now, &entry).await?;
             println!("Unlocked {}.", user.login_id);
         }
         UserCommand::SetPassword { login_id } => {

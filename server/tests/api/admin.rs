@@ -82,6 +82,9 @@ async fn the_csv_opens_in_excel_with_japanese_intact_and_formulas_inert() {
         "+1+2",
         "-3+4",
         "@SUM(A1)",
+        "＝SUM(1,2)",
+        "＋1",
+        "\n=1+1",
         "山田自動車",
     ]
     .into_iter()
@@ -119,14 +122,21 @@ async fn the_csv_opens_in_excel_with_japanese_intact_and_formulas_inert() {
         "\"'+1+2\"",
         "\"'-3+4\"",
         "\"'@SUM(A1)\"",
+        "\"'＝SUM(1,2)\"",
+        "\"'＋1\"",
+        "\"'\n=1+1\"",
     ] {
         assert!(text.contains(inert), "{inert} in {text}");
     }
-    // No cell begins with a formula character.
-    for line in text.lines().skip(1) {
-        for cell in line.split("\",\"") {
+    // No cell begins with a formula character, half- or full-width, or a
+    // line feed.
+    for row in text.split("\r\n").skip(1) {
+        for cell in row.split("\",\"") {
             let cell = cell.trim_start_matches('"');
-            assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell}");
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '＝', '＋', '－', '＠', '\n']),
+                "{cell:?}"
+            );
         }
     }
 }

@@ -68,6 +68,99 @@ async fn posts_past_the_burst_from_one_address_get_429_whatever_it_claims() {
     assert_eq!(app.get("/", None).await.status(), StatusCode::OK);
 }
 
+/// POSTs a sign-in that the proxy says came from `client` (an
+/// `X-Forwarded-For` hop as proxies write it).
+async fn post_from(app: &TestApp, client: &str) -> StatusCode {
+    app.client
+        .post(app.url("/api/login"))
+        .header(ACCEPT, "application/json")
+        .header("x-forwarded-for", client)
+        .form(&[
+            ("login_id", "nobody"),
+            ("password", "wrong-password-xyz"),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn throttled(statuses: &[StatusCode]) -> usize {
+    statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count()
+}
+
+/// One subscriber holds a whole IPv6 /64: 120 addresses of it are one
+/// client to the throttle, and a neighbouring /64 is another.
+#[tokio::test]
+async fn addresses_of_one_ipv6_64_share_one_allowance() {
+    let app = spawn_app_behind_proxy(Limits {
+        posts_per_minute: 1,
+        post_burst: 10,
+        ..roomy()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..120u32 {
+        let hop = format!("2001:db8:abcd:12:{:x}:{:x}::1", (i * 7919) % 65_536, i);
+        statuses.push(post_from(&app, &hop).await);
+    }
+    assert_eq!(
+        throttled(&statuses),
+        110,
+        "ten pass, then 429: {statuses:?}"
+    );
+    let neighbour = post_from(&app, "2001:db8:abcd:13::1").await;
+    assert_eq!(
+        neighbour,
+        StatusCode::UNAUTHORIZED,
+        "another /64 is another client"
+    );
+}
+
+/// A forwarded address with a port, or in brackets, is the same client as
+/// without: mixing the forms gets no second allowance, and none falls
+/// back to the proxy's own.
+#[tokio::test]
+async fn a_forwarded_address_with_a_port_or_brackets_is_the_same_client() {
+    let app = spawn_app_behind_proxy(Limits {
+        posts_per_minute: 1,
+        post_burst: 10,
+        ..roomy()
+    })
+    .await;
+    let forms = [
+        "203.0.113.7",
+        "203.0.113.7:5555",
+        "203.0.113.7:6666",
+        "[2001:db8::7]:443",
+        "2001:db8::7",
+        "[2001:db8::7]",
+    ];
+    let mut statuses = Vec::new();
+    for i in 0..80 {
+        statuses.push(post_from(&app, forms[i % forms.len()]).await);
+    }
+    // Two clients (one IPv4 address, one IPv6 /64), ten each.
+    assert_eq!(throttled(&statuses), 60, "{statuses:?}");
+    // The proxy's own address (what a parse failure fell back to) was
+    // never charged: another client still gets its allowance.
+    assert_eq!(
+        post_from(&app, "198.51.100.9:1234").await,
+        StatusCode::UNAUTHORIZED
+    );
+    // And the audit trail names the client, without the port.
+    let addresses: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT address FROM audit_events ORDER BY address")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(addresses, ["198.51.100.9", "2001:db8::7", "203.0.113.7"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_sign_ins_is_told_busy_at_once_and_costs_the_account_nothing() {
     let app = spawn_app_with(tight(Duration::from_millis(300), Duration::from_secs(10))).await;

@@ -138,7 +138,11 @@ async fn no_plaintext_secret_is_stored() {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
-    assert_eq!(sealed.len(), 12 + 20 + 16, "nonce, 20-byte secret, tag");
+    assert_eq!(
+        sealed.len(),
+        1 + 12 + 20 + 16,
+        "format, nonce, 20-byte secret, tag"
+    );
 
     // Recover the secret the user's app holds and look for it everywhere.
     let base32 = authenticator.key.clone();

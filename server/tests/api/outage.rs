@@ -48,6 +48,28 @@ async fn readyz_says_yes_when_the_database_answers() {
     assert_eq!(ready.text().await.unwrap(), "ready\n");
 }
 
+/// Anyone can send `/readyz`: a flood of it costs the database one round
+/// trip a second, not one a request, and every caller gets the answer.
+#[tokio::test]
+async fn a_flood_of_readyz_asks_the_database_once_a_second_not_once_a_call() {
+    let app = spawn_app().await;
+    let before = app.db.pings();
+    let started = std::time::Instant::now();
+    let answers = futures_util::future::join_all(
+        (0..200).map(|_| async { app.get("/readyz", None).await.status() }),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert!(answers.iter().all(|s| *s == StatusCode::OK), "{answers:?}");
+    let pings = app.db.pings() - before;
+    // One at first, and one more per second the flood lasted.
+    let allowed = 1 + elapsed.as_secs() + 1;
+    assert!(
+        (1..=allowed).contains(&pings),
+        "{pings} round trips for 200 probes in {elapsed:?}"
+    );
+}
+
 #[tokio::test]
 async fn sign_in_says_try_again_later_with_a_503() {
     let app = app_without_database().await;
@@ -116,6 +138,8 @@ async fn the_server_recovers_by_itself_when_the_database_returns() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(recovered, "sign-in works again without a restart");
+    // Its last answer serves for `READY_FOR`; then it asks again.
+    tokio::time::sleep(app::server::db::READY_FOR).await;
     assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
     assert_eq!(app.get("/", None).await.status(), StatusCode::OK);
     admin.close().await;

@@ -7,6 +7,7 @@
 use crate::helpers::*;
 use app::error::AppError;
 use app::server::clock::Clock;
+use app::server::db::change::Seen;
 use app::server::db::users;
 use app::types::StaffAction;
 use futures_util::future::join_all;
@@ -170,9 +171,17 @@ async fn a_temporary_password_raced_on_both_instances_signs_in_once_and_never_la
         .unwrap();
     let now = Clock::system().now();
     let entry = test_entry(user_id, app::server::db::audit::Event::TempPasswordIssued);
-    users::set_temporary_password(&pair.db, user_id, &hash, now + 24 * 3600, now, &entry)
-        .await
-        .unwrap();
+    users::set_temporary_password(
+        &pair.db,
+        &Seen::nothing(),
+        user_id,
+        &hash,
+        now + 24 * 3600,
+        now,
+        &entry,
+    )
+    .await
+    .unwrap();
 
     let tries = join_all((0..6).map(|i| pair.login(i, "dealer01", temporary))).await;
     let signed_in = tries
@@ -189,9 +198,17 @@ async fn a_temporary_password_raced_on_both_instances_signs_in_once_and_never_la
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "used: never again");
 
     // Issued again, but 24 hours ago: expired.
-    users::set_temporary_password(&pair.db, user_id, &hash, now - 1, now - 24 * 3600, &entry)
-        .await
-        .unwrap();
+    users::set_temporary_password(
+        &pair.db,
+        &Seen::nothing(),
+        user_id,
+        &hash,
+        now - 1,
+        now - 24 * 3600,
+        &entry,
+    )
+    .await
+    .unwrap();
     let res = pair.login(0, "dealer01", temporary).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "expired");
 }

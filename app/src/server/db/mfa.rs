@@ -2,6 +2,7 @@
 //! counters, and remembered devices.
 
 use super::audit::{self, Entry};
+use super::change::{Change, Seen};
 use super::users::{delete_for_user, end_sessions, lock_row, Ending};
 use super::Db;
 use sqlx::AnyConnection;
@@ -160,43 +161,51 @@ pub async fn disable(
     entry: &Entry,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    turn_off(db, user_id, Ending::AllBut(keep), entry, now).await
+    let seen = Seen::nothing();
+    let done = turn_off(db, &seen, user_id, Ending::AllBut(keep), entry, now);
+    done.await.map(|_| ())
 }
 
 /// The helpdesk's reset: as [`disable`], but every session of the user
-/// ends.
-#[tracing::instrument(skip(db, entry))]
-pub async fn reset(db: &Db, user_id: i64, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
-    turn_off(db, user_id, Ending::All, entry, now).await
+/// ends; only if `seen` still holds. Returns false, changing nothing, if
+/// not.
+#[tracing::instrument(skip(db, seen, entry))]
+pub async fn reset(
+    db: &Db,
+    seen: &Seen,
+    user_id: i64,
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    turn_off(db, seen, user_id, Ending::All, entry, now).await
 }
 
 /// The user's row is written first, so a sign-in being promoted at that
 /// moment on another instance (which locks the row too) is not missed.
 async fn turn_off(
     db: &Db,
+    seen: &Seen,
     user_id: i64,
     sessions: Ending<'_>,
     entry: &Entry,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+) -> Result<bool, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(false);
+    };
     sqlx::query(
         "UPDATE users SET mfa_secret = NULL, mfa_enabled_at = NULL, mfa_last_step = NULL, \
          code_failures = 0, updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
-    delete_for_user(
-        &mut tx,
-        user_id,
-        &["mfa_enrollments", "remembered_devices", "recovery_codes"],
-    )
-    .await?;
-    end_sessions(&mut tx, user_id, sessions).await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await
+    let tables = ["mfa_enrollments", "remembered_devices", "recovery_codes"];
+    delete_for_user(change.conn(), user_id, &tables).await?;
+    end_sessions(change.conn(), user_id, sessions).await?;
+    change.commit(entry, now).await?;
+    Ok(true)
 }
 
 /// Accepts a code's step only if it is newer than the last accepted one
@@ -432,4 +441,59 @@ pub async fn recovery_codes_left(db: &Db, user_id: i64) -> Result<i64, sqlx::Err
         .bind(user_id)
         .fetch_one(db.pool())
         .await
+}
+
+/// Where a sealed TOTP secret is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretColumn {
+    /// `users.mfa_secret`: in force (or left from before an OFF).
+    Account,
+    /// `mfa_enrollments.secret`: a setup not yet confirmed.
+    Setup,
+}
+
+impl SecretColumn {
+    fn table_and_columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Account => ("users", "id", "mfa_secret"),
+            Self::Setup => ("mfa_enrollments", "user_id", "secret"),
+        }
+    }
+}
+
+/// Every sealed TOTP secret in `column`, with its owner.
+#[tracing::instrument(skip(db))]
+pub async fn sealed_secrets(
+    db: &Db,
+    column: SecretColumn,
+) -> Result<Vec<(i64, Vec<u8>)>, sqlx::Error> {
+    let (table, owner, sealed) = column.table_and_columns();
+    sqlx::query_as(&format!(
+        "SELECT {owner}, {sealed} FROM {table} WHERE {sealed} IS NOT NULL"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Replaces the owner's sealed secret `old` by `new` (the same secret,
+/// sealed again), only if it is still `old`: a setup or reset that landed
+/// meanwhile wins. True when replaced.
+#[tracing::instrument(skip(db, old, new))]
+pub async fn reseal_secret(
+    db: &Db,
+    column: SecretColumn,
+    user_id: i64,
+    old: &[u8],
+    new: &[u8],
+) -> Result<bool, sqlx::Error> {
+    let (table, owner, sealed) = column.table_and_columns();
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET {sealed} = $1 WHERE {owner} = $2 AND {sealed} = $3"
+    ))
+    .bind(new)
+    .bind(user_id)
+    .bind(old)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -2,6 +2,7 @@
 //! `Any` driver. Only the modules below this one write SQL.
 
 pub mod audit;
+pub mod change;
 pub mod mfa;
 pub mod notices;
 pub mod reveals;
@@ -22,6 +23,27 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 pub struct Db {
     pool: AnyPool,
     is_sqlite: bool,
+    ready: std::sync::Arc<Readiness>,
+}
+
+/// How long one answer of [`Db::ready`] serves.
+pub const READY_FOR: Duration = Duration::from_secs(1);
+
+/// The last answer of the readiness probe, and the gate that lets one
+/// caller at a time ask the database again.
+#[derive(Debug, Default)]
+struct Readiness {
+    last: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    asking: tokio::sync::Mutex<()>,
+    pings: std::sync::atomic::AtomicU64,
+}
+
+impl Readiness {
+    fn fresh(&self) -> Option<bool> {
+        let last = *self.last.lock().unwrap_or_else(|e| e.into_inner());
+        last.filter(|(at, _)| at.elapsed() < READY_FOR)
+            .map(|(_, ok)| ok)
+    }
 }
 
 impl Db {
@@ -50,7 +72,12 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         let is_sqlite = url.starts_with("sqlite:");
         let pool = Self::options(is_sqlite).connect(url).await?;
-        let db = Self { pool, is_sqlite };
+        let ready = Default::default();
+        let db = Self {
+            pool,
+            is_sqlite,
+            ready,
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -60,7 +87,12 @@ impl Db {
     pub fn connect_lazy(url: &str) -> Result<Self, sqlx::Error> {
         let is_sqlite = url.starts_with("sqlite:");
         let pool = Self::options(is_sqlite).connect_lazy(url)?;
-        Ok(Self { pool, is_sqlite })
+        let ready = Default::default();
+        Ok(Self {
+            pool,
+            is_sqlite,
+            ready,
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
@@ -73,10 +105,47 @@ impl Db {
         Ok(())
     }
 
-    /// One round trip to the database, for the readiness probe.
+    /// One round trip to the database.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.ready
+            .pings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Whether the database answers within `wait`, asked at most once per
+    /// [`READY_FOR`] however many callers ask at once (the readiness
+    /// probe is public, and a flood of it must cost what `/healthz` costs,
+    /// not a connection each). Callers that come while it is being asked
+    /// wait for that answer.
+    pub async fn ready(&self, wait: Duration) -> bool {
+        if let Some(ok) = self.ready.fresh() {
+            return ok;
+        }
+        let _asking = self.ready.asking.lock().await;
+        if let Some(ok) = self.ready.fresh() {
+            return ok;
+        }
+        let ok = match tokio::time::timeout(wait, self.ping()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "readiness: the database did not answer");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("readiness: the database took over {wait:?}");
+                false
+            }
+        };
+        let now = std::time::Instant::now();
+        *self.ready.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, ok));
+        ok
+    }
+
+    /// Round trips made by [`Db::ping`] so far.
+    pub fn pings(&self) -> u64 {
+        self.ready.pings.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -1,6 +1,7 @@
 //! Portal notices (`<<INFORMATION>>`).
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
+use super::change::{Change, Seen};
 use super::Db;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,20 +42,33 @@ pub async fn insert(
     .await
 }
 
+/// What a change to a notice did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// What the admin's check saw no longer holds: nothing changed.
+    Moved,
+    /// The notice to change is gone.
+    Gone,
+}
+
 /// Posts (`id` none) or edits a notice, recording `entry`, in one
-/// transaction. Returns false when the notice to edit is gone.
+/// transaction, if `seen` still holds.
 #[allow(clippy::too_many_arguments)]
-#[tracing::instrument(skip(db, body, entry))]
+#[tracing::instrument(skip(db, seen, body, entry))]
 pub async fn save(
     db: &Db,
+    seen: &Seen,
     id: Option<i64>,
     published_on: &str,
     title: &str,
     body: &str,
     entry: &Entry,
     now: i64,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+) -> Result<Applied, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(Applied::Moved);
+    };
     let done = match id {
         None => sqlx::query(
             "INSERT INTO notices (published_on, title, body, created_at) VALUES ($1, $2, $3, $4)",
@@ -63,7 +77,7 @@ pub async fn save(
         .bind(title)
         .bind(body)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?,
         Some(id) => {
             sqlx::query("UPDATE notices SET published_on = $1, title = $2, body = $3 WHERE id = $4")
@@ -71,30 +85,36 @@ pub async fn save(
                 .bind(title)
                 .bind(body)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(change.conn())
                 .await?
         }
     };
     if done.rows_affected() != 1 {
-        return Ok(false);
+        return Ok(Applied::Gone);
     }
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
-    Ok(true)
+    change.commit(entry, now).await?;
+    Ok(Applied::Done)
 }
 
-/// Deletes a notice, recording `entry`. Returns false when it is gone.
-#[tracing::instrument(skip(db, entry))]
-pub async fn delete(db: &Db, id: i64, entry: &Entry, now: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+/// Deletes a notice, recording `entry`, if `seen` still holds.
+#[tracing::instrument(skip(db, seen, entry))]
+pub async fn delete(
+    db: &Db,
+    seen: &Seen,
+    id: i64,
+    entry: &Entry,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(Applied::Moved);
+    };
     let done = sqlx::query("DELETE FROM notices WHERE id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
     if done.rows_affected() != 1 {
-        return Ok(false);
+        return Ok(Applied::Gone);
     }
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
-    Ok(true)
+    change.commit(entry, now).await?;
+    Ok(Applied::Done)
 }

@@ -1,6 +1,7 @@
 //! The users table.
 
 use super::audit::{self, Entry};
+use super::change::{Change, Seen};
 use super::Db;
 use crate::server::password::PasswordHash;
 use sqlx::AnyConnection;
@@ -159,69 +160,94 @@ pub async fn create(
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let entry = Entry::new(actor, audit::Event::UserCreated);
-    create_with(
-        db,
+    let account = NewAccount {
         login_id,
         display_name,
         role,
         password_hash,
-        None,
-        entry,
-        now,
-    )
-    .await
+        password_expires_at: None,
+    };
+    let id = create_with(db, &Seen::nothing(), account, entry, now).await?;
+    Ok(id.expect("nothing to re-check: the account is made"))
+}
+
+/// What a new account is made of.
+pub struct NewAccount<'a> {
+    pub login_id: &'a str,
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a PasswordHash,
+    /// A temporary password's end, if it is one.
+    pub password_expires_at: Option<i64>,
 }
 
 /// As [`create`], with a temporary password valid until
 /// `password_expires_at` if given, recording `entry` (its account filled
-/// in here) in the same transaction.
-#[allow(clippy::too_many_arguments)]
-#[tracing::instrument(skip(db, password_hash, entry))]
+/// in here) in the same transaction, if `seen` still holds. Returns its
+/// ID, or `None` when `seen` no longer held and nothing was made.
+#[tracing::instrument(skip_all)]
 pub async fn create_with(
     db: &Db,
-    login_id: &str,
-    display_name: &str,
-    role: &str,
-    password_hash: &PasswordHash,
-    password_expires_at: Option<i64>,
+    seen: &Seen,
+    account: NewAccount<'_>,
     mut entry: Entry,
     now: i64,
-) -> Result<i64, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
-    let id = insert_on(&mut tx, login_id, display_name, role, password_hash, now).await?;
+) -> Result<Option<i64>, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(None);
+    };
+    let NewAccount {
+        login_id,
+        display_name,
+        role,
+        password_hash,
+        password_expires_at,
+    } = account;
+    let id = insert_on(
+        change.conn(),
+        login_id,
+        display_name,
+        role,
+        password_hash,
+        now,
+    )
+    .await?;
     sqlx::query("UPDATE users SET password_expires_at = $1 WHERE id = $2")
         .bind(password_expires_at)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
     entry.actor.user_id = Some(id);
     entry.actor.login_id = Some(login_id.to_owned());
-    audit::write(&mut tx, &entry, now).await?;
-    tx.commit().await?;
-    Ok(id)
+    change.commit(&entry, now).await?;
+    Ok(Some(id))
 }
 
-/// An admin's change of role, recorded with `entry`; every session of the
-/// account ends, so that it signs in afresh in its new role (and sets up
-/// MFA first, if it is staff now).
-#[tracing::instrument(skip(db, entry))]
+/// An admin's change of role, recorded with `entry`, if `seen` still
+/// holds; every session of the account ends, so that it signs in afresh
+/// in its new role (and sets up MFA first, if it is staff now). Returns
+/// false, changing nothing, when `seen` no longer held.
+#[tracing::instrument(skip(db, seen, entry))]
 pub async fn set_role(
     db: &Db,
+    seen: &Seen,
     user_id: i64,
     role: &str,
     now: i64,
     entry: &Entry,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+) -> Result<bool, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(false);
+    };
     sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
         .bind(role)
         .bind(now)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
-    end_sessions(&mut tx, user_id, Ending::All).await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await
+    end_sessions(change.conn(), user_id, Ending::All).await?;
+    change.commit(entry, now).await?;
+    Ok(true)
 }
 
 /// The date from which `role` needs MFA, if an admin set one.
@@ -233,29 +259,33 @@ pub async fn mfa_policy(db: &Db, role: &str) -> Result<Option<String>, sqlx::Err
         .await
 }
 
-/// Sets (`Some`) or lifts (`None`) `role`'s MFA policy, recording `entry`.
-#[tracing::instrument(skip(db, entry))]
+/// Sets (`Some`) or lifts (`None`) `role`'s MFA policy, recording `entry`,
+/// if `seen` still holds. Returns false, changing nothing, if not.
+#[tracing::instrument(skip(db, seen, entry))]
 pub async fn set_mfa_policy(
     db: &Db,
+    seen: &Seen,
     role: &str,
     required_from: Option<&str>,
     now: i64,
     entry: &Entry,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+) -> Result<bool, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(false);
+    };
     sqlx::query("DELETE FROM mfa_policies WHERE role = $1")
         .bind(role)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
     if let Some(date) = required_from {
         sqlx::query("INSERT INTO mfa_policies (role, required_from) VALUES ($1, $2)")
             .bind(role)
             .bind(date)
-            .execute(&mut *tx)
+            .execute(change.conn())
             .await?;
     }
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await
+    change.commit(entry, now).await?;
+    Ok(true)
 }
 
 async fn insert_on(
@@ -298,35 +328,52 @@ pub async fn set_password(
         Some(keep) => Ending::AllBut(keep),
         None => Ending::All,
     };
-    replace_password(db, user_id, password_hash, None, sessions, now, entry).await
+    let seen = Seen::nothing();
+    let done = replace_password(
+        db,
+        &seen,
+        user_id,
+        password_hash,
+        None,
+        sessions,
+        now,
+        entry,
+    );
+    done.await.map(|_| ())
 }
 
 /// As [`set_password`], for a temporary password that staff issued: it
 /// signs in once, before `expires_at`, and that session must choose a new
-/// one first. Every session of the user ends.
-#[tracing::instrument(skip(db, password_hash, entry))]
+/// one first. Every session of the user ends. Only if `seen` still holds:
+/// returns false, changing nothing, if not.
+#[tracing::instrument(skip(db, seen, password_hash, entry))]
 pub async fn set_temporary_password(
     db: &Db,
+    seen: &Seen,
     user_id: i64,
     password_hash: &PasswordHash,
     expires_at: i64,
     now: i64,
     entry: &Entry,
-) -> Result<(), sqlx::Error> {
-    let hash = password_hash;
-    replace_password(db, user_id, hash, Some(expires_at), Ending::All, now, entry).await
+) -> Result<bool, sqlx::Error> {
+    let (hash, until) = (password_hash, Some(expires_at));
+    replace_password(db, seen, user_id, hash, until, Ending::All, now, entry).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn replace_password(
     db: &Db,
+    seen: &Seen,
     user_id: i64,
     password_hash: &PasswordHash,
     expires_at: Option<i64>,
     sessions: Ending<'_>,
     now: i64,
     entry: &Entry,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+) -> Result<bool, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(false);
+    };
     sqlx::query(
         "UPDATE users SET password_hash = $1, password_expires_at = $2, \
          password_changed_at = $3, updated_at = $3 WHERE id = $4",
@@ -335,12 +382,13 @@ async fn replace_password(
     .bind(expires_at)
     .bind(now)
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
-    end_sessions(&mut tx, user_id, sessions).await?;
-    delete_for_user(&mut tx, user_id, &["remembered_devices", "mfa_enrollments"]).await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await
+    end_sessions(change.conn(), user_id, sessions).await?;
+    let tables = ["remembered_devices", "mfa_enrollments"];
+    delete_for_user(change.conn(), user_id, &tables).await?;
+    change.commit(entry, now).await?;
+    Ok(true)
 }
 
 /// Which count toward the next lock an attempt adds to. Both also add to
@@ -475,28 +523,35 @@ pub async fn disable(
     now: i64,
     entry: &Entry,
 ) -> Result<bool, sqlx::Error> {
-    disable_if(db, user_id, Some(limits.disable_after), now, entry).await
+    let run = Some(limits.disable_after);
+    disable_if(db, &Seen::nothing(), user_id, run, now, entry).await
 }
 
-/// Staff's disable: as [`disable`], whatever the run of failures.
-#[tracing::instrument(skip(db, entry))]
+/// Staff's disable: as [`disable`], whatever the run of failures, if
+/// `seen` still holds. False when nothing changed (`seen` no longer held,
+/// or the account was disabled already).
+#[tracing::instrument(skip(db, seen, entry))]
 pub async fn disable_now(
     db: &Db,
+    seen: &Seen,
     user_id: i64,
     now: i64,
     entry: &Entry,
 ) -> Result<bool, sqlx::Error> {
-    disable_if(db, user_id, None, now, entry).await
+    disable_if(db, seen, user_id, None, now, entry).await
 }
 
 async fn disable_if(
     db: &Db,
+    seen: &Seen,
     user_id: i64,
     run_at_least: Option<i64>,
     now: i64,
     entry: &Entry,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(false);
+    };
     let done = sqlx::query(
         "UPDATE users SET disabled_at = $1, locked_until = NULL, failed_attempts = 0, \
          code_failures = 0, updated_at = $1 \
@@ -505,34 +560,36 @@ async fn disable_if(
     .bind(now)
     .bind(user_id)
     .bind(run_at_least)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    end_sessions(&mut tx, user_id, Ending::All).await?;
-    delete_for_user(&mut tx, user_id, &["mfa_enrollments"]).await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
+    end_sessions(change.conn(), user_id, Ending::All).await?;
+    delete_for_user(change.conn(), user_id, &["mfa_enrollments"]).await?;
+    change.commit(entry, now).await?;
     Ok(true)
 }
 
 /// Staff's "end every sign-in": every session of the user ends (the
-/// user's row taken first, as everywhere), and `entry` is recorded.
-/// Returns how many ended.
-#[tracing::instrument(skip(db, entry))]
+/// user's row taken first, as everywhere), and `entry` is recorded, if
+/// `seen` still holds. Returns how many ended, or `None` when `seen` no
+/// longer held and nothing changed.
+#[tracing::instrument(skip(db, seen, entry))]
 pub async fn end_all_sessions(
     db: &Db,
+    seen: &Seen,
     user_id: i64,
     now: i64,
     entry: &Entry,
-) -> Result<u64, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
-    lock_row(&mut tx, user_id).await?;
-    let ended = end_sessions(&mut tx, user_id, Ending::All).await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
-    Ok(ended)
+) -> Result<Option<u64>, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(None);
+    };
+    lock_row(change.conn(), user_id).await?;
+    let ended = end_sessions(change.conn(), user_id, Ending::All).await?;
+    change.commit(entry, now).await?;
+    Ok(Some(ended))
 }
 
 /// Writes the user's row without changing it, inside the caller's
@@ -592,20 +649,29 @@ pub async fn end_sessions(
 }
 
 /// Lifts a lock or a disable and clears every count, recording `entry` in
-/// the same transaction.
-#[tracing::instrument(skip(db, entry))]
-pub async fn unlock(db: &Db, user_id: i64, now: i64, entry: &Entry) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+/// the same transaction, if `seen` still holds. Returns false, changing
+/// nothing, if not.
+#[tracing::instrument(skip(db, seen, entry))]
+pub async fn unlock(
+    db: &Db,
+    seen: &Seen,
+    user_id: i64,
+    now: i64,
+    entry: &Entry,
+) -> Result<bool, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(false);
+    };
     sqlx::query(
         "UPDATE users SET failed_attempts = 0, code_failures = 0, failure_run = 0, lock_count = 0, \
          locked_until = NULL, disabled_at = NULL, updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await
+    change.commit(entry, now).await?;
+    Ok(true)
 }
 
 #[tracing::instrument(skip(db))]
@@ -633,9 +699,16 @@ pub struct Hit {
 }
 
 /// Accounts whose login ID or name starts with `term` (already lower
-/// case), in any case, by login ID; `limit` from `offset`.
+/// case), in any case, by login ID, of the role `only` if given; `limit`
+/// from `offset`.
 #[tracing::instrument(skip(db))]
-pub async fn search(db: &Db, term: &str, limit: i64, offset: i64) -> Result<Vec<Hit>, sqlx::Error> {
+pub async fn search(
+    db: &Db,
+    term: &str,
+    only: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
     // LIKE's own characters in the term are matched as themselves.
     let escaped: String = term
         .chars()
@@ -646,12 +719,14 @@ pub async fn search(db: &Db, term: &str, limit: i64, offset: i64) -> Result<Vec<
         .collect();
     sqlx::query_as(
         "SELECT login_id, display_name, role, locked_until, disabled_at FROM users \
-         WHERE login_id LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $1 ESCAPE '\\' \
+         WHERE (login_id LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $1 ESCAPE '\\') \
+         AND ($4 IS NULL OR role = $4) \
          ORDER BY login_id LIMIT $2 OFFSET $3",
     )
     .bind(format!("{escaped}%"))
     .bind(limit)
     .bind(offset)
+    .bind(only)
     .fetch_all(db.pool())
     .await
 }

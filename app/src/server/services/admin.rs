@@ -9,6 +9,7 @@ use super::Client;
 use crate::domain::{LoginId, Password, Reason, Role};
 use crate::error::{AppError, Field, Problem};
 use crate::server::clock::{format_date, format_jst, parse_date};
+use crate::server::db::notices::Applied;
 use crate::server::db::{self, audit::Event, users};
 use crate::server::session::Session;
 use crate::server::AppState;
@@ -54,23 +55,22 @@ pub async fn create_account(
     let hash = state.passwords.hash(Password::parse(&password)?).await?;
     let now = state.clock.now();
     let until = now + TEMP_PASSWORD_SECS;
-    let entry = Staff { session, client }
+    let staff = Staff { session, client };
+    let entry = staff
         .entry_on(None, Event::UserCreated)
         .with_reason(reason.as_str())
         .with_detail(format!("{} / {}", role.as_str(), format_jst(until)));
-    let created = users::create_with(
-        &state.db,
-        id.as_str(),
-        name,
-        role.as_str(),
-        &hash,
-        Some(until),
-        entry,
-        now,
-    )
-    .await;
+    let account = users::NewAccount {
+        login_id: id.as_str(),
+        display_name: name,
+        role: role.as_str(),
+        password_hash: &hash,
+        password_expires_at: Some(until),
+    };
+    let created = users::create_with(&state.db, &staff.seen(), account, entry, now).await;
     let user_id = match created {
-        Ok(user_id) => user_id,
+        Ok(Some(user_id)) => user_id,
+        Ok(None) => return Err(AppError::Changed),
         Err(err) if db::is_unique_violation(&err) => {
             return Err(AppError::validation(Field::LoginId, Problem::LoginIdTaken))
         }
@@ -92,7 +92,7 @@ pub async fn set_role(
 ) -> Result<(), AppError> {
     let new_role = role(new_role)?;
     let reason = Reason::parse(reason)?;
-    let target = console::find(state, login_id).await?;
+    let target = console::find_for(state, session, login_id).await?;
     if console::refusal(session, &target).is_some() {
         return Err(AppError::NotOnThisAccount);
     }
@@ -105,12 +105,25 @@ pub async fn set_role(
         ));
     }
     console::step_up(state, session, code, client).await?;
-    let entry = Staff { session, client }
+    let staff = Staff { session, client };
+    let entry = staff
         .entry_on(Some((target.id, &target.login_id)), Event::RoleChanged)
         .with_reason(reason.as_str())
         .with_detail(format!("{} → {}", target.role, new_role.as_str()));
+    // The role the check saw, and for a promotion to staff, still no
+    // temporary password: one issued meanwhile must not become staff.
+    let seen = if new_role.is_staff() {
+        staff
+            .seen()
+            .target_without_temp_password(target.id, &target.role)
+    } else {
+        staff.seen().target(target.id, &target.role)
+    };
     let now = state.clock.now();
-    users::set_role(&state.db, target.id, new_role.as_str(), now, &entry).await?;
+    let (db, role) = (&state.db, new_role.as_str());
+    if !users::set_role(db, &seen, target.id, role, now, &entry).await? {
+        return Err(AppError::Changed);
+    }
     Ok(())
 }
 
@@ -135,12 +148,15 @@ pub async fn set_dealer_policy(
         )),
     };
     console::step_up(state, session, code, client).await?;
-    let entry = Staff { session, client }
+    let staff = Staff { session, client };
+    let entry = staff
         .entry_on(None, Event::MfaPolicySet)
         .with_detail(format!("dealer: {}", date.as_deref().unwrap_or("-")));
     let now = state.clock.now();
-    let role = Role::Dealer.as_str();
-    users::set_mfa_policy(&state.db, role, date.as_deref(), now, &entry).await?;
+    let (seen, role) = (staff.seen(), Role::Dealer.as_str());
+    if !users::set_mfa_policy(&state.db, &seen, role, date.as_deref(), now, &entry).await? {
+        return Err(AppError::Changed);
+    }
     Ok(())
 }
 
@@ -180,7 +196,7 @@ pub async fn change_notice(
             let entry = staff
                 .entry_on(None, Event::NoticeChanged)
                 .with_detail(format!("delete #{id}"));
-            db::notices::delete(&state.db, id, &entry, now).await?
+            db::notices::delete(&state.db, &staff.seen(), id, &entry, now).await?
         }
         ("save", id) => {
             let date = parse_date(form.date.trim())
@@ -199,13 +215,14 @@ pub async fn change_notice(
                 .entry_on(None, Event::NoticeChanged)
                 .with_detail(format!("{what}: {title}"));
             let date = format_date(date);
-            db::notices::save(&state.db, id, &date, title, body, &entry, now).await?
+            let seen = staff.seen();
+            db::notices::save(&state.db, &seen, id, &date, title, body, &entry, now).await?
         }
         _ => return Err(AppError::BadRequest),
     };
-    if done {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
+    match done {
+        Applied::Done => Ok(()),
+        Applied::Moved => Err(AppError::Changed),
+        Applied::Gone => Err(AppError::NotFound),
     }
 }

@@ -1,9 +1,12 @@
 //! The staff console: search, one account's page, and the actions staff
 //! take for a caller (unlock, MFA reset, a temporary password, ending
 //! sessions, disable and enable). Every action is authorised here (never
-//! on oneself; the helpdesk only on dealers), needs the staff member's
-//! own code from the last 10 minutes (step-up), and is recorded with who,
-//! whom, what, why and from where, in the transaction of the change.
+//! on oneself; the helpdesk sees and acts on dealers only; nobody hands
+//! over a staff account from the web: its temporary password and MFA
+//! reset are the command line's), needs the staff member's own code from
+//! the last 10 minutes (step-up), and is recorded with who, whom, what,
+//! why and from where, in the transaction of the change. That transaction
+//! lands only if what the check saw still holds (`db::change::Seen`).
 
 use super::audit::Who;
 use super::mfa::{self, CodeCheck};
@@ -13,6 +16,7 @@ use crate::domain::{LoginId, OtpCode, Reason, Role, SearchTerm};
 use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::db::audit::{self, Actor, Entry, Event};
+use crate::server::db::change::Seen;
 use crate::server::db::{sessions, users};
 use crate::server::session::Session;
 use crate::server::AppState;
@@ -38,6 +42,13 @@ pub(super) struct Staff<'a> {
 }
 
 impl Staff<'_> {
+    /// What an action by this member of staff relies on: still signed in
+    /// on this session, still in this role.
+    pub fn seen(&self) -> Seen {
+        let session = self.session;
+        Seen::nothing().actor(session.user_id, session.role.as_str(), &session.id_hash)
+    }
+
     /// The record of an action on `target`: whom (the account), who (this
     /// member of staff, by role and login ID), why and from where.
     fn entry(&self, target: &users::Detail, event: Event, reason: &Reason) -> Entry {
@@ -70,8 +81,14 @@ fn role_of(raw: &str) -> Role {
     Role::parse(raw).unwrap_or(Role::Dealer)
 }
 
-/// Accounts whose login ID or name starts with `term`, page `page` (from 1).
-pub async fn search(state: &AppState, term: &str, page: u32) -> Result<SearchResults, AppError> {
+/// Accounts whose login ID or name starts with `term`, page `page` (from
+/// 1), as `viewer` may see them: the helpdesk sees dealers only.
+pub async fn search(
+    state: &AppState,
+    viewer: &Session,
+    term: &str,
+    page: u32,
+) -> Result<SearchResults, AppError> {
     let page = page.clamp(1, 10_000);
     let Some(term) = SearchTerm::parse(term) else {
         return Ok(SearchResults {
@@ -82,7 +99,9 @@ pub async fn search(state: &AppState, term: &str, page: u32) -> Result<SearchRes
     };
     let offset = i64::from(page - 1) * PAGE_SIZE;
     // One more than a page tells whether there is a next one.
-    let mut rows = users::search(&state.db, term.as_str(), PAGE_SIZE + 1, offset).await?;
+    let only = (viewer.role != Role::Admin).then_some(Role::Dealer.as_str());
+    let (db, term) = (&state.db, term.as_str());
+    let mut rows = users::search(db, term, only, PAGE_SIZE + 1, offset).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let now = state.clock.now();
@@ -108,18 +127,41 @@ pub(super) async fn find(state: &AppState, login_id: &str) -> Result<users::Deta
         .ok_or(AppError::NoSuchAccount)
 }
 
-/// Why `staff` may not act on `target`, if they may not.
-pub(super) fn refusal(staff: &Session, target: &users::Detail) -> Option<NoActions> {
-    if target.id == staff.user_id {
-        Some(NoActions::OwnAccount)
-    } else if staff.role != Role::Admin && role_of(&target.role).is_staff() {
-        // The helpdesk helps dealers. Staff accounts are the admins' to
-        // act on: a reset and a temporary password would otherwise hand
-        // one helpdesk member another's account.
-        Some(NoActions::StaffAccount)
-    } else {
-        None
+/// Finds `login_id` for `staff`: the helpdesk helps dealers, and does not
+/// see staff accounts at all (their addresses and records are not its
+/// business); admins see everyone.
+pub(super) async fn find_for(
+    state: &AppState,
+    staff: &Session,
+    login_id: &str,
+) -> Result<users::Detail, AppError> {
+    let target = find(state, login_id).await?;
+    if staff.role != Role::Admin && role_of(&target.role).is_staff() {
+        tracing::warn!(
+            target = target.id,
+            "a staff account refused to the helpdesk"
+        );
+        return Err(AppError::NotOnThisAccount);
     }
+    Ok(target)
+}
+
+/// Why `staff` may take no action on `target`, if they may not.
+pub(super) fn refusal(staff: &Session, target: &users::Detail) -> Option<NoActions> {
+    (target.id == staff.user_id).then_some(NoActions::OwnAccount)
+}
+
+/// True for the actions that hand the account to whoever takes them: a
+/// temporary password (they know it) and an MFA reset (they set it up
+/// next). On a staff account, one stolen admin session would otherwise
+/// become every admin; those are recovered on the server's command line.
+fn hands_over(action: StaffAction) -> bool {
+    matches!(action, StaffAction::TempPassword | StaffAction::ResetMfa)
+}
+
+/// Whether `action` may be taken on `target` by anyone from the web.
+fn allowed_on(target: &users::Detail, action: StaffAction) -> bool {
+    !(hands_over(action) && role_of(&target.role).is_staff())
 }
 
 /// The actions that make sense for the account as it is.
@@ -128,6 +170,7 @@ fn actions_for(target: &users::Detail, now: i64) -> Vec<StaffAction> {
     let disabled = target.disabled_at.is_some();
     StaffAction::ALL
         .into_iter()
+        .filter(|action| allowed_on(target, *action))
         .filter(|action| match action {
             StaffAction::Unlock => locked,
             StaffAction::ResetMfa => target.mfa_enabled_at.is_some(),
@@ -146,10 +189,15 @@ pub async fn account(
     session: &Session,
     login_id: &str,
 ) -> Result<AccountView, AppError> {
-    let target = find(state, login_id).await?;
+    let target = find_for(state, session, login_id).await?;
     let now = state.clock.now();
+    // Taken (gone either way), but shown only while the account still has
+    // that temporary password pending: not once it has been used, replaced
+    // or the account has changed hands.
+    let pending = target.password_expires_at.is_some_and(|until| until > now);
     let revealed = shown_once::take(state, session, Kind::TempPassword, target.id)
         .await?
+        .filter(|_| pending)
         .map(Revealed);
     let last = audit::last_sign_in(&state.db, target.id).await?;
     let events = audit::for_user(&state.db, target.id, RECENT_EVENTS).await?;
@@ -181,6 +229,7 @@ pub async fn account(
         no_actions,
         code_fresh: session.code_since(now - STEP_UP_SECS),
         can_set_role: session.role == Role::Admin && no_actions.is_none(),
+        recovery_on_server: role_of(&target.role).is_staff(),
         revealed,
         login_id: target.login_id,
         name: target.display_name,
@@ -209,36 +258,48 @@ pub async fn act(
 ) -> Result<StaffAction, AppError> {
     let action = StaffAction::parse(form.action).ok_or(AppError::BadRequest)?;
     let reason = Reason::parse(form.reason)?;
-    let target = find(state, form.login_id).await?;
+    let target = find_for(state, session, form.login_id).await?;
     if let Some(refused) = refusal(session, &target) {
         tracing::warn!(?refused, target = target.id, "staff action refused");
+        return Err(AppError::NotOnThisAccount);
+    }
+    if !allowed_on(&target, action) {
+        tracing::warn!(
+            target = target.id,
+            ?action,
+            "staff account recovery refused"
+        );
         return Err(AppError::NotOnThisAccount);
     }
     step_up(state, session, form.code, client).await?;
 
     let staff = Staff { session, client };
+    // Everything the checks above relied on, re-checked by the write.
+    let seen = staff.seen().target(target.id, &target.role);
     let now = state.clock.now();
     let db = &state.db;
-    match action {
+    let done = match action {
         StaffAction::Unlock | StaffAction::Enable => {
             let event = if action == StaffAction::Unlock {
                 Event::Unlocked
             } else {
                 Event::Enabled
             };
-            users::unlock(db, target.id, now, &staff.entry(&target, event, &reason)).await?;
+            let entry = staff.entry(&target, event, &reason);
+            users::unlock(db, &seen, target.id, now, &entry).await?
         }
         StaffAction::ResetMfa => {
             let entry = staff.entry(&target, Event::MfaReset, &reason);
-            crate::server::db::mfa::reset(db, target.id, &entry, now).await?;
+            crate::server::db::mfa::reset(db, &seen, target.id, &entry, now).await?
         }
         StaffAction::EndSessions => {
             let entry = staff.entry(&target, Event::AllSessionsEnded, &reason);
-            users::end_all_sessions(db, target.id, now, &entry).await?;
+            let ended = users::end_all_sessions(db, &seen, target.id, now, &entry).await?;
+            ended.is_some()
         }
         StaffAction::Disable => {
             let entry = staff.entry(&target, Event::Disabled, &reason);
-            users::disable_now(db, target.id, now, &entry).await?;
+            users::disable_now(db, &seen, target.id, now, &entry).await?
         }
         StaffAction::TempPassword => {
             let password = temporary_password();
@@ -250,11 +311,20 @@ pub async fn act(
             let entry = staff
                 .entry(&target, Event::TempPasswordIssued, &reason)
                 .with_detail(format_jst(until));
-            users::set_temporary_password(db, target.id, &hash, until, now, &entry).await?;
-            shown_once::put(state, session, Kind::TempPassword, target.id, &password).await?;
+            let (id, hash) = (target.id, &hash);
+            let set = users::set_temporary_password(db, &seen, id, hash, until, now, &entry);
+            let done = set.await?;
+            if done {
+                shown_once::put(state, session, Kind::TempPassword, target.id, &password).await?;
+            }
+            done
         }
+    };
+    if done {
+        Ok(action)
+    } else {
+        Err(AppError::Changed)
     }
-    Ok(action)
 }
 
 /// Lets a staff action go ahead: at once when this session confirmed a

@@ -8,6 +8,7 @@ use super::Client;
 use crate::domain::{OtpCode, RecoveryCode};
 use crate::error::AppError;
 use crate::server::clock::format_jst;
+use crate::server::crypto::Purpose;
 use crate::server::db::users::Snapshot;
 use crate::server::db::{self, audit::Event, mfa, Db};
 use crate::server::session::{self, Duty, Session, Stage, Token};
@@ -75,10 +76,13 @@ async fn active_secret(state: &AppState, user_id: i64) -> Result<Option<TotpSecr
 }
 
 fn open(state: &AppState, user_id: i64, sealed: &[u8]) -> Result<TotpSecret, AppError> {
-    let bytes = state.secrets.open(user_id, sealed).ok_or_else(|| {
-        tracing::error!(user_id, "stored TOTP secret does not open with this key");
-        AppError::Internal
-    })?;
+    let bytes = state
+        .secrets
+        .open(Purpose::TotpSecret, user_id, sealed)
+        .ok_or_else(|| {
+            tracing::error!(user_id, "stored TOTP secret does not open with this key");
+            AppError::Internal
+        })?;
     Ok(TotpSecret::from_bytes(bytes))
 }
 
@@ -239,7 +243,9 @@ pub async fn status(state: &AppState, session: &Session) -> Result<MfaStatus, Ap
 pub async fn start_setup(state: &AppState, session: &Session) -> Result<(), AppError> {
     let now = state.clock.now();
     let secret = TotpSecret::generate();
-    let sealed = state.secrets.seal(session.user_id, secret.expose());
+    let sealed = state
+        .secrets
+        .seal(Purpose::TotpSecret, session.user_id, secret.expose());
     mfa::put_enrollment(
         &state.db,
         session.user_id,
@@ -377,5 +383,8 @@ pub async fn reset(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let entry = db::audit::Entry::new(operator.clone(), Event::MfaReset);
-    mfa::reset(db, user_id, &entry, now).await
+    let seen = db::change::Seen::nothing();
+    mfa::reset(db, &seen, user_id, &entry, now)
+        .await
+        .map(|_| ())
 }

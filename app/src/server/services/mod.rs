@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod housekeeping;
+pub mod keys;
 pub mod labels;
 pub mod lockout;
 pub mod mfa;

@@ -4,9 +4,12 @@
 //! path serves browsers with and without JavaScript, on any instance.
 
 use crate::error::AppError;
+use crate::server::crypto::Purpose;
 use crate::server::db::reveals;
 use crate::server::session::Session;
 use crate::server::AppState;
+
+const SHOWN_ONCE: Purpose = Purpose::ShownOnce;
 
 /// How long a secret waits to be shown.
 const WAIT_SECS: i64 = 5 * 60;
@@ -35,7 +38,9 @@ pub async fn put(
     subject_id: i64,
     secret: &str,
 ) -> Result<(), AppError> {
-    let sealed = state.secrets.seal(session.user_id, secret.as_bytes());
+    let sealed = state
+        .secrets
+        .seal(SHOWN_ONCE, session.user_id, secret.as_bytes());
     let expires_at = state.clock.now() + WAIT_SECS;
     let (db, hash) = (&state.db, &session.id_hash);
     reveals::put(db, hash, kind.as_str(), subject_id, &sealed, expires_at).await?;
@@ -57,7 +62,7 @@ pub async fn take(
     };
     let bytes = state
         .secrets
-        .open(session.user_id, &sealed)
+        .open(SHOWN_ONCE, session.user_id, &sealed)
         .ok_or_else(|| {
             tracing::error!("a secret to show does not open with this key");
             AppError::Internal

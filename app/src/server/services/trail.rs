@@ -89,14 +89,35 @@ pub async fn page(state: &AppState, query: &Query<'_>, page: u32) -> Result<Audi
 }
 
 /// One CSV cell: quoted, quotes doubled, and text that a spreadsheet would
-/// take for a formula (`=`, `+`, `-`, `@`, a tab or a carriage return
-/// first) made inert with a leading apostrophe (OWASP's advice).
+/// take for a formula made inert with a leading apostrophe (OWASP's
+/// advice).
 pub fn csv_cell(value: &str) -> String {
-    let inert = match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_owned(),
+    let inert = if looks_like_formula(value) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
     };
     format!("\"{}\"", inert.replace('"', "\"\""))
+}
+
+/// True when a spreadsheet could read `value` as a formula: a control
+/// character first (tab, carriage return, line feed), or, after any
+/// leading white space (full-width too), `=`, `+`, `-` or `@` in any of
+/// their forms: full-width (`＝＋－＠`, what a Japanese input method
+/// types, and Excel takes them), small (`﹦﹢﹣﹫`), or the minus sign.
+fn looks_like_formula(value: &str) -> bool {
+    use unicode_normalization::char::decompose_compatible;
+    if value.starts_with(char::is_control) {
+        return true;
+    }
+    let Some(first) = value.trim_start().chars().next() else {
+        return false;
+    };
+    let mut plain = None;
+    decompose_compatible(first, |c| {
+        plain.get_or_insert(c);
+    });
+    matches!(plain, Some('=' | '+' | '-' | '@')) || first == '\u{2212}'
 }
 
 /// The records `query` selects as CSV: UTF-8 with a byte-order mark (so
@@ -131,5 +152,29 @@ mod tests {
             assert!(csv_cell(lead).starts_with("\"'"), "{lead}");
         }
         assert_eq!(csv_cell("山田"), "\"山田\"");
+    }
+
+    #[test]
+    fn full_width_small_and_spaced_formulas_and_line_feeds_are_inert_too() {
+        for lead in [
+            "＝SUM(1,2)",
+            "＋1",
+            "－1＋2",
+            "＠SUM(A1)",
+            "﹦1+1",
+            "﹢1",
+            "﹣1",
+            "﹫x",
+            "\u{2212}1",
+            "\n=1+1",
+            "\u{b}x",
+            " =1+1",
+            "\u{3000}＝1",
+        ] {
+            assert!(csv_cell(lead).starts_with("\"'"), "{lead:?}");
+        }
+        for plain in ["", " ", "ＳＵＭ", "dealer01", "2026-12-03", "（株）山田"] {
+            assert!(!csv_cell(plain).starts_with("\"'"), "{plain:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@ use app::domain::Password;
 pub use app::domain::Role;
 use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
+use app::server::db::change::Seen;
 use app::server::db::{users, Db};
 use app::server::password::Passwords;
 pub use app::server::request::{DEVICE_COOKIE, SESSION_COOKIE};
@@ -130,22 +131,68 @@ pub async fn spawn_app_with(limits: Limits) -> TestApp {
     spawn_with(db, database_url, dir, limits).await
 }
 
+/// What else a test app may be started with.
+pub struct Setup {
+    pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The server key.
+    pub key: [u8; 32],
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            limits: roomy(),
+            trusted_proxies: Vec::new(),
+            key: rand::random(),
+        }
+    }
+}
+
+/// A fresh app behind a load balancer on loopback: the test's own
+/// `X-Forwarded-For` names the client.
+pub async fn spawn_app_behind_proxy(limits: Limits) -> TestApp {
+    let (database_url, dir) = fresh_database(Engine::of_this_run()).await;
+    let db = Db::connect(&database_url).await.expect("database migrates");
+    let setup = Setup {
+        limits,
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..Setup::default()
+    };
+    spawn_set_up(db, database_url, dir, setup).await
+}
+
 async fn spawn_with(
     db: Db,
     database_url: String,
     dir: Option<tempfile::TempDir>,
     limits: Limits,
 ) -> TestApp {
+    let setup = Setup {
+        limits,
+        ..Setup::default()
+    };
+    spawn_set_up(db, database_url, dir, setup).await
+}
+
+/// An app over `db`, started as `setup` says.
+pub async fn spawn_set_up(
+    db: Db,
+    database_url: String,
+    dir: Option<tempfile::TempDir>,
+    setup: Setup,
+) -> TestApp {
     init_logging();
     let options = LeptosOptions::builder().output_name("autobank").build();
-    let secrets = SecretBox::from_key(&rand::random::<[u8; 32]>());
+    let secrets = SecretBox::from_key(&setup.key);
     let app = Application::build(
         options,
         db.clone(),
         secrets,
-        vec![],
+        setup.trusted_proxies,
         "127.0.0.1:0".parse().unwrap(),
-        limits,
+        setup.limits,
     )
     .await
     .expect("application builds");
@@ -255,9 +302,15 @@ impl TestApp {
     pub async fn unlock(&self, login_id: &str) {
         let user_id = self.user_id(login_id).await;
         let entry = test_entry(user_id, app::server::db::audit::Event::Unlocked);
-        users::unlock(&self.db, user_id, self.clock.now(), &entry)
-            .await
-            .unwrap();
+        users::unlock(
+            &self.db,
+            &Seen::nothing(),
+            user_id,
+            self.clock.now(),
+            &entry,
+        )
+        .await
+        .unwrap();
     }
 
     /// The helpdesk's new password, as the CLI sets it.
