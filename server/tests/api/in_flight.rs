@@ -225,3 +225,26 @@ async fn a_setup_confirmation_in_flight_from_a_browser_signed_out_meanwhile_turn
         "MFA is still off"
     );
 }
+
+/// `Change::commit_recorded` is for changes that wrote their records as
+/// they went; one that wrote none is a bug, and it lands nothing.
+#[tokio::test]
+async fn a_change_committed_without_any_audit_record_is_refused_and_rolled_back() {
+    let app = spawn_app().await;
+    let dealer = app.add_user("dealer01", GOOD_PASSWORD).await;
+    let mut change = app::server::db::change::Change::start(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET display_name = 'unrecorded' WHERE id = $1")
+        .bind(dealer)
+        .execute(change.conn())
+        .await
+        .unwrap();
+    assert!(change.commit_recorded().await.is_err());
+    let name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(dealer)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_ne!(name, "unrecorded", "nothing landed");
+}

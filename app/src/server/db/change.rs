@@ -164,8 +164,11 @@ impl Seen {
 
 /// A change under way: the facts held when it began, and their rows stay
 /// taken until [`Change::commit`]. Dropped without a commit, it rolls back.
+/// Every audited change goes through one: it commits only with its record.
 pub struct Change {
     tx: Transaction<'static, Any>,
+    /// Records written so far by [`Change::record`].
+    recorded: usize,
 }
 
 impl Change {
@@ -184,7 +187,15 @@ impl Change {
                 return Ok(None);
             }
         }
-        Ok(Some(Self { tx }))
+        Ok(Some(Self { tx, recorded: 0 }))
+    }
+
+    /// Begins a change with nothing to re-check first: the account
+    /// holder's own changes (which carry their conditions in their own
+    /// statements) and the command line.
+    pub async fn start(db: &Db) -> Result<Self, sqlx::Error> {
+        let tx = db.pool().begin().await?;
+        Ok(Self { tx, recorded: 0 })
     }
 
     /// The transaction's connection, for the change's own statements.
@@ -195,6 +206,27 @@ impl Change {
     /// Writes `entry` and commits the change with it.
     pub async fn commit(mut self, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
         audit::write(&mut self.tx, entry, now).await?;
+        self.tx.commit().await
+    }
+
+    /// Writes `entry` now, inside the change: for a change that records
+    /// more than one event (a sign-in and the device it remembers), in the
+    /// order they happened. Commit it with [`Change::commit_recorded`].
+    pub async fn record(&mut self, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
+        audit::write(&mut self.tx, entry, now).await?;
+        self.recorded += 1;
+        Ok(())
+    }
+
+    /// Commits a change whose records [`Change::record`] wrote. One with
+    /// no record is refused (rolled back): that is a bug, not a change.
+    pub async fn commit_recorded(self) -> Result<(), sqlx::Error> {
+        if self.recorded == 0 {
+            tracing::error!("a change without its audit record was refused");
+            return Err(sqlx::Error::Protocol(
+                "a change without its audit record".into(),
+            ));
+        }
         self.tx.commit().await
     }
 }

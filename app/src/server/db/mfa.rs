@@ -1,7 +1,7 @@
 //! MFA state: the sealed secret, pending setups, replay and failure
 //! counters, and remembered devices.
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
 use super::change::{Change, Seen};
 use super::users::{delete_for_user, end_sessions, lock_row, Ending};
 use super::Db;
@@ -106,11 +106,11 @@ pub async fn confirm_enrollment(
     entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     // The user's row first, in the order every other change takes: then a
     // password change or a reset that lands meanwhile either waits for
     // this one or has ended the session, which the delete below requires.
-    lock_row(&mut tx, user_id).await?;
+    lock_row(change.conn(), user_id).await?;
     let removed = sqlx::query(
         "DELETE FROM mfa_enrollments WHERE user_id = $1 AND session_hash = $2 AND expires_at > $3 \
          AND EXISTS (SELECT 1 FROM sessions WHERE id_hash = $2 AND stage = 'full')",
@@ -118,7 +118,7 @@ pub async fn confirm_enrollment(
     .bind(user_id)
     .bind(session_hash)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if removed.rows_affected() != 1 {
         return Ok(false);
@@ -132,21 +132,20 @@ pub async fn confirm_enrollment(
     .bind(now)
     .bind(step)
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if updated.rows_affected() != 1 {
         return Ok(false);
     }
-    end_sessions(&mut tx, user_id, Ending::AllBut(session_hash)).await?;
-    put_recovery_codes(&mut tx, user_id, recovery, now).await?;
+    end_sessions(change.conn(), user_id, Ending::AllBut(session_hash)).await?;
+    put_recovery_codes(change.conn(), user_id, recovery, now).await?;
     // The code that confirmed the setup counts as this session's code.
     sqlx::query("UPDATE sessions SET code_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(session_hash)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
+    change.commit(entry, now).await?;
     Ok(true)
 }
 
@@ -263,10 +262,10 @@ pub struct NewDevice<'a> {
     pub entry: &'a Entry,
 }
 
-/// Remembers a device for the user inside the caller's transaction (the
-/// code step's), recording its entry.
+/// Remembers a device for the user inside the caller's change (the code
+/// step's), recording its entry.
 pub async fn insert_device(
-    conn: &mut AnyConnection,
+    change: &mut Change,
     user_id: i64,
     device: &NewDevice<'_>,
     now: i64,
@@ -280,9 +279,9 @@ pub async fn insert_device(
     .bind(device.label)
     .bind(now)
     .bind(device.expires_at)
-    .execute(&mut *conn)
+    .execute(change.conn())
     .await?;
-    audit::write(conn, device.entry, now).await
+    change.record(device.entry, now).await
 }
 
 /// Marks a remembered device as used, if it belongs to this user and has
@@ -328,18 +327,18 @@ pub async fn forget_devices(
     entry: &Entry,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     let done = sqlx::query(
         "DELETE FROM remembered_devices WHERE user_id = $1 AND ($2 IS NULL OR id = $2)",
     )
     .bind(user_id)
     .bind(device_id)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
+    // None forgotten: nothing to record, and nothing to keep.
     if done.rows_affected() > 0 {
-        audit::write(&mut tx, entry, now).await?;
+        change.commit(entry, now).await?;
     }
-    tx.commit().await?;
     Ok(done.rows_affected())
 }
 
@@ -376,19 +375,18 @@ pub async fn replace_recovery_codes(
     entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     let on = sqlx::query(
         "UPDATE users SET updated_at = updated_at WHERE id = $1 AND mfa_enabled_at IS NOT NULL",
     )
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if on.rows_affected() != 1 {
         return Ok(false);
     }
-    put_recovery_codes(&mut tx, user_id, hashes, now).await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
+    put_recovery_codes(change.conn(), user_id, hashes, now).await?;
+    change.commit(entry, now).await?;
     Ok(true)
 }
 
@@ -405,7 +403,7 @@ pub async fn use_recovery_code(
     entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     let cleared = sqlx::query(
         "UPDATE users SET code_failures = 0, failure_run = 0, lock_count = 0 \
          WHERE id = $1 AND mfa_enabled_at IS NOT NULL \
@@ -413,7 +411,7 @@ pub async fn use_recovery_code(
     )
     .bind(user_id)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if cleared.rows_affected() != 1 {
         return Ok(false);
@@ -424,13 +422,12 @@ pub async fn use_recovery_code(
     .bind(now)
     .bind(user_id)
     .bind(code_hash)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if used.rows_affected() != 1 {
         return Ok(false);
     }
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
+    change.commit(entry, now).await?;
     Ok(true)
 }
 

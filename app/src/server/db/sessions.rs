@@ -1,7 +1,8 @@
 //! The sessions table. Rows are keyed by the SHA-256 of the cookie token,
 //! so a copy of the database holds no usable session.
 
-use super::audit::{self, Entry};
+use super::audit::Entry;
+use super::change::Change;
 use super::mfa::{self, NewDevice};
 use super::users::{self, Ending, Snapshot};
 use super::Db;
@@ -89,7 +90,7 @@ pub async fn sign_in(
     } else {
         users::RUN_WITHOUT_THIS_ATTEMPT
     };
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     let still = sqlx::query(&format!(
         "UPDATE users SET failed_attempts = 0, {run}, \
          password_expires_at = CASE WHEN password_expires_at IS NULL THEN NULL ELSE 0 END \
@@ -103,7 +104,7 @@ pub async fn sign_in(
     .bind(snapshot.password_hash().expose())
     .bind(snapshot.mfa_secret())
     .bind(now)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if still.rows_affected() != 1 {
         return Ok(false);
@@ -111,12 +112,11 @@ pub async fn sign_in(
     if let Some(previous) = previous {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(previous)
-            .execute(&mut *tx)
+            .execute(change.conn())
             .await?;
     }
-    insert(&mut tx, new, now).await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
+    insert(change.conn(), new, now).await?;
+    change.commit(entry, now).await?;
     Ok(true)
 }
 
@@ -136,19 +136,19 @@ pub async fn promote(
     device: Option<&NewDevice<'_>>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     // Lock the user's row first, as a reset or a password change does, so
     // that on PostgreSQL one of them waits for the other: a reset cannot
     // miss the full session this creates.
     sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = (SELECT user_id FROM sessions WHERE id_hash = $1)")
         .bind(old_hash)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
     let half: Option<(i64, String, Option<String>)> = sqlx::query_as(
         "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' RETURNING user_id, browser, address",
     )
     .bind(old_hash)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(change.conn())
     .await?;
     let Some((user_id, browser, address)) = half else {
         return Ok(false);
@@ -162,12 +162,12 @@ pub async fn promote(
         address: address.as_deref(),
         code_at: Some(now),
     };
-    insert(&mut tx, new, now).await?;
-    audit::write(&mut tx, entry, now).await?;
+    insert(change.conn(), new, now).await?;
+    change.record(entry, now).await?;
     if let Some(device) = device {
-        mfa::insert_device(&mut tx, user_id, device, now).await?;
+        mfa::insert_device(&mut change, user_id, device, now).await?;
     }
-    tx.commit().await?;
+    change.commit_recorded().await?;
     Ok(true)
 }
 
@@ -211,31 +211,29 @@ pub async fn end_by_handle(
     entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
-    users::lock_row(&mut tx, user_id).await?;
+    let mut change = Change::start(db).await?;
+    users::lock_row(change.conn(), user_id).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND handle = $2")
         .bind(user_id)
         .bind(handle)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
+    change.commit(entry, now).await?;
     Ok(true)
 }
 
 /// Ends one session (signing out), recording `entry`.
 #[tracing::instrument(skip_all)]
 pub async fn end(db: &Db, id_hash: &str, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await
+    change.commit(entry, now).await
 }
 
 /// Ends every session of the user but `keep`, recording `entry` when any
@@ -248,15 +246,15 @@ pub async fn end_others(
     entry: &Entry,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     // The user's row first, as sign-in and the code step do: a session one
     // of them is writing at this moment is either seen here or waits.
-    users::lock_row(&mut tx, user_id).await?;
-    let ended = users::end_sessions(&mut tx, user_id, Ending::AllBut(keep)).await?;
+    users::lock_row(change.conn(), user_id).await?;
+    let ended = users::end_sessions(change.conn(), user_id, Ending::AllBut(keep)).await?;
+    // None ended: nothing to record, and nothing to keep.
     if ended > 0 {
-        audit::write(&mut tx, entry, now).await?;
+        change.commit(entry, now).await?;
     }
-    tx.commit().await?;
     Ok(ended)
 }
 
@@ -323,17 +321,16 @@ pub async fn stepped_up(
     entry: &Entry,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     let done =
         sqlx::query("UPDATE sessions SET code_at = $1 WHERE id_hash = $2 AND stage = 'full'")
             .bind(now)
             .bind(id_hash)
-            .execute(&mut *tx)
+            .execute(change.conn())
             .await?;
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    audit::write(&mut tx, entry, now).await?;
-    tx.commit().await?;
+    change.commit(entry, now).await?;
     Ok(true)
 }

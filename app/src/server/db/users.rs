@@ -482,7 +482,7 @@ pub async fn lock(
     duration: impl Fn(i64) -> i64,
     entry: impl FnOnce(i64, i64) -> Entry,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     // Writing the row first locks it (and, on SQLite, the database) until
     // the commit, so the second statement sees what the first one did.
     let number: Option<i64> = sqlx::query_scalar(
@@ -493,7 +493,7 @@ pub async fn lock(
     .bind(user_id)
     .bind(now)
     .bind(limits.lock_after)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(change.conn())
     .await?;
     let Some(number) = number else {
         return Ok(None);
@@ -502,11 +502,10 @@ pub async fn lock(
     sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
         .bind(until)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
-    end_sessions(&mut tx, user_id, Ending::HalfSignIns).await?;
-    audit::write(&mut tx, &entry(number, until), now).await?;
-    tx.commit().await?;
+    end_sessions(change.conn(), user_id, Ending::HalfSignIns).await?;
+    change.commit(&entry(number, until), now).await?;
     Ok(Some(until))
 }
 
