@@ -86,8 +86,37 @@ proptest! {
         if let Ok(value) = HeaderValue::from_bytes(&raw) {
             headers.append(header::COOKIE, value);
         }
-        let _ = cookie(&headers, &name);
-        let _ = cookie(&headers, "__Host-autobank_session");
+        // Whatever comes back was in the header, right after `name=`.
+        for name in [name.as_str(), "__Host-autobank_session"] {
+            if let Some(found) = cookie(&headers, name) {
+                let text = String::from_utf8_lossy(&raw);
+                prop_assert!(text.contains(&format!("{name}={found}")), "{name:?} → {found:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cookie_is_found_among_others_wherever_it_stands(
+        name in "[A-Za-z_-][A-Za-z0-9_-]{0,40}",
+        value in "[A-Za-z0-9_-]{0,60}",
+        before in proptest::collection::vec(("[a-z]{1,8}", "[a-z0-9]{0,8}"), 0..4),
+        after in proptest::collection::vec(("[a-z]{1,8}", "[a-z0-9]{0,8}"), 0..4),
+    ) {
+        // Other cookies with other names, then ours, then more.
+        let others = |pairs: &[(String, String)]| {
+            pairs
+                .iter()
+                .filter(|(k, _)| k != &name)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        let mut parts = others(&before);
+        parts.push(format!("{name}={value}"));
+        parts.extend(others(&after));
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_str(&parts.join("; ")).unwrap());
+        prop_assert_eq!(cookie(&headers, &name), Some(value.as_str()));
+        prop_assert_eq!(cookie(&headers, &format!("{name}x")), None);
     }
 
     #[test]
