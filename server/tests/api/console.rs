@@ -325,6 +325,26 @@ async fn issue_temporary(app: &TestApp, staff: &str, login_id: &str) -> String {
     secret
 }
 
+/// A temporary password waits to be shown only while it is still the
+/// account's pending password: replaced before the page was opened, it is
+/// never shown (and is gone, not kept for later).
+#[tokio::test]
+async fn a_temporary_password_replaced_before_its_page_opens_is_never_shown() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let staff = app.staff("hd01", Role::Helpdesk).await;
+    let res = app
+        .act(&staff.cookie, "dealer01", "temp-password", None)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.set_password("dealer01", "harbor-violet-58-amber").await;
+    let view = app.account_view(&staff.cookie, "dealer01").await;
+    assert!(view.revealed.is_none(), "no longer pending: not shown");
+    assert!(view.temp_password.is_none());
+    // Issued again and still pending, it is shown, once.
+    issue_temporary(&app, &staff.cookie, "dealer01").await;
+}
+
 #[tokio::test]
 async fn a_temporary_password_signs_in_once_and_asks_for_a_new_one_first() {
     let app = spawn_app().await;
