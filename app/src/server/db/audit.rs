@@ -127,6 +127,14 @@ impl Entry {
         self.reason = Some(reason.into());
         self
     }
+
+    /// The record about the account `user_id` (`login_id`): for an account
+    /// made in the same change, whose ID the caller did not know.
+    pub fn for_account(mut self, user_id: i64, login_id: &str) -> Self {
+        self.actor.user_id = Some(user_id);
+        self.actor.login_id = Some(login_id.to_owned());
+        self
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

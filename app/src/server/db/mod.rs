@@ -72,12 +72,7 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         let is_sqlite = url.starts_with("sqlite:");
         let pool = Self::options(is_sqlite).connect(url).await?;
-        let ready = Default::default();
-        let db = Self {
-            pool,
-            is_sqlite,
-            ready,
-        };
+        let db = Self::over(pool, is_sqlite);
         db.migrate().await?;
         Ok(db)
     }
@@ -87,12 +82,16 @@ impl Db {
     pub fn connect_lazy(url: &str) -> Result<Self, sqlx::Error> {
         let is_sqlite = url.starts_with("sqlite:");
         let pool = Self::options(is_sqlite).connect_lazy(url)?;
+        Ok(Self::over(pool, is_sqlite))
+    }
+
+    fn over(pool: AnyPool, is_sqlite: bool) -> Self {
         let ready = Default::default();
-        Ok(Self {
+        Self {
             pool,
             is_sqlite,
             ready,
-        })
+        }
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {

@@ -167,8 +167,10 @@ pub async fn create(
         password_hash,
         password_expires_at: None,
     };
-    let id = create_with(db, &Seen::nothing(), account, entry, now).await?;
-    Ok(id.expect("nothing to re-check: the account is made"))
+    let mut change = Change::start(db).await?;
+    let id = insert_account(&mut change, account, now).await?;
+    change.commit(&entry.for_account(id, login_id), now).await?;
+    Ok(id)
 }
 
 /// What a new account is made of.
@@ -190,12 +192,24 @@ pub async fn create_with(
     db: &Db,
     seen: &Seen,
     account: NewAccount<'_>,
-    mut entry: Entry,
+    entry: Entry,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let Some(mut change) = Change::begin(db, seen).await? else {
         return Ok(None);
     };
+    let login_id = account.login_id;
+    let id = insert_account(&mut change, account, now).await?;
+    change.commit(&entry.for_account(id, login_id), now).await?;
+    Ok(Some(id))
+}
+
+/// Writes `account` inside `change`. Returns its ID.
+async fn insert_account(
+    change: &mut Change,
+    account: NewAccount<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     let NewAccount {
         login_id,
         display_name,
@@ -203,24 +217,14 @@ pub async fn create_with(
         password_hash,
         password_expires_at,
     } = account;
-    let id = insert_on(
-        change.conn(),
-        login_id,
-        display_name,
-        role,
-        password_hash,
-        now,
-    )
-    .await?;
+    let conn = change.conn();
+    let id = insert_on(conn, login_id, display_name, role, password_hash, now).await?;
     sqlx::query("UPDATE users SET password_expires_at = $1 WHERE id = $2")
         .bind(password_expires_at)
         .bind(id)
         .execute(change.conn())
         .await?;
-    entry.actor.user_id = Some(id);
-    entry.actor.login_id = Some(login_id.to_owned());
-    change.commit(&entry, now).await?;
-    Ok(Some(id))
+    Ok(id)
 }
 
 /// An admin's change of role, recorded with `entry`, if `seen` still
