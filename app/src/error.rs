@@ -252,6 +252,50 @@ impl AppError {
     }
 }
 
+/// Who is being answered, for [`AppError::set_status`].
+#[cfg(feature = "ssr")]
+pub enum Answer {
+    /// A page being rendered (a resource's error).
+    Page,
+    /// A server function's caller. A form posted without JavaScript is
+    /// sent back to its page by `leptos_axum` (a 302), which a status
+    /// must not override.
+    ServerFunction,
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Gives the response being built this error's status and, when a
+    /// retry may succeed, `Retry-After`. Plain routes use
+    /// `server::plain::error_page`, which reads the same two methods.
+    pub fn set_status(&self, answer: Answer) {
+        use axum::http::{header, StatusCode};
+        use leptos::prelude::use_context;
+        let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        if let Answer::ServerFunction = answer {
+            let form_post = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+                parts
+                    .headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+                    && parts.headers.contains_key(header::REFERER)
+            });
+            if form_post {
+                return;
+            }
+        }
+        if let Ok(status) = StatusCode::from_u16(self.status()) {
+            res.set_status(status);
+        }
+        if let Some(secs) = self.retry_after() {
+            res.insert_header(header::RETRY_AFTER, secs.into());
+        }
+    }
+}
+
 impl AppError {
     /// Seconds after which a retry may succeed, for `Retry-After`.
     pub fn retry_after(&self) -> Option<u32> {
@@ -265,6 +309,16 @@ impl AppError {
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
+
+    /// Encodes the error for the browser. On the server, this is also where
+    /// a server function's error gets its status and `Retry-After` (server_fn
+    /// would answer 500 to every error): it runs inside `leptos_axum`'s
+    /// context for the call, whose response options override the status.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        self.set_status(Answer::ServerFunction);
+        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
+    }
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

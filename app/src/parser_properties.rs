@@ -5,8 +5,8 @@
 
 use crate::domain::{LoginId, NextPath, OtpCode, Password};
 use crate::server::guard::{client_address, parse_hop};
+use crate::server::labels::browser_label;
 use crate::server::request::cookie;
-use crate::server::services::labels::browser_label;
 use crate::server::session::Token;
 use crate::server::totp::TotpSecret;
 use axum::http::{header, HeaderMap, HeaderValue};

@@ -2,7 +2,6 @@
 //! with port 0 and a fresh database.
 
 use crate::config::{Limits, Settings};
-use app::error::AppError;
 use app::server::assets::{self, Assets};
 use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
@@ -12,7 +11,7 @@ use app::server::services::{housekeeping, keys};
 use app::server::{export, guard, health, AppState};
 use app::{shell, App};
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::serve::ListenerExt;
@@ -53,7 +52,6 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         // refusal, the time and body limits, compression, the cross-site
         // check, the client's address, the throttle by that address, the
         // session, then the page guard that needs the session.
-        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn(guard::protect_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -128,31 +126,6 @@ fn finished(res: &Response, latency: Duration, span: &Span) {
     span.record("status", res.status().as_u16());
     span.record("latency_ms", latency.as_millis() as u64);
     tracing::info!("finished");
-}
-
-/// Sets the HTTP status of every server function's error, the one place
-/// that does: the framework answers any `Err` with a 500, and this gives
-/// it the status its `AppError` names (401, 422, 503, ...). A plain form
-/// post without JavaScript is answered by a redirect back to the form and
-/// passes untouched.
-async fn server_fn_status(req: Request<Body>, next: middleware::Next) -> Response {
-    let res = next.run(req).await;
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !res.headers().contains_key("serverfnerror")
-    {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .unwrap_or_default();
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status()).unwrap_or(parts.status);
-        if let Some(secs) = err.retry_after() {
-            parts.headers.insert(header::RETRY_AFTER, secs.into());
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// A bound, not yet running server.

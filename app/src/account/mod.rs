@@ -17,9 +17,10 @@ use leptos_router::hooks::use_query_map;
 #[server(prefix = "/api", endpoint = "account/password-form")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "password_form", skip_all))]
 pub async fn password_form() -> Result<PasswordFormKind, AppError> {
-    use crate::server::{request, services::settings, session::Duty, AppState};
-    let session = request::require_full_or_doing(Duty::ChangePassword)?;
-    settings::password_form(&AppState::get()?, &session).await
+    use crate::server::request::{Call, Duty, Need};
+    use crate::server::services::settings;
+    let Call { state, session, .. } = Call::new(Need::FullOrDoing(Duty::ChangePassword))?;
+    settings::password_form(&state, &session).await
 }
 
 /// `変更する` on the password page.
@@ -36,16 +37,20 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use crate::error::Problem;
     use crate::routes::PASSWORD_CHANGED;
+    use crate::server::request::{Call, Duty, Need};
     use crate::server::services::settings::{self, PasswordChange, PasswordForm};
-    use crate::server::{request, session::Duty, AppState};
-    let session = request::require_full_or_doing(Duty::ChangePassword)?;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::FullOrDoing(Duty::ChangePassword))?;
     let form = PasswordForm {
         current_password: current_password.as_deref().unwrap_or_default(),
         current_code: current_code.as_deref().unwrap_or_default(),
         new_password: new_password.as_deref().unwrap_or_default(),
         new_password_again: new_password_again.as_deref().unwrap_or_default(),
     };
-    match settings::change_password(&AppState::get()?, &session, form, &request::client()).await? {
+    match settings::change_password(&state, &session, form, &client).await? {
         PasswordChange::Changed => {
             leptos_axum::redirect(PASSWORD_CHANGED);
             Ok(())

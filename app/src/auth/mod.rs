@@ -5,6 +5,7 @@ use crate::components::{FieldError, FormError, PasswordField, PublicHeader};
 use crate::domain::{LoginId, NextPath, Password};
 use crate::error::{AppError, Field};
 use crate::text;
+use crate::types::MenuInfo;
 use leptos::form::ActionForm;
 use leptos::html;
 use leptos::prelude::*;
@@ -17,13 +18,16 @@ use leptos_router::hooks::use_query_map;
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "login", skip_all))]
 pub async fn login(login_id: String, password: String, next: String) -> Result<(), AppError> {
     use crate::routes::code_page_url;
+    use crate::server::request::{self, Open, Stage};
     use crate::server::services::sign_in::{sign_in, SignIn};
-    use crate::server::{request, session::Stage, AppState};
-    let state = AppState::get()?;
     let id = LoginId::parse(&login_id)?;
     let password = Password::parse(&password)?;
-    let previous = request::current_session();
-    match sign_in(&state, &id, password, previous.as_ref(), &request::client()).await? {
+    let Open {
+        state,
+        session,
+        client,
+    } = Open::new()?;
+    match sign_in(&state, &id, password, session.as_ref(), &client).await? {
         SignIn::Started { stage, token, duty } => {
             request::set_session_cookie(&token);
             let next = NextPath::parse(&next);
@@ -42,15 +46,31 @@ pub async fn login(login_id: String, password: String, next: String) -> Result<(
 #[server(prefix = "/api", endpoint = "logout")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "logout", skip_all))]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::{request, services::sign_in, AppState};
-    let state = AppState::get()?;
-    if let Some(current) = request::current_session() {
+    use crate::server::request::{self, Open};
+    use crate::server::services::sign_in;
+    let Open {
+        state,
+        session,
+        client,
+    } = Open::new()?;
+    if let Some(current) = session {
         // Cleared whatever happens next: the user asked to be out.
         request::clear_session_cookie();
-        sign_in::sign_out(&state, &current, &request::client()).await?;
+        sign_in::sign_out(&state, &current, &client).await?;
     }
     leptos_axum::redirect(crate::routes::PORTAL);
     Ok(())
+}
+
+/// The signed-in account's role (staff see one more tile), and the date
+/// from which MFA will be required, if it is off and an admin set one.
+#[server(prefix = "/api", endpoint = "me/role")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "my_role", skip_all))]
+pub async fn my_role() -> Result<MenuInfo, AppError> {
+    use crate::server::request::{Call, Need};
+    use crate::server::services::settings;
+    let Call { state, session, .. } = Call::new(Need::Full)?;
+    settings::menu_info(&state, &session).await
 }
 
 /// The bar at the top of every signed-in page: brand and `ログアウト`.

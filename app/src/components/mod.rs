@@ -187,8 +187,8 @@ pub fn ScrollTable(label: &'static str, children: Children) -> impl IntoView {
 /// A page whose data did not load: the error, in `FormError`'s words, and
 /// on the server the page's HTTP status from the error (a 503 while the
 /// database is away), so that monitors and load balancers see it too.
-/// A server function called over HTTP gets its status elsewhere (the
-/// `server_fn_status` middleware); this is for calls made while rendering.
+/// A server function called over HTTP gets its status as its error is
+/// encoded (`AppError::ser`); this is for calls made while rendering.
 ///
 /// A session that must do something first (a new password, MFA setup for
 /// staff) is sent to that page: on the server by a redirect, in the
@@ -197,14 +197,8 @@ pub fn ScrollTable(label: &'static str, children: Children) -> impl IntoView {
 pub fn LoadError(err: AppError) -> impl IntoView {
     let duty_page = crate::routes::duty_page(&err);
     #[cfg(feature = "ssr")]
-    if let (Some(res), Ok(status)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        axum::http::StatusCode::from_u16(err.status()),
-    ) {
-        res.set_status(status);
-        if let Some(secs) = err.retry_after() {
-            res.insert_header(axum::http::header::RETRY_AFTER, secs.into());
-        }
+    {
+        err.set_status(crate::error::Answer::Page);
         if let Some(page) = duty_page {
             leptos_axum::redirect(page);
         }

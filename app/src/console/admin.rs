@@ -24,9 +24,13 @@ pub async fn create_account(
     reason: Option<String>,
     code: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::server::request::{Call, Need};
     use crate::server::services::admin::{self, NewAccount};
-    use crate::server::{request, AppState};
-    let session = request::require_admin()?;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Admin)?;
     let form = NewAccount {
         login_id: &login_id,
         name: &name,
@@ -34,8 +38,7 @@ pub async fn create_account(
         reason: reason.as_deref().unwrap_or_default(),
         code: code.as_deref().unwrap_or_default(),
     };
-    let created =
-        admin::create_account(&AppState::get()?, &session, form, &request::client()).await?;
+    let created = admin::create_account(&state, &session, form, &client).await?;
     leptos_axum::redirect(&crate::routes::console_account_url(&created));
     Ok(())
 }
@@ -52,30 +55,25 @@ pub async fn set_role(
     reason: Option<String>,
     code: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::server::request::{Call, Need};
     use crate::server::services::admin;
-    use crate::server::{request, AppState};
-    let session = request::require_admin()?;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Admin)?;
     let (reason, code) = (reason.unwrap_or_default(), code.unwrap_or_default());
-    let client = request::client();
-    admin::set_role(
-        &AppState::get()?,
-        &session,
-        &login_id,
-        &role,
-        &reason,
-        &code,
-        &client,
-    )
-    .await
+    admin::set_role(&state, &session, &login_id, &role, &reason, &code, &client).await
 }
 
 /// The dealers' MFA policy date (`YYYY-MM-DD`), if set.
 #[server(prefix = "/api", endpoint = "admin/policy")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "admin_policy", skip_all))]
 pub async fn load_policy() -> Result<Option<String>, AppError> {
-    use crate::server::{request, services::admin, AppState};
-    request::require_admin()?;
-    admin::dealer_policy(&AppState::get()?).await
+    use crate::server::request::{Call, Need};
+    use crate::server::services::admin;
+    let Call { state, .. } = Call::new(Need::Admin)?;
+    admin::dealer_policy(&state).await
 }
 
 /// `設定する` (with a date) or `必須化を取りやめる` (without).
@@ -88,17 +86,15 @@ pub async fn set_policy(
     required_from: Option<String>,
     code: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::{request, services::admin, AppState};
-    let session = request::require_admin()?;
+    use crate::server::request::{Call, Need};
+    use crate::server::services::admin;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Admin)?;
     let (date, code) = (required_from.unwrap_or_default(), code.unwrap_or_default());
-    admin::set_dealer_policy(
-        &AppState::get()?,
-        &session,
-        &date,
-        &code,
-        &request::client(),
-    )
-    .await
+    admin::set_dealer_policy(&state, &session, &date, &code, &client).await
 }
 
 fn role_options(selected: Role) -> impl IntoView {

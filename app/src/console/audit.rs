@@ -21,16 +21,16 @@ pub async fn load_audit(
     to: Option<String>,
     page: Option<u32>,
 ) -> Result<AuditPage, AppError> {
+    use crate::server::request::{Call, Need};
     use crate::server::services::trail::{self, Query};
-    use crate::server::{request, AppState};
-    request::require_admin()?;
+    let Call { state, .. } = Call::new(Need::Admin)?;
     let query = Query {
         login_id: login_id.as_deref().unwrap_or_default(),
         event: event.as_deref().unwrap_or_default(),
         from: from.as_deref().unwrap_or_default(),
         to: to.as_deref().unwrap_or_default(),
     };
-    trail::page(&AppState::get()?, &query, page.unwrap_or(1)).await
+    trail::page(&state, &query, page.unwrap_or(1)).await
 }
 
 /// The filter's query string (without the page), as the form sends it.

@@ -32,10 +32,11 @@ pub async fn search_accounts(
     q: Option<String>,
     page: Option<u32>,
 ) -> Result<SearchResults, AppError> {
-    use crate::server::{request, services::console, AppState};
-    let session = request::require_staff()?;
+    use crate::server::request::{Call, Need};
+    use crate::server::services::console;
+    let Call { state, session, .. } = Call::new(Need::Staff)?;
     let term = q.unwrap_or_default();
-    console::search(&AppState::get()?, &session, &term, page.unwrap_or(1)).await
+    console::search(&state, &session, &term, page.unwrap_or(1)).await
 }
 
 /// One account's page.
@@ -45,9 +46,10 @@ pub async fn search_accounts(
     tracing::instrument(name = "console_account", skip_all)
 )]
 pub async fn load_account(login_id: String) -> Result<AccountView, AppError> {
-    use crate::server::{request, services::console, AppState};
-    let session = request::require_staff()?;
-    console::account(&AppState::get()?, &session, &login_id).await
+    use crate::server::request::{Call, Need};
+    use crate::server::services::console;
+    let Call { state, session, .. } = Call::new(Need::Staff)?;
+    console::account(&state, &session, &login_id).await
 }
 
 /// One action on an account, with a reason, and the staff member's own
@@ -60,16 +62,20 @@ pub async fn act(
     reason: Option<String>,
     code: Option<String>,
 ) -> Result<StaffAction, AppError> {
+    use crate::server::request::{Call, Need};
     use crate::server::services::console::{self, ActionForm};
-    use crate::server::{request, AppState};
-    let session = request::require_staff()?;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Staff)?;
     let form = ActionForm {
         login_id: &login_id,
         action: &action,
         reason: reason.as_deref().unwrap_or_default(),
         code: code.as_deref().unwrap_or_default(),
     };
-    console::act(&AppState::get()?, &session, form, &request::client()).await
+    console::act(&state, &session, form, &client).await
 }
 
 /// An account's state in words.
@@ -97,7 +103,7 @@ pub fn ConsolePage() -> impl IntoView {
         move || (term(), page()),
         |(q, page)| search_accounts(Some(q), Some(page)),
     );
-    let role = Resource::new(|| (), |_| crate::menu::my_role());
+    let role = Resource::new(|| (), |_| crate::auth::my_role());
     let admin_links = move || {
         Suspend::new(async move {
             let admin = role

@@ -14,9 +14,10 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "admin/notices")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "admin_notices", skip_all))]
 pub async fn load_notices() -> Result<Vec<Notice>, AppError> {
-    use crate::server::{request, services::admin, AppState};
-    request::require_admin()?;
-    admin::notices(&AppState::get()?).await
+    use crate::server::request::{Call, Need};
+    use crate::server::services::admin;
+    let Call { state, .. } = Call::new(Need::Admin)?;
+    admin::notices(&state).await
 }
 
 /// `掲載する` / `保存する` (`op=save`, with `id` to edit) or `削除する`
@@ -31,9 +32,13 @@ pub async fn change_notice(
     body: Option<String>,
     code: Option<String>,
 ) -> Result<(), AppError> {
+    use crate::server::request::{Call, Need};
     use crate::server::services::admin::{self, NoticeForm};
-    use crate::server::{request, AppState};
-    let session = request::require_admin()?;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Admin)?;
     let form = NoticeForm {
         id,
         op: &op,
@@ -42,7 +47,7 @@ pub async fn change_notice(
         body: body.as_deref().unwrap_or_default(),
         code: code.as_deref().unwrap_or_default(),
     };
-    admin::change_notice(&AppState::get()?, &session, form, &request::client()).await
+    admin::change_notice(&state, &session, form, &client).await
 }
 
 #[component]

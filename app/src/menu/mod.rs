@@ -1,23 +1,11 @@
 //! The business menu and the pages behind it that are not built yet.
 
-use crate::auth::AppHeader;
+use crate::auth::{my_role, AppHeader};
 use crate::components::{LoadError, NotFound};
-use crate::error::AppError;
 use crate::routes::CONSOLE;
 use crate::text;
-use crate::types::MenuInfo;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
-
-/// The signed-in account's role (staff see one more tile), and the date
-/// from which MFA will be required, if it is off and an admin set one.
-#[server(prefix = "/api", endpoint = "me/role")]
-#[cfg_attr(feature = "ssr", tracing::instrument(name = "my_role", skip_all))]
-pub async fn my_role() -> Result<MenuInfo, AppError> {
-    use crate::server::{request, services::settings, AppState};
-    let session = request::require_full()?;
-    settings::menu_info(&AppState::get()?, &session).await
-}
 
 #[component]
 fn Tile(

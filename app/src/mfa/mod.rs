@@ -19,9 +19,10 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "mfa/status")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_status", skip_all))]
 pub async fn get_mfa_status() -> Result<MfaStatus, AppError> {
-    use crate::server::{request, services::mfa, services::settings, session::Duty, AppState};
-    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
-    let state = AppState::get()?;
+    use crate::server::request::{Call, Duty, Need};
+    use crate::server::services::mfa;
+    use crate::server::services::settings;
+    let Call { state, session, .. } = Call::new(Need::FullOrDoing(Duty::SetUpMfa))?;
     let mut status = mfa::status(&state, &session).await?;
     status.browsers = settings::browsers(&state, &session).await?;
     Ok(status)
@@ -39,16 +40,20 @@ pub async fn apply_mfa_setting(
 ) -> Result<(), AppError> {
     use crate::error::{Field, Problem};
     use crate::routes::{mfa_done_url, MfaDone, MFA_SETUP};
+    use crate::server::request::{Call, Duty, Need};
     use crate::server::services::settings::{apply, Applied, SettingForm};
-    use crate::server::{request, session::Duty, AppState};
-    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::FullOrDoing(Duty::SetUpMfa))?;
     let form = SettingForm {
         confirmed: confirmed.is_some(),
         setting: setting.as_deref().unwrap_or_default(),
         current_code: current_code.as_deref().unwrap_or_default(),
         password: password.as_deref().unwrap_or_default(),
     };
-    match apply(&AppState::get()?, &session, form, &request::client()).await? {
+    match apply(&state, &session, form, &client).await? {
         Applied::SetupStarted => leptos_axum::redirect(MFA_SETUP),
         Applied::TurnedOff => leptos_axum::redirect(&mfa_done_url(MfaDone::Off)),
         Applied::AlreadyOff => leptos_axum::redirect(&mfa_done_url(MfaDone::AlreadyOff)),
@@ -68,18 +73,23 @@ pub async fn apply_mfa_setting(
 #[server(prefix = "/api", endpoint = "sessions/end")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "end_sessions", skip_all))]
 pub async fn end_sessions(handle: Option<String>) -> Result<(), AppError> {
-    use crate::server::{request, services::settings, AppState};
-    let session = request::require_full()?;
-    let state = AppState::get()?;
-    settings::end_sessions(&state, &session, handle.as_deref(), &request::client()).await
+    use crate::server::request::{Call, Need};
+    use crate::server::services::settings;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Full)?;
+    settings::end_sessions(&state, &session, handle.as_deref(), &client).await
 }
 
 #[server(prefix = "/api", endpoint = "mfa/setup")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_setup", skip_all))]
 pub async fn mfa_setup_details() -> Result<SetupDetails, AppError> {
-    use crate::server::{request, services::mfa, session::Duty, AppState};
-    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
-    mfa::setup_details(&AppState::get()?, &session).await
+    use crate::server::request::{Call, Duty, Need};
+    use crate::server::services::mfa;
+    let Call { state, session, .. } = Call::new(Need::FullOrDoing(Duty::SetUpMfa))?;
+    mfa::setup_details(&state, &session).await
 }
 
 /// `ワンタイムパスワードの入力` + `>` on the setup screen.
@@ -88,11 +98,15 @@ pub async fn mfa_setup_details() -> Result<SetupDetails, AppError> {
 pub async fn confirm_mfa_setup(code: String) -> Result<(), AppError> {
     use crate::domain::OtpCode;
     use crate::routes::{mfa_done_url, MfaDone};
+    use crate::server::request::{Call, Duty, Need};
     use crate::server::services::mfa::{confirm_setup, Confirmed};
-    use crate::server::{request, session::Duty, AppState};
-    let session = request::require_full_or_doing(Duty::SetUpMfa)?;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::FullOrDoing(Duty::SetUpMfa))?;
     let code = OtpCode::parse(&code)?;
-    match confirm_setup(&AppState::get()?, &session, &code, &request::client()).await? {
+    match confirm_setup(&state, &session, &code, &client).await? {
         Confirmed::TurnedOn => {
             leptos_axum::redirect(&mfa_done_url(MfaDone::On));
             Ok(())
@@ -111,10 +125,11 @@ pub async fn verify_code(
     next: String,
 ) -> Result<(), AppError> {
     use crate::domain::OtpCode;
-    use crate::server::{request, services::mfa::Proof};
-    let session = request::require_code_stage()?;
+    use crate::server::request::{Call, Need};
+    use crate::server::services::mfa::Proof;
+    let call = Call::new(Need::CodeStep)?;
     let code = OtpCode::parse(&code)?;
-    code_step(session, Proof::Code(&code), remember.is_some(), &next).await
+    code_step(call, Proof::Code(&code), remember.is_some(), &next).await
 }
 
 /// `リカバリーコード` + `ログイン`: a recovery code instead of the app's code.
@@ -122,26 +137,30 @@ pub async fn verify_code(
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_recovery", skip_all))]
 pub async fn use_recovery_code(code: String, next: String) -> Result<(), AppError> {
     use crate::domain::RecoveryCode;
-    use crate::server::{request, services::mfa::Proof};
-    let session = request::require_code_stage()?;
+    use crate::server::request::{Call, Need};
+    use crate::server::services::mfa::Proof;
+    let call = Call::new(Need::CodeStep)?;
     let code = RecoveryCode::parse(&code)?;
-    code_step(session, Proof::Recovery(&code), false, &next).await
+    code_step(call, Proof::Recovery(&code), false, &next).await
 }
 
 /// The code step with either proof: a full session and its cookies, then
 /// on to `next` (or the session's duty first).
 #[cfg(feature = "ssr")]
 async fn code_step(
-    session: crate::server::session::Session,
+    call: crate::server::request::Call,
     proof: crate::server::services::mfa::Proof<'_>,
     remember: bool,
     next: &str,
 ) -> Result<(), AppError> {
     use crate::domain::NextPath;
+    use crate::server::request::{self, Call};
     use crate::server::services::mfa::{verify_sign_in_code, Proof, SignInCode};
-    use crate::server::{request, AppState};
-    let state = AppState::get()?;
-    let client = request::client();
+    let Call {
+        state,
+        session,
+        client,
+    } = call;
     let wrong = match proof {
         Proof::Code(_) => AppError::InvalidCode,
         Proof::Recovery(_) => AppError::InvalidRecoveryCode,
@@ -169,9 +188,14 @@ async fn code_step(
 #[server(prefix = "/api", endpoint = "mfa/forget")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_forget", skip_all))]
 pub async fn forget_device(device_id: Option<i64>) -> Result<(), AppError> {
-    use crate::server::{request, services::mfa, AppState};
-    let session = request::require_full()?;
-    mfa::forget_devices(&AppState::get()?, &session, device_id, &request::client()).await
+    use crate::server::request::{Call, Need};
+    use crate::server::services::mfa;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Full)?;
+    mfa::forget_devices(&state, &session, device_id, &client).await
 }
 
 /// `新しいリカバリーコードを発行する` with the current code: a new set, shown
@@ -183,10 +207,15 @@ pub async fn forget_device(device_id: Option<i64>) -> Result<(), AppError> {
 )]
 pub async fn new_recovery_codes(current_code: Option<String>) -> Result<(), AppError> {
     use crate::routes::{mfa_done_url, MfaDone};
-    use crate::server::{request, services::settings, AppState};
-    let session = request::require_full()?;
+    use crate::server::request::{Call, Need};
+    use crate::server::services::settings;
+    let Call {
+        state,
+        session,
+        client,
+    } = Call::new(Need::Full)?;
     let code = current_code.unwrap_or_default();
-    settings::new_recovery_codes(&AppState::get()?, &session, &code, &request::client()).await?;
+    settings::new_recovery_codes(&state, &session, &code, &client).await?;
     leptos_axum::redirect(&mfa_done_url(MfaDone::NewCodes));
     Ok(())
 }

@@ -10,8 +10,8 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "notices")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "notices", skip_all))]
 pub async fn list_notices() -> Result<Vec<Notice>, AppError> {
-    use crate::server::{services::notices, AppState};
-    notices::latest(&AppState::get()?).await
+    use crate::server::{request, services::notices};
+    notices::latest(&request::state()?).await
 }
 
 #[component]

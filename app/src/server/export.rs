@@ -2,14 +2,14 @@
 //! routes, listed in [`PLAIN_ROUTES`] so that the test of who reaches what
 //! walks them too.
 
+use super::access::{self, Need};
 use super::request::CurrentSession;
 use super::services::trail::{self, Query};
 use super::AppState;
-use crate::domain::Role;
 use crate::error::AppError;
 use crate::routes::{self, ADMIN_AUDIT_CSV};
 use axum::extract::{Query as UrlQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use std::collections::HashMap;
@@ -18,8 +18,7 @@ use std::collections::HashMap;
 pub const PLAIN_ROUTES: [&str; 3] = [ADMIN_AUDIT_CSV, routes::HEALTHZ, routes::READYZ];
 
 fn refused(err: AppError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    super::guard::message_page(status, crate::text::ERR_FORBIDDEN, err.message())
+    super::plain::error_page(crate::text::ERR_FORBIDDEN, &err)
 }
 
 /// `GET /admin/audit.csv?login_id=&event=&from=&to=`: admins only (the
@@ -29,11 +28,8 @@ pub async fn audit_csv(
     Extension(current): Extension<CurrentSession>,
     UrlQuery(params): UrlQuery<HashMap<String, String>>,
 ) -> Response {
-    let allowed = current.0.as_ref().is_some_and(|s| {
-        s.role == Role::Admin && s.duty.is_none() && s.stage == super::session::Stage::Full
-    });
-    if !allowed {
-        return refused(AppError::Forbidden);
+    if let Err(refusal) = access::check(current.0.as_ref(), Need::Admin) {
+        return refused(refusal.into());
     }
     let get = |key: &str| params.get(key).map(String::as_str).unwrap_or_default();
     let query = Query {
@@ -44,9 +40,8 @@ pub async fn audit_csv(
     };
     match trail::csv(&state, &query).await {
         Ok(csv) => {
-            let name = format!("audit-{}.csv", super::clock::japan_date(state.clock.now()));
-            let disposition = format!("attachment; filename=\"{name}\"");
-            let mut res = csv.into_response();
+            let disposition = format!("attachment; filename=\"{}\"", csv.name);
+            let mut res = csv.body.into_response();
             let h = res.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,

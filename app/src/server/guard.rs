@@ -2,8 +2,10 @@
 //! session, refuses cross-site state changes, keeps pages behind sign-in,
 //! and sets the security headers.
 
+use super::access::{self, Need, Refusal};
+use super::plain::{message_page, unavailable};
 use super::request::{self, ClientAddress, CurrentSession, SESSION_COOKIE};
-use super::session::{self, Duty, Stage, Token};
+use super::session::{self, Duty, Token};
 use super::throttle::Key;
 use super::AppState;
 use crate::routes::{self, CODE_PAGE};
@@ -11,39 +13,11 @@ use crate::text;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use std::net::{IpAddr, SocketAddr};
 
 /// Pages anyone may see.
 const PUBLIC_PAGES: [&str; 3] = [routes::PORTAL, routes::LOGIN, "/forgot"];
-
-/// A whole page with one message, for answers that never reach Leptos.
-pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
-         <body><header class=\"bar\"><span class=\"bar-brand\">{brand}</span></header>\
-         <main class=\"page narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p>\
-         <p><a href=\"/\">{back}</a></p></main></body></html>",
-        brand = text::BRAND,
-        back = text::BACK_TO_TOP,
-        css = super::assets::Assets::current().css,
-    );
-    (status, Html(html)).into_response()
-}
-
-/// The "try again later" page, with a 503.
-pub fn unavailable() -> Response {
-    let mut res = message_page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        text::ERR_UNAVAILABLE_TITLE,
-        text::ERR_UNAVAILABLE,
-    );
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-    res
-}
 
 /// The largest request body accepted: a form here is well under 16 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -226,6 +200,23 @@ fn is_console(path: &str) -> bool {
     path == routes::CONSOLE || path.starts_with(routes::CONSOLE_PREFIX)
 }
 
+/// What a page needs of the session (the same [`access::check`] as
+/// server functions and plain routes).
+fn need_of(path: &str) -> Need {
+    if path == CODE_PAGE || path == routes::RECOVERY_PAGE {
+        Need::CodeStep
+    } else if is_console(path) {
+        Need::Staff
+    } else if let Some(duty) = [Duty::ChangePassword, Duty::SetUpMfa]
+        .into_iter()
+        .find(|duty| duty_pages(*duty).contains(&path))
+    {
+        Need::FullOrDoing(duty)
+    } else {
+        Need::Full
+    }
+}
+
 /// Sends a page request without the right sign-in to where it belongs:
 /// no session to the sign-in form (and back afterwards), a half sign-in to
 /// the code page, a session with a duty (a temporary password, staff
@@ -243,33 +234,24 @@ pub async fn protect_pages(req: Request, next: Next) -> Response {
         .extensions()
         .get::<CurrentSession>()
         .and_then(|c| c.0.as_ref());
-    let Some(session) = session else {
-        let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
-        return Redirect::to(&routes::login_url(wanted)).into_response();
+    let to = match access::check(session, need_of(path)) {
+        Ok(_) => return next.run(req).await,
+        Err(Refusal::NoSession) => {
+            let wanted = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+            routes::login_url(wanted)
+        }
+        Err(Refusal::CodeOwed) => CODE_PAGE.to_owned(),
+        Err(Refusal::AlreadyFull) => crate::domain::NextPath::DEFAULT.to_owned(),
+        Err(Refusal::Owes(duty)) => duty_pages(duty)[0].to_owned(),
+        Err(Refusal::Role) => {
+            return message_page(
+                StatusCode::FORBIDDEN,
+                text::ERR_FORBIDDEN,
+                text::ERR_STAFF_ONLY,
+            )
+        }
     };
-    let half_page = path == CODE_PAGE || path == routes::RECOVERY_PAGE;
-    match (session.stage, half_page) {
-        (Stage::Code, true) => return next.run(req).await,
-        (Stage::Code, false) => return Redirect::to(CODE_PAGE).into_response(),
-        (Stage::Full, true) => {
-            return Redirect::to(crate::domain::NextPath::DEFAULT).into_response()
-        }
-        (Stage::Full, false) => {}
-    }
-    if let Some(duty) = session.duty {
-        let pages = duty_pages(duty);
-        if !pages.contains(&path) {
-            return Redirect::to(pages[0]).into_response();
-        }
-    } else if is_console(path) && !session.role.is_staff() {
-        tracing::warn!(user_id = session.user_id, %path, "a dealer opened a staff page");
-        return message_page(
-            StatusCode::FORBIDDEN,
-            text::ERR_FORBIDDEN,
-            text::ERR_STAFF_ONLY,
-        );
-    }
-    next.run(req).await
+    Redirect::to(&to).into_response()
 }
 
 /// Sets a Content-Security-Policy on a rendered page: scripts run only if

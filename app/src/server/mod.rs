@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: storage, passwords, sessions,
 //! request guards and the services behind the server functions.
 
+pub mod access;
 pub mod assets;
 pub mod clock;
 pub mod crypto;
@@ -8,7 +9,9 @@ pub mod db;
 pub mod export;
 pub mod guard;
 pub mod health;
+pub mod labels;
 pub mod password;
+pub mod plain;
 pub mod request;
 pub mod services;
 pub mod session;

@@ -3,8 +3,12 @@
 //! on the response (cookies). Services never call these; they are handed
 //! what they need ([`Client`], a [`Session`]) and return what must be set.
 
-use super::services::{mfa::REMEMBER_SECS, Client};
-use super::session::{Duty, Session, Stage, Token};
+pub use super::access::Need;
+use super::access::{self, Refusal};
+use super::services::Client;
+pub use super::session::{Duty, Stage};
+use super::session::{Session, Token, REMEMBER_SECS};
+use super::AppState;
 use crate::error::AppError;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
 use leptos::prelude::*;
@@ -88,7 +92,7 @@ pub fn client() -> Client {
             .and_then(|p| p.extensions.get::<ClientAddress>())
             .and_then(|a| a.0)
             .map(|ip| ip.to_string()),
-        browser: super::services::labels::browser_label(
+        browser: super::labels::browser_label(
             headers
                 .and_then(|h| h.get(header::USER_AGENT))
                 .and_then(|v| v.to_str().ok())
@@ -105,16 +109,60 @@ pub fn current_session() -> Option<Session> {
     parts()?.extensions.get::<CurrentSession>()?.0.clone()
 }
 
-fn session_at(stage: Stage) -> Result<Session, AppError> {
-    match current_session() {
-        Some(s) if s.stage == stage => Ok(s),
-        _ => Err(AppError::NotSignedIn),
+/// What a protected server function starts from: the state, the session
+/// (checked against what the function needs, by the same
+/// [`access::check`] as plain routes and the page guard) and the client.
+pub struct Call {
+    pub state: AppState,
+    pub session: Session,
+    pub client: Client,
+}
+
+impl Call {
+    pub fn new(need: Need) -> Result<Self, AppError> {
+        Ok(Self {
+            session: require(need)?,
+            state: AppState::get()?,
+            client: client(),
+        })
     }
+}
+
+/// The state, for a server function that needs nothing of the request.
+pub fn state() -> Result<AppState, AppError> {
+    AppState::get()
+}
+
+/// What a server function open to anyone starts from: the state, the
+/// session if there is one (at any stage), and the client.
+pub struct Open {
+    pub state: AppState,
+    pub session: Option<Session>,
+    pub client: Client,
+}
+
+impl Open {
+    pub fn new() -> Result<Self, AppError> {
+        Ok(Self {
+            state: AppState::get()?,
+            session: current_session(),
+            client: client(),
+        })
+    }
+}
+
+/// The session of the current request, if it may go on to a server
+/// function that needs `need`: a half sign-in gets nothing beyond the code
+/// step, nor does a session that must change its password or set up MFA
+/// first (except on the page that does it).
+pub fn require(need: Need) -> Result<Session, AppError> {
+    let current = current_session();
+    Ok(access::check(current.as_ref(), need)?.clone())
 }
 
 /// The page that does `duty`: where a session with it is sent.
 pub fn duty_page(duty: Duty) -> &'static str {
-    crate::routes::duty_page(&duty_first(duty)).unwrap_or(crate::routes::MFA_SETTINGS)
+    crate::routes::duty_page(&Refusal::Owes(duty).into()).unwrap_or(crate::routes::MFA_SETTINGS)
 }
 
 /// Where a full sign-in goes: the page of its duty, or `next`.
@@ -123,62 +171,4 @@ pub fn landing(duty: Option<Duty>, next: &str) -> &str {
         Some(duty) => duty_page(duty),
         None => next,
     }
-}
-
-/// The error for a session that has `duty` to do first.
-fn duty_first(duty: Duty) -> AppError {
-    match duty {
-        Duty::ChangePassword => AppError::ChangePasswordFirst,
-        Duty::SetUpMfa => AppError::SetUpMfaFirst,
-    }
-}
-
-/// The session, if it is fully signed in with nothing owed first. Every
-/// protected server function starts here (or at one of the narrower
-/// checks below): a half sign-in (code still owed) gets nothing, nor does
-/// a session that must change its password or set up MFA first.
-pub fn require_full() -> Result<Session, AppError> {
-    let session = session_at(Stage::Full)?;
-    match session.duty {
-        None => Ok(session),
-        Some(duty) => Err(duty_first(duty)),
-    }
-}
-
-/// As [`require_full`], but also for a session whose duty is `duty`: the
-/// server functions of the page that does it.
-pub fn require_full_or_doing(duty: Duty) -> Result<Session, AppError> {
-    let session = session_at(Stage::Full)?;
-    match session.duty {
-        Some(owed) if owed != duty => Err(duty_first(owed)),
-        _ => Ok(session),
-    }
-}
-
-/// As [`require_full`], for staff (helpdesk or admin) only.
-pub fn require_staff() -> Result<Session, AppError> {
-    let session = require_full()?;
-    if !session.role.is_staff() {
-        tracing::warn!(
-            user_id = session.user_id,
-            "a dealer called a staff function"
-        );
-        return Err(AppError::Forbidden);
-    }
-    Ok(session)
-}
-
-/// As [`require_full`], for admins only.
-pub fn require_admin() -> Result<Session, AppError> {
-    let session = require_full()?;
-    if session.role != crate::domain::Role::Admin {
-        tracing::warn!(user_id = session.user_id, "an admin function refused");
-        return Err(AppError::Forbidden);
-    }
-    Ok(session)
-}
-
-/// The session, if it is waiting for its one-time code.
-pub fn require_code_stage() -> Result<Session, AppError> {
-    session_at(Stage::Code)
 }

@@ -25,6 +25,8 @@ pub const IDLE_SECS: i64 = 30 * 60;
 pub const ABSOLUTE_SECS: i64 = 12 * 60 * 60;
 /// A half sign-in (the password accepted, the code owed) lasts this long.
 pub const HALF_SECS: i64 = 5 * 60;
+/// A remembered device ("このデバイスを30日間記録する") lasts this long.
+pub const REMEMBER_SECS: i64 = 30 * 24 * 60 * 60;
 /// `last_seen_at` is written at most this often, to spare the database.
 const TOUCH_EVERY_SECS: i64 = 60;
 

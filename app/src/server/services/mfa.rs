@@ -20,8 +20,7 @@ use crate::types::{Device, MfaStatus, SetupDetails};
 pub const SETUP_SECS: i64 = 10 * 60;
 /// Wrong codes allowed in one sign-in before the password is asked again.
 pub const CODES_PER_SIGN_IN: i64 = 5;
-/// "このデバイスを30日間記録する".
-pub const REMEMBER_SECS: i64 = 30 * 24 * 60 * 60;
+pub use crate::server::session::REMEMBER_SECS;
 
 pub use super::lockout::CodeCheck;
 

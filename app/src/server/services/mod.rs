@@ -12,7 +12,6 @@ pub mod auth;
 pub mod console;
 pub mod housekeeping;
 pub mod keys;
-pub mod labels;
 pub mod lockout;
 pub mod mfa;
 pub mod notices;

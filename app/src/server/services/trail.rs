@@ -122,7 +122,14 @@ fn looks_like_formula(value: &str) -> bool {
 
 /// The records `query` selects as CSV: UTF-8 with a byte-order mark (so
 /// Excel in Japan reads the Japanese), CRLF line ends, a header row.
-pub async fn csv(state: &AppState, query: &Query<'_>) -> Result<String, AppError> {
+/// The audit trail as a file to download.
+pub struct Csv {
+    /// `audit-YYYY-MM-DD.csv`, dated in Japan.
+    pub name: String,
+    pub body: String,
+}
+
+pub async fn csv(state: &AppState, query: &Query<'_>) -> Result<Csv, AppError> {
     let filter = filter(query)?;
     let rows = audit::search(&state.db, &filter, CSV_MAX_ROWS, 0).await?;
     let mut out = String::from("\u{FEFF}");
@@ -138,7 +145,13 @@ pub async fn csv(state: &AppState, query: &Query<'_>) -> Result<String, AppError
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
-    Ok(out)
+    Ok(Csv {
+        name: format!(
+            "audit-{}.csv",
+            crate::server::clock::japan_date(state.clock.now())
+        ),
+        body: out,
+    })
 }
 
 #[cfg(test)]

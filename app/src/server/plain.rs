@@ -1,0 +1,53 @@
+//! Answers that never reach Leptos: a whole page with one message (the
+//! guard's refusals, a plain route's error), and the one place where an
+//! [`AppError`] becomes a status and its headers on such an answer. A
+//! server function's error gets the same status and headers through
+//! `AppError::ser` (see `error.rs`); both read `AppError::status` and
+//! `AppError::retry_after`.
+
+use crate::error::AppError;
+use crate::text;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+/// A whole page with one message, for answers that never reach Leptos.
+pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
+         <body><header class=\"bar\"><span class=\"bar-brand\">{brand}</span></header>\
+         <main class=\"page narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p>\
+         <p><a href=\"/\">{back}</a></p></main></body></html>",
+        brand = text::BRAND,
+        back = text::BACK_TO_TOP,
+        css = super::assets::Assets::current().css,
+    );
+    (status, Html(html)).into_response()
+}
+
+/// The "try again later" page, with a 503.
+pub fn unavailable() -> Response {
+    let err = AppError::Unavailable;
+    with_retry_after(
+        message_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            text::ERR_UNAVAILABLE_TITLE,
+            text::ERR_UNAVAILABLE,
+        ),
+        &err,
+    )
+}
+
+/// `err` as a whole page, with its status (and `Retry-After`, if any).
+pub fn error_page(title: &str, err: &AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    with_retry_after(message_page(status, title, err.message()), err)
+}
+
+fn with_retry_after(mut res: Response, err: &AppError) -> Response {
+    if let Some(secs) = err.retry_after() {
+        res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    }
+    res
+}
