@@ -10,6 +10,7 @@ use crate::config::{self, Settings};
 use crate::startup::{self, Application};
 use app::domain::Password;
 use app::server::clock::{format_date, Clock};
+use app::server::db::directory;
 use app::server::db::{self, notices, users, Db};
 use app::server::password::Passwords;
 use clap::{Parser, Subcommand};
@@ -139,7 +140,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
 
 /// A demo account with a generated password, and two notices, on a new database.
 async fn seed_demo(db: &Db, clock: &Clock) -> anyhow::Result<()> {
-    if users::count(db).await? > 0 {
+    if directory::count(db).await? > 0 {
         println!(
             "Demo: the database already has accounts. Forgot the demo password? \
              Set one with: autobank user set-password demo"

@@ -6,6 +6,7 @@ use app::domain::LoginId;
 use app::server::clock::Clock;
 use app::server::db::change::Seen;
 use app::server::db::{self, audit, users, Db};
+use app::server::db::{directory, locks};
 use app::server::password::{check_policy, Passwords};
 use clap::{Subcommand, ValueEnum};
 use std::io::Write;
@@ -106,7 +107,7 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
                 "LOGIN ID", "ROLE", "LOCKED"
             )?;
             let now = clock.now();
-            for u in users::list(db).await? {
+            for u in directory::list(db).await? {
                 let locked = if u.disabled_at.is_some() {
                     "disabled"
                 } else if u.locked_until.is_some_and(|t| t > now) {
@@ -126,7 +127,7 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
             let now = clock.now();
             let entry =
                 audit::Entry::new(cli_actor(user.id, &user.login_id), audit::Event::Unlocked);
-            users::unlock(db, &Seen::nothing(), user.id, now, &entry).await?;
+            locks::unlock(db, &Seen::nothing(), user.id, now, &entry).await?;
             println!("Unlocked {}.", user.login_id);
         }
         UserCommand::SetPassword { login_id } => {

@@ -2,6 +2,7 @@
 
 use crate::helpers::*;
 use app::error::AppError;
+use app::server::db::locks;
 use app::server::db::users;
 use reqwest::StatusCode;
 
@@ -284,11 +285,11 @@ async fn a_count_stuck_at_the_limit_becomes_a_lock_that_ends() {
         .unwrap()
         .id;
     for _ in 0..10 {
-        let reserved = users::reserve_attempt(
+        let reserved = locks::reserve_attempt(
             &app.db,
             user_id,
-            users::Counter::Password,
-            users::Limits {
+            locks::Counter::Password,
+            locks::Limits {
                 lock_after: 10,
                 disable_after: 100,
             },

@@ -3,7 +3,7 @@
 
 use super::audit::Entry;
 use super::change::{Change, Seen};
-use super::users::{delete_for_user, end_sessions, lock_row, Ending};
+use super::endings::{delete_for_user, end_sessions, lock_row, Ending};
 use super::Db;
 use sqlx::AnyConnection;
 

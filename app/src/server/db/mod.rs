@@ -3,8 +3,12 @@
 
 pub mod audit;
 pub mod change;
+pub mod directory;
+pub mod endings;
+pub mod locks;
 pub mod mfa;
 pub mod notices;
+pub mod policy;
 pub mod reveals;
 pub mod sessions;
 pub mod users;

@@ -3,8 +3,9 @@
 
 use super::audit::Entry;
 use super::change::Change;
+use super::endings::{self, Ending};
 use super::mfa::{self, NewDevice};
-use super::users::{self, Ending, Snapshot};
+use super::users::{self, Snapshot};
 use super::Db;
 use sqlx::AnyConnection;
 
@@ -212,7 +213,7 @@ pub async fn end_by_handle(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut change = Change::start(db).await?;
-    users::lock_row(change.conn(), user_id).await?;
+    endings::lock_row(change.conn(), user_id).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND handle = $2")
         .bind(user_id)
         .bind(handle)
@@ -249,8 +250,8 @@ pub async fn end_others(
     let mut change = Change::start(db).await?;
     // The user's row first, as sign-in and the code step do: a session one
     // of them is writing at this moment is either seen here or waits.
-    users::lock_row(change.conn(), user_id).await?;
-    let ended = users::end_sessions(change.conn(), user_id, Ending::AllBut(keep)).await?;
+    endings::lock_row(change.conn(), user_id).await?;
+    let ended = endings::end_sessions(change.conn(), user_id, Ending::AllBut(keep)).await?;
     // None ended: nothing to record, and nothing to keep.
     if ended > 0 {
         change.commit(entry, now).await?;

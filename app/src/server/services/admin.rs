@@ -10,6 +10,7 @@ use crate::domain::{LoginId, Password, Reason, Role};
 use crate::error::{AppError, Field, Problem};
 use crate::server::clock::{format_date, format_jst, parse_date};
 use crate::server::db::notices::Applied;
+use crate::server::db::policy;
 use crate::server::db::{self, audit::Event, users};
 use crate::server::session::Session;
 use crate::server::AppState;
@@ -129,7 +130,7 @@ pub async fn set_role(
 
 /// The dealers' MFA policy: the date from which MFA is required.
 pub async fn dealer_policy(state: &AppState) -> Result<Option<String>, AppError> {
-    Ok(users::mfa_policy(&state.db, Role::Dealer.as_str()).await?)
+    Ok(policy::mfa_policy(&state.db, Role::Dealer.as_str()).await?)
 }
 
 /// Sets the dealers' MFA policy to `date` (`YYYY-MM-DD`), or lifts it when
@@ -154,7 +155,7 @@ pub async fn set_dealer_policy(
         .with_detail(format!("dealer: {}", date.as_deref().unwrap_or("-")));
     let now = state.clock.now();
     let (seen, role) = (staff.seen(), Role::Dealer.as_str());
-    if !users::set_mfa_policy(&state.db, &seen, role, date.as_deref(), now, &entry).await? {
+    if !policy::set_mfa_policy(&state.db, &seen, role, date.as_deref(), now, &entry).await? {
         return Err(AppError::Changed);
     }
     Ok(())

@@ -17,6 +17,7 @@ use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::db::audit::{self, Actor, Entry, Event};
 use crate::server::db::change::Seen;
+use crate::server::db::{directory, endings, locks};
 use crate::server::db::{sessions, users};
 use crate::server::session::Session;
 use crate::server::AppState;
@@ -51,7 +52,7 @@ impl Staff<'_> {
 
     /// The record of an action on `target`: whom (the account), who (this
     /// member of staff, by role and login ID), why and from where.
-    fn entry(&self, target: &users::Detail, event: Event, reason: &Reason) -> Entry {
+    fn entry(&self, target: &directory::Detail, event: Event, reason: &Reason) -> Entry {
         self.entry_on(Some((target.id, &target.login_id)), event)
             .with_reason(reason.as_str())
     }
@@ -101,7 +102,7 @@ pub async fn search(
     // One more than a page tells whether there is a next one.
     let only = (viewer.role != Role::Admin).then_some(Role::Dealer.as_str());
     let (db, term) = (&state.db, term.as_str());
-    let mut rows = users::search(db, term, only, PAGE_SIZE + 1, offset).await?;
+    let mut rows = directory::search(db, term, only, PAGE_SIZE + 1, offset).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let now = state.clock.now();
@@ -120,9 +121,9 @@ pub async fn search(
     })
 }
 
-pub(super) async fn find(state: &AppState, login_id: &str) -> Result<users::Detail, AppError> {
+pub(super) async fn find(state: &AppState, login_id: &str) -> Result<directory::Detail, AppError> {
     let id = LoginId::parse(login_id).map_err(|_| AppError::NoSuchAccount)?;
-    users::detail(&state.db, id.as_str(), state.clock.now())
+    directory::detail(&state.db, id.as_str(), state.clock.now())
         .await?
         .ok_or(AppError::NoSuchAccount)
 }
@@ -134,7 +135,7 @@ pub(super) async fn find_for(
     state: &AppState,
     staff: &Session,
     login_id: &str,
-) -> Result<users::Detail, AppError> {
+) -> Result<directory::Detail, AppError> {
     let target = find(state, login_id).await?;
     if staff.role != Role::Admin && role_of(&target.role).is_staff() {
         tracing::warn!(
@@ -147,7 +148,7 @@ pub(super) async fn find_for(
 }
 
 /// Why `staff` may take no action on `target`, if they may not.
-pub(super) fn refusal(staff: &Session, target: &users::Detail) -> Option<NoActions> {
+pub(super) fn refusal(staff: &Session, target: &directory::Detail) -> Option<NoActions> {
     (target.id == staff.user_id).then_some(NoActions::OwnAccount)
 }
 
@@ -160,12 +161,12 @@ fn hands_over(action: StaffAction) -> bool {
 }
 
 /// Whether `action` may be taken on `target` by anyone from the web.
-fn allowed_on(target: &users::Detail, action: StaffAction) -> bool {
+fn allowed_on(target: &directory::Detail, action: StaffAction) -> bool {
     !(hands_over(action) && role_of(&target.role).is_staff())
 }
 
 /// The actions that make sense for the account as it is.
-fn actions_for(target: &users::Detail, now: i64) -> Vec<StaffAction> {
+fn actions_for(target: &directory::Detail, now: i64) -> Vec<StaffAction> {
     let locked = target.locked_until.is_some_and(|until| until > now);
     let disabled = target.disabled_at.is_some();
     StaffAction::ALL
@@ -286,7 +287,7 @@ pub async fn act(
                 Event::Enabled
             };
             let entry = staff.entry(&target, event, &reason);
-            users::unlock(db, &seen, target.id, now, &entry).await?
+            locks::unlock(db, &seen, target.id, now, &entry).await?
         }
         StaffAction::ResetMfa => {
             let entry = staff.entry(&target, Event::MfaReset, &reason);
@@ -294,12 +295,12 @@ pub async fn act(
         }
         StaffAction::EndSessions => {
             let entry = staff.entry(&target, Event::AllSessionsEnded, &reason);
-            let ended = users::end_all_sessions(db, &seen, target.id, now, &entry).await?;
+            let ended = endings::end_all_sessions(db, &seen, target.id, now, &entry).await?;
             ended.is_some()
         }
         StaffAction::Disable => {
             let entry = staff.entry(&target, Event::Disabled, &reason);
-            users::disable_now(db, &seen, target.id, now, &entry).await?
+            locks::disable_now(db, &seen, target.id, now, &entry).await?
         }
         StaffAction::TempPassword => {
             let password = temporary_password();

@@ -8,10 +8,10 @@ use super::audit::{self, Who};
 use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::db::audit::{Entry, Event};
-use crate::server::db::users::{self, Attempt, Limits};
+use crate::server::db::locks::{self, Attempt, Limits};
 use crate::server::AppState;
 
-pub use crate::server::db::users::Counter;
+pub use crate::server::db::locks::Counter;
 
 /// Consecutive wrong passwords (or codes) that lock an account.
 pub const LOCK_AFTER: i64 = 10;
@@ -92,11 +92,11 @@ pub async fn reserve(
 ) -> Result<Reservation, AppError> {
     let now = state.clock.now();
     if let Some(attempt) =
-        users::reserve_attempt(&state.db, who.user_id, counter, LIMITS, now).await?
+        locks::reserve_attempt(&state.db, who.user_id, counter, LIMITS, now).await?
     {
         return Ok(Reservation::Granted(attempt));
     }
-    let Some(guard) = users::guard(&state.db, who.user_id).await? else {
+    let Some(guard) = locks::guard(&state.db, who.user_id).await? else {
         return Err(AppError::NotSignedIn);
     };
     // Writes only where a count is stuck: a guess at a locked account (the
@@ -138,7 +138,7 @@ pub async fn wrong(
 
 /// Whether the account is locked or disabled right now.
 pub async fn block(state: &AppState, who: Who<'_>) -> Result<Option<Block>, AppError> {
-    let Some(guard) = users::guard(&state.db, who.user_id).await? else {
+    let Some(guard) = locks::guard(&state.db, who.user_id).await? else {
         return Ok(None);
     };
     Ok(if guard.disabled_at.is_some() {
@@ -154,7 +154,7 @@ pub async fn block(state: &AppState, who: Who<'_>) -> Result<Option<Block>, AppE
 }
 
 async fn lock(state: &AppState, who: Who<'_>) -> Result<(), AppError> {
-    let locked = users::lock(
+    let locked = locks::lock(
         &state.db,
         who.user_id,
         LIMITS,
@@ -184,7 +184,7 @@ async fn disable(state: &AppState, who: Who<'_>) -> Result<bool, AppError> {
     let entry = Entry::new(who.actor(), Event::Disabled)
         .with_detail(format!("{DISABLE_AFTER} failures in a row"));
     let disabled =
-        users::disable(&state.db, who.user_id, LIMITS, state.clock.now(), &entry).await?;
+        locks::disable(&state.db, who.user_id, LIMITS, state.clock.now(), &entry).await?;
     if disabled {
         tracing::warn!(
             user_id = who.user_id,

@@ -11,6 +11,7 @@ use super::Client;
 use crate::domain::{OtpCode, Password};
 use crate::error::{AppError, Field, Problem};
 use crate::server::clock::format_jst;
+use crate::server::db::policy;
 use crate::server::db::{audit::Event, sessions, users};
 use crate::server::password::check_policy;
 use crate::server::session::{Duty, Session, ABSOLUTE_SECS, IDLE_SECS};
@@ -275,7 +276,7 @@ pub async fn menu_info(state: &AppState, session: &Session) -> Result<MenuInfo, 
     let from = if mfa_on {
         None
     } else {
-        users::mfa_policy(&state.db, session.role.as_str()).await?
+        policy::mfa_policy(&state.db, session.role.as_str()).await?
     };
     Ok(MenuInfo {
         role: session.role,

@@ -22,6 +22,7 @@ mod logs;
 mod mfa;
 mod pair;
 
+use app::server::db::locks;
 pub use cluster::Cluster;
 pub use logs::capture_logs;
 use logs::init_logging;
@@ -302,7 +303,7 @@ impl TestApp {
     pub async fn unlock(&self, login_id: &str) {
         let user_id = self.user_id(login_id).await;
         let entry = test_entry(user_id, app::server::db::audit::Event::Unlocked);
-        users::unlock(
+        locks::unlock(
             &self.db,
             &Seen::nothing(),
             user_id,
