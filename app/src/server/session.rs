@@ -9,7 +9,7 @@
 //! SQLite and PostgreSQL through the `Any` driver.
 
 use super::db::audit::Entry;
-use super::db::mfa::NewDevice;
+use super::db::devices::NewDevice;
 use super::db::sessions::{self, NewSession};
 use super::db::users::Snapshot;
 use super::db::Db;

@@ -1,11 +1,12 @@
-//! MFA state: the sealed secret, pending setups, replay and failure
-//! counters, and remembered devices.
+//! MFA state: the sealed secret, pending setups, and the replay and
+//! failure counters. Remembered devices are in [`super::devices`],
+//! recovery codes in [`super::recovery_codes`].
 
 use super::audit::Entry;
 use super::change::{Change, Seen};
 use super::endings::{delete_for_user, end_sessions, lock_row, Ending};
+use super::recovery_codes::put_recovery_codes;
 use super::Db;
-use sqlx::AnyConnection;
 
 /// An account's MFA state: the sealed secret and since when it is on.
 #[derive(Debug, sqlx::FromRow)]
@@ -71,16 +72,6 @@ pub async fn enrollment(
 #[tracing::instrument(skip(db))]
 pub async fn delete_expired_enrollments(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM mfa_enrollments WHERE expires_at <= $1")
-        .bind(now)
-        .execute(db.pool())
-        .await?;
-    Ok(done.rows_affected())
-}
-
-/// Deletes remembered devices that have expired. Returns how many.
-#[tracing::instrument(skip(db))]
-pub async fn delete_expired_devices(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM remembered_devices WHERE expires_at <= $1")
         .bind(now)
         .execute(db.pool())
         .await?;
@@ -243,201 +234,6 @@ pub async fn reserve_session_attempt(
     .bind(limit)
     .fetch_optional(db.pool())
     .await
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DeviceRow {
-    pub id: i64,
-    pub label: String,
-    pub created_at: i64,
-    pub last_used_at: i64,
-}
-
-/// A device to remember ("このデバイスを30日間記録する").
-#[derive(Debug)]
-pub struct NewDevice<'a> {
-    pub token_hash: &'a str,
-    pub label: &'a str,
-    pub expires_at: i64,
-    pub entry: &'a Entry,
-}
-
-/// Remembers a device for the user inside the caller's change (the code
-/// step's), recording its entry.
-pub async fn insert_device(
-    change: &mut Change,
-    user_id: i64,
-    device: &NewDevice<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO remembered_devices (user_id, token_hash, label, created_at, last_used_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
-    )
-    .bind(user_id)
-    .bind(device.token_hash)
-    .bind(device.label)
-    .bind(now)
-    .bind(device.expires_at)
-    .execute(change.conn())
-    .await?;
-    change.record(device.entry, now).await
-}
-
-/// Marks a remembered device as used, if it belongs to this user and has
-/// not expired. Returns false otherwise.
-#[tracing::instrument(skip(db, token_hash))]
-pub async fn use_device(
-    db: &Db,
-    user_id: i64,
-    token_hash: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE remembered_devices SET last_used_at = $1 \
-         WHERE token_hash = $2 AND user_id = $3 AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(token_hash)
-    .bind(user_id)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-#[tracing::instrument(skip(db))]
-pub async fn devices(db: &Db, user_id: i64, now: i64) -> Result<Vec<DeviceRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, label, created_at, last_used_at FROM remembered_devices \
-         WHERE user_id = $1 AND expires_at > $2 ORDER BY last_used_at DESC, id DESC",
-    )
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(db.pool())
-    .await
-}
-
-/// Forgets one device (`Some(id)`) or all of them (`None`), recording
-/// `entry` when any was forgotten. Returns how many.
-#[tracing::instrument(skip(db, entry))]
-pub async fn forget_devices(
-    db: &Db,
-    user_id: i64,
-    device_id: Option<i64>,
-    entry: &Entry,
-    now: i64,
-) -> Result<u64, sqlx::Error> {
-    let mut change = Change::start(db).await?;
-    let done = sqlx::query(
-        "DELETE FROM remembered_devices WHERE user_id = $1 AND ($2 IS NULL OR id = $2)",
-    )
-    .bind(user_id)
-    .bind(device_id)
-    .execute(change.conn())
-    .await?;
-    // None forgotten: nothing to record, and nothing to keep.
-    if done.rows_affected() > 0 {
-        change.commit(entry, now).await?;
-    }
-    Ok(done.rows_affected())
-}
-
-/// Replaces the user's recovery codes by `hashes`, inside the caller's
-/// transaction.
-async fn put_recovery_codes(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    hashes: &[String],
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    delete_for_user(conn, user_id, &["recovery_codes"]).await?;
-    for hash in hashes {
-        sqlx::query(
-            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(user_id)
-        .bind(hash)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// A new set of recovery codes for an account with MFA on, the old set
-/// void, recording `entry`, in one transaction. Returns false when MFA is
-/// off (nothing changed).
-#[tracing::instrument(skip(db, hashes, entry))]
-pub async fn replace_recovery_codes(
-    db: &Db,
-    user_id: i64,
-    hashes: &[String],
-    entry: &Entry,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let mut change = Change::start(db).await?;
-    let on = sqlx::query(
-        "UPDATE users SET updated_at = updated_at WHERE id = $1 AND mfa_enabled_at IS NOT NULL",
-    )
-    .bind(user_id)
-    .execute(change.conn())
-    .await?;
-    if on.rows_affected() != 1 {
-        return Ok(false);
-    }
-    put_recovery_codes(change.conn(), user_id, hashes, now).await?;
-    change.commit(entry, now).await?;
-    Ok(true)
-}
-
-/// Uses one recovery code, in one transaction: only an unused code of
-/// this user whose MFA is on, and only while the account is neither locked
-/// nor disabled; a right code is a success (the counts of failures end).
-/// Of two requests racing with one code, on any instances, one wins.
-/// Records `entry`. Returns false, changing nothing, otherwise.
-#[tracing::instrument(skip(db, code_hash, entry))]
-pub async fn use_recovery_code(
-    db: &Db,
-    user_id: i64,
-    code_hash: &str,
-    entry: &Entry,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let mut change = Change::start(db).await?;
-    let cleared = sqlx::query(
-        "UPDATE users SET code_failures = 0, failure_run = 0, lock_count = 0 \
-         WHERE id = $1 AND mfa_enabled_at IS NOT NULL \
-         AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)",
-    )
-    .bind(user_id)
-    .bind(now)
-    .execute(change.conn())
-    .await?;
-    if cleared.rows_affected() != 1 {
-        return Ok(false);
-    }
-    let used = sqlx::query(
-        "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(code_hash)
-    .execute(change.conn())
-    .await?;
-    if used.rows_affected() != 1 {
-        return Ok(false);
-    }
-    change.commit(entry, now).await?;
-    Ok(true)
-}
-
-/// How many of the user's recovery codes are unused.
-#[tracing::instrument(skip(db))]
-pub async fn recovery_codes_left(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .fetch_one(db.pool())
-        .await
 }
 
 /// Where a sealed TOTP secret is kept.

@@ -3,12 +3,14 @@
 
 pub mod audit;
 pub mod change;
+pub mod devices;
 pub mod directory;
 pub mod endings;
 pub mod locks;
 pub mod mfa;
 pub mod notices;
 pub mod policy;
+pub mod recovery_codes;
 pub mod reveals;
 pub mod sessions;
 pub mod users;

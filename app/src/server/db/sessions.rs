@@ -3,8 +3,9 @@
 
 use super::audit::Entry;
 use super::change::Change;
+use super::devices;
+use super::devices::NewDevice;
 use super::endings::{self, Ending};
-use super::mfa::{self, NewDevice};
 use super::users::{self, Snapshot};
 use super::Db;
 use sqlx::AnyConnection;
@@ -166,7 +167,7 @@ pub async fn promote(
     insert(change.conn(), new, now).await?;
     change.record(entry, now).await?;
     if let Some(device) = device {
-        mfa::insert_device(&mut change, user_id, device, now).await?;
+        devices::insert_device(&mut change, user_id, device, now).await?;
     }
     change.commit_recorded().await?;
     Ok(true)

@@ -4,6 +4,7 @@
 //! Lookups check expiry anyway; this keeps the tables small and keeps no
 //! record longer than promised.
 
+use crate::server::db::devices;
 use crate::server::db::{audit, mfa, reveals, sessions};
 use crate::server::session::{ABSOLUTE_SECS, HALF_SECS, IDLE_SECS};
 use crate::server::AppState;
@@ -31,7 +32,7 @@ pub async fn sweep(state: &AppState, audit_retention_secs: i64) -> Result<Swept,
         )
         .await?,
         setups: mfa::delete_expired_enrollments(db, now).await?,
-        devices: mfa::delete_expired_devices(db, now).await?,
+        devices: devices::delete_expired_devices(db, now).await?,
         audit_events: audit::delete_older_than(db, now - audit_retention_secs).await?,
         reveals: reveals::delete_expired(db, now).await?,
     })

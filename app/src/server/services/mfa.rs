@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::server::clock::format_jst;
 use crate::server::crypto::Purpose;
 use crate::server::db::users::Snapshot;
-use crate::server::db::{self, audit::Event, mfa, Db};
+use crate::server::db::{self, audit::Event, devices, mfa, Db};
 use crate::server::session::{self, Duty, Session, Stage, Token};
 use crate::server::totp::{self, TotpSecret};
 use crate::server::AppState;
@@ -137,7 +137,7 @@ pub async fn stage_after_password(
     }
     if let Some(token) = &who.client.device_token {
         let now = state.clock.now();
-        if mfa::use_device(&state.db, who.user_id, &token.hash(), now).await? {
+        if devices::use_device(&state.db, who.user_id, &token.hash(), now).await? {
             audit::record(state, who, Event::DeviceUsed).await?;
             return Ok(Stage::Full);
         }
@@ -185,7 +185,7 @@ pub async fn verify_sign_in_code(
     let device = remember.then(Token::generate);
     let device_hash = device.as_ref().map(Token::hash);
     let device_entry = who.entry(Event::DeviceRemembered);
-    let new_device = device_hash.as_deref().map(|token_hash| mfa::NewDevice {
+    let new_device = device_hash.as_deref().map(|token_hash| devices::NewDevice {
         token_hash,
         label: &client.browser,
         expires_at: now + REMEMBER_SECS,
@@ -208,7 +208,7 @@ pub async fn status(state: &AppState, session: &Session) -> Result<MfaStatus, Ap
     let row = mfa::find(&state.db, session.user_id)
         .await?
         .ok_or(AppError::NotSignedIn)?;
-    let devices = mfa::devices(&state.db, session.user_id, state.clock.now())
+    let devices = devices::devices(&state.db, session.user_id, state.clock.now())
         .await?
         .into_iter()
         .map(|d| Device {
@@ -361,7 +361,7 @@ pub async fn forget_devices(
     client: &Client,
 ) -> Result<(), AppError> {
     let entry = Who::of(session, client).entry(Event::DeviceForgotten);
-    mfa::forget_devices(
+    devices::forget_devices(
         &state.db,
         session.user_id,
         device_id,

@@ -10,7 +10,8 @@ use super::Client;
 use crate::domain::RecoveryCode;
 use crate::error::AppError;
 use crate::server::crypto::readable_random;
-use crate::server::db::{audit::Event, mfa};
+use crate::server::db::audit::Event;
+use crate::server::db::recovery_codes;
 use crate::server::session::Session;
 use crate::server::AppState;
 
@@ -74,7 +75,7 @@ pub async fn take_shown(
 
 /// How many unused codes the account has.
 pub async fn left(state: &AppState, user_id: i64) -> Result<i64, AppError> {
-    Ok(mfa::recovery_codes_left(&state.db, user_id).await?)
+    Ok(recovery_codes::recovery_codes_left(&state.db, user_id).await?)
 }
 
 /// Checks a recovery code at the code step and uses it up. Counted before
@@ -89,13 +90,13 @@ pub async fn check(
         Reservation::Granted(attempt) => attempt,
         Reservation::Blocked(block) => return Ok(CodeCheck::Blocked(block)),
     };
-    let left = mfa::recovery_codes_left(&state.db, who.user_id).await?;
+    let left = recovery_codes::recovery_codes_left(&state.db, who.user_id).await?;
     let entry = who
         .entry(Event::RecoveryCodeUsed)
         .with_detail(format!("{}", (left - 1).max(0)));
     let code_hash = hash(state, who.user_id, code);
     let now = state.clock.now();
-    if mfa::use_recovery_code(&state.db, who.user_id, &code_hash, &entry, now).await? {
+    if recovery_codes::use_recovery_code(&state.db, who.user_id, &code_hash, &entry, now).await? {
         return Ok(CodeCheck::Accepted);
     }
     Ok(
@@ -115,7 +116,9 @@ pub async fn regenerate(
     let set = new_set(state, session.user_id);
     let entry = Who::of(session, client).entry(Event::RecoveryCodesCreated);
     let now = state.clock.now();
-    if !mfa::replace_recovery_codes(&state.db, session.user_id, &set.hashes, &entry, now).await? {
+    if !recovery_codes::replace_recovery_codes(&state.db, session.user_id, &set.hashes, &entry, now)
+        .await?
+    {
         return Err(AppError::Forbidden);
     }
     show_once(state, session, &set).await
