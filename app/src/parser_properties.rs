@@ -4,7 +4,7 @@
 //! cases each.
 
 use crate::domain::{LoginId, NextPath, OtpCode, Password};
-use crate::server::guard::{client_address, parse_hop};
+use crate::server::forwarded::{client_address, parse_hop};
 use crate::server::labels::browser_label;
 use crate::server::request::cookie;
 use crate::server::session::Token;

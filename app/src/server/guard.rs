@@ -3,6 +3,7 @@
 //! and sets the security headers.
 
 use super::access::{self, Need, Refusal};
+use super::forwarded;
 use super::plain::{message_page, unavailable};
 use super::request::{self, ClientAddress, CurrentSession, SESSION_COOKIE};
 use super::session::{self, Duty, Token};
@@ -54,7 +55,7 @@ pub async fn resolve_client(
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    let address = client_address(peer, Some(&forwarded), &state.trusted_proxies);
+    let address = forwarded::client_address(peer, Some(&forwarded), &state.trusted_proxies);
     req.extensions_mut().insert(ClientAddress(address));
     next.run(req).await
 }
@@ -106,44 +107,6 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
     }
     req.extensions_mut().insert(CurrentSession(current));
     next.run(req).await
-}
-
-/// The client's address for the audit trail and the throttle.
-/// `X-Forwarded-For` is believed only from the configured proxies (a load
-/// balancer), and only as far as the nearest hop that is not one of them:
-/// anyone can send the header.
-pub fn client_address(
-    peer: Option<IpAddr>,
-    forwarded_for: Option<&str>,
-    trusted: &[IpAddr],
-) -> Option<IpAddr> {
-    // `::ffff:10.0.0.5` (an IPv4 peer on a dual-stack socket) is 10.0.0.5.
-    let mut address = peer?.to_canonical();
-    if trusted.contains(&address) {
-        for hop in forwarded_for.unwrap_or_default().rsplit(',') {
-            let Some(hop) = parse_hop(hop) else {
-                break;
-            };
-            address = hop;
-            if !trusted.contains(&hop) {
-                break;
-            }
-        }
-    }
-    Some(address)
-}
-
-/// One hop of `X-Forwarded-For` as proxies write it: `203.0.113.7`,
-/// `203.0.113.7:5555`, `2001:db8::1`, `[2001:db8::1]` or
-/// `[2001:db8::1]:443`. The port is dropped: the client is the address.
-pub fn parse_hop(hop: &str) -> Option<IpAddr> {
-    let hop = hop.trim();
-    let ip = hop
-        .parse::<IpAddr>()
-        .ok()
-        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())?;
-    Some(ip.to_canonical())
 }
 
 /// True when the browser says the request comes from another site.
@@ -311,81 +274,12 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 mod tests {
     use super::*;
 
-    fn addr(peer: Option<IpAddr>, xff: Option<&str>, trusted: &[IpAddr]) -> Option<String> {
-        client_address(peer, xff, trusted).map(|ip| ip.to_string())
-    }
-
-    #[test]
-    fn forwarded_hops_with_ports_and_brackets_name_the_client() {
-        let lb: IpAddr = "10.0.0.5".parse().unwrap();
-        for (hop, client) in [
-            ("203.0.113.7:5555", "203.0.113.7"),
-            ("[2001:db8::1]", "2001:db8::1"),
-            ("[2001:db8::1]:443", "2001:db8::1"),
-            ("2001:db8::1", "2001:db8::1"),
-            (" 203.0.113.7 ", "203.0.113.7"),
-            ("[::ffff:203.0.113.7]:80", "203.0.113.7"),
-        ] {
-            assert_eq!(
-                addr(Some(lb), Some(hop), &[lb]).as_deref(),
-                Some(client),
-                "{hop}"
-            );
-        }
-        for junk in [
-            "203.0.113.7:",
-            "[2001:db8::1",
-            "2001:db8::1]:443",
-            "unknown",
-            "_hidden",
-        ] {
-            assert_eq!(parse_hop(junk), None, "{junk}");
-        }
-    }
-
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.insert(*k, HeaderValue::from_static(v));
         }
         h
-    }
-
-    #[test]
-    fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let lb: IpAddr = "10.0.0.5".parse().unwrap();
-        let client: IpAddr = "203.0.113.7".parse().unwrap();
-        let xff = Some("198.51.100.1, 203.0.113.7");
-        assert_eq!(addr(Some(lb), xff, &[lb]).as_deref(), Some("203.0.113.7"));
-        assert_eq!(
-            addr(Some(client), xff, &[lb]).as_deref(),
-            Some("203.0.113.7"),
-            "not from a proxy: ignored"
-        );
-        assert_eq!(
-            addr(Some(lb), xff, &[]).as_deref(),
-            Some("10.0.0.5"),
-            "no proxies trusted"
-        );
-        assert_eq!(
-            addr(Some(lb), Some("garbage"), &[lb]).as_deref(),
-            Some("10.0.0.5")
-        );
-        assert_eq!(addr(Some(lb), None, &[lb]).as_deref(), Some("10.0.0.5"));
-    }
-
-    #[test]
-    fn mapped_peers_and_client_written_header_lines_are_handled() {
-        let lb: IpAddr = "10.0.0.5".parse().unwrap();
-        let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
-        let xff = Some("198.51.100.1, 203.0.113.7");
-        assert_eq!(
-            addr(Some(mapped), xff, &[lb]).as_deref(),
-            Some("203.0.113.7")
-        );
-        // The client's own line comes first; the proxy's appended one wins.
-        let lines = Some("6.6.6.6,203.0.113.7");
-        assert_eq!(addr(Some(lb), lines, &[lb]).as_deref(), Some("203.0.113.7"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod export;
+pub mod forwarded;
 pub mod guard;
 pub mod health;
 pub mod labels;
