@@ -63,7 +63,7 @@ test: lint test-rust test-e2e
 
 lint: tools
 	cargo fmt --all --check
-	cargo clippy -p app -p server --all-targets -- -D warnings
+	cargo clippy -p app -p server -p testkit --all-targets -- -D warnings
 	cargo clippy -p app -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 test-rust: test-sqlite test-postgres

@@ -2,9 +2,7 @@
 //! machine, as medians. Run with `cargo bench -p server`; figures go to
 //! docs/BENCHMARKS.md. Not a test: nothing here passes or fails on time.
 
-#[path = "../tests/api/helpers/mod.rs"]
-#[allow(dead_code, unused_imports)]
-mod helpers;
+use testkit as helpers;
 
 use app::domain::{OtpCode, Password};
 use app::server::password::Passwords;

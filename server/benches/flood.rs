@@ -4,7 +4,7 @@
 //! process. `make bench` (side_by_side.rs) reports its memory peak among
 //! the other figures. Prints figures; nothing passes or fails on time.
 
-mod support;
+use testkit::bench as support;
 
 use std::time::Duration;
 use support::flood::{flood, FLOODERS};

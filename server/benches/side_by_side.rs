@@ -7,10 +7,8 @@
 //!
 //! Run it through `make bench`, which builds both binaries first.
 
-#[path = "../tests/api/helpers/mod.rs"]
-#[allow(dead_code, unused_imports)]
-mod helpers;
-mod support;
+use testkit as helpers;
+use testkit::bench as support;
 
 use app::domain::Password;
 use app::server::password::Passwords;

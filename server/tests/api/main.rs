@@ -14,7 +14,10 @@ mod faults;
 mod flood;
 mod fuzz;
 mod guards;
-mod helpers;
+/// The shared test support, under the name the test modules use.
+mod helpers {
+    pub use testkit::*;
+}
 mod in_flight;
 mod keys;
 mod lockout;

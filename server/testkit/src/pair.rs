@@ -69,7 +69,7 @@ impl Pair {
     }
 
     fn spawn_server(&self, i: usize) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_autobank"))
+        Command::new(autobank_bin())
             .arg("serve")
             .env("DATABASE_URL", &self.database_url)
             .env("AUTOBANK_SECRET_KEY", &self.key)

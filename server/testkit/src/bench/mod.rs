@@ -1,6 +1,5 @@
 //! What the benches share: the load generator, a server in its own
 //! process, and the flood.
-#![allow(dead_code)]
 
 pub mod flood;
 pub mod load;

@@ -1,6 +1,8 @@
-//! `spawn_app()` and the small HTTP helpers the tests share: cookie names
-//! and readers, the app's clock, an independent authenticator, and the log
-//! capture (`TEST_LOG=1` prints the logs as well).
+//! What the HTTP tests (`server/tests/api`) and the benches share:
+//! `spawn_app()` and the small HTTP helpers (cookie names and readers, the
+//! app's clock, an independent authenticator, the log capture: `TEST_LOG=1`
+//! prints the logs as well), two instances ([`Pair`]) or a cluster, and the
+//! benches' load generator ([`bench`]).
 
 use app::domain::Password;
 pub use app::domain::Role;
@@ -17,6 +19,7 @@ pub use server::config::Limits;
 use server::startup::Application;
 use std::sync::OnceLock;
 
+pub mod bench;
 mod cluster;
 mod logs;
 mod mfa;
@@ -444,7 +447,7 @@ pub fn test_entry(
 pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_autobank"))
+    let mut child = Command::new(autobank_bin())
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
@@ -482,4 +485,15 @@ pub fn page_paths() -> Vec<String> {
                 .join("/")
         })
         .collect()
+}
+
+/// The `autobank` binary that cargo built beside the running test or
+/// bench (`target/<profile>/autobank`; the test itself is in `deps/`).
+pub fn autobank_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test knows where it is");
+    let profile = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("a test runs from target/<profile>/deps");
+    profile.join(format!("autobank{}", std::env::consts::EXE_SUFFIX))
 }
