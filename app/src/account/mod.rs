@@ -30,10 +30,10 @@ pub async fn password_form() -> Result<PasswordFormKind, AppError> {
     tracing::instrument(name = "change_password", skip_all)
 )]
 pub async fn change_password(
-    current_password: Option<String>,
-    current_code: Option<String>,
-    new_password: Option<String>,
-    new_password_again: Option<String>,
+    #[server(default)] current_password: String,
+    #[server(default)] current_code: String,
+    #[server(default)] new_password: String,
+    #[server(default)] new_password_again: String,
 ) -> Result<(), AppError> {
     use crate::error::Problem;
     use crate::routes::PASSWORD_CHANGED;
@@ -45,10 +45,10 @@ pub async fn change_password(
         client,
     } = Call::new(Need::FullOrDoing(Duty::ChangePassword))?;
     let form = PasswordForm {
-        current_password: current_password.as_deref().unwrap_or_default(),
-        current_code: current_code.as_deref().unwrap_or_default(),
-        new_password: new_password.as_deref().unwrap_or_default(),
-        new_password_again: new_password_again.as_deref().unwrap_or_default(),
+        current_password: &current_password,
+        current_code: &current_code,
+        new_password: &new_password,
+        new_password_again: &new_password_again,
     };
     match settings::change_password(&state, &session, form, &client).await? {
         PasswordChange::Changed => {

@@ -15,22 +15,22 @@ use leptos_router::hooks::use_query_map;
 #[server(prefix = "/api", endpoint = "admin/audit")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "admin_audit", skip_all))]
 pub async fn load_audit(
-    login_id: Option<String>,
-    event: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    page: Option<u32>,
+    #[server(default)] login_id: String,
+    #[server(default)] event: String,
+    #[server(default)] from: String,
+    #[server(default)] to: String,
+    #[server(default = "crate::console::first_page")] page: u32,
 ) -> Result<AuditPage, AppError> {
     use crate::server::request::{Call, Need};
     use crate::server::services::trail::{self, Query};
     let Call { state, .. } = Call::new(Need::Admin)?;
     let query = Query {
-        login_id: login_id.as_deref().unwrap_or_default(),
-        event: event.as_deref().unwrap_or_default(),
-        from: from.as_deref().unwrap_or_default(),
-        to: to.as_deref().unwrap_or_default(),
+        login_id: &login_id,
+        event: &event,
+        from: &from,
+        to: &to,
     };
-    trail::page(&state, &query, page.unwrap_or(1)).await
+    trail::page(&state, &query, page).await
 }
 
 /// The filter's query string (without the page), as the form sends it.
@@ -55,14 +55,14 @@ pub fn AuditTrailPage() -> impl IntoView {
     let records = Resource::new(
         move || (fields(), page()),
         |(fields, page)| {
-            let get = |k: &str| fields.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-            load_audit(
-                get("login_id"),
-                get("event"),
-                get("from"),
-                get("to"),
-                Some(page),
-            )
+            let get = |k: &str| {
+                fields
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            load_audit(get("login_id"), get("event"), get("from"), get("to"), page)
         },
     );
     let events = text::EVENT_LABELS

@@ -29,14 +29,13 @@ use leptos_router::hooks::use_query_map;
     tracing::instrument(name = "console_search", skip_all)
 )]
 pub async fn search_accounts(
-    q: Option<String>,
-    page: Option<u32>,
+    #[server(default)] q: String,
+    #[server(default = "crate::console::first_page")] page: u32,
 ) -> Result<SearchResults, AppError> {
     use crate::server::request::{Call, Need};
     use crate::server::services::console;
     let Call { state, session, .. } = Call::new(Need::Staff)?;
-    let term = q.unwrap_or_default();
-    console::search(&state, &session, &term, page.unwrap_or(1)).await
+    console::search(&state, &session, &q, page).await
 }
 
 /// One account's page.
@@ -52,6 +51,11 @@ pub async fn load_account(login_id: String) -> Result<AccountView, AppError> {
     console::account(&state, &session, &login_id).await
 }
 
+/// A list's first page, when a request names none.
+pub fn first_page() -> u32 {
+    1
+}
+
 /// One action on an account, with a reason, and the staff member's own
 /// code when the last one is older than 10 minutes.
 #[server(prefix = "/api", endpoint = "console/act")]
@@ -59,23 +63,28 @@ pub async fn load_account(login_id: String) -> Result<AccountView, AppError> {
 pub async fn act(
     login_id: String,
     action: String,
-    reason: Option<String>,
-    code: Option<String>,
+    #[server(default)] reason: String,
+    #[server(default)] code: String,
 ) -> Result<StaffAction, AppError> {
+    use crate::domain::Reason;
     use crate::server::request::{Call, Need};
-    use crate::server::services::console::{self, ActionForm};
+    use crate::server::services::console::{self, Acted, Action};
     let Call {
         state,
         session,
         client,
     } = Call::new(Need::Staff)?;
-    let form = ActionForm {
+    let form = Action {
         login_id: &login_id,
-        action: &action,
-        reason: reason.as_deref().unwrap_or_default(),
-        code: code.as_deref().unwrap_or_default(),
+        action: StaffAction::parse(&action).ok_or(AppError::BadRequest)?,
+        reason: Reason::parse(&reason)?,
+        code: &code,
     };
-    console::act(&state, &session, form, &client).await
+    match console::act(&state, &session, form, &client).await? {
+        Acted::Done(action) => Ok(action),
+        Acted::NotOnThisAccount => Err(AppError::NotOnThisAccount),
+        Acted::Changed => Err(AppError::Changed),
+    }
 }
 
 /// An account's state in words.
@@ -101,7 +110,7 @@ pub fn ConsolePage() -> impl IntoView {
     };
     let results = Resource::new(
         move || (term(), page()),
-        |(q, page)| search_accounts(Some(q), Some(page)),
+        |(q, page)| search_accounts(q, page),
     );
     let role = Resource::new(|| (), |_| crate::auth::my_role());
     let admin_links = move || {

@@ -27,10 +27,10 @@ pub async fn load_notices() -> Result<Vec<Notice>, AppError> {
 pub async fn change_notice(
     op: String,
     id: Option<i64>,
-    date: Option<String>,
-    title: Option<String>,
-    body: Option<String>,
-    code: Option<String>,
+    #[server(default)] date: String,
+    #[server(default)] title: String,
+    #[server(default)] body: String,
+    #[server(default)] code: String,
 ) -> Result<(), AppError> {
     use crate::server::request::{Call, Need};
     use crate::server::services::admin::{self, NoticeForm};
@@ -42,10 +42,10 @@ pub async fn change_notice(
     let form = NoticeForm {
         id,
         op: &op,
-        date: date.as_deref().unwrap_or_default(),
-        title: title.as_deref().unwrap_or_default(),
-        body: body.as_deref().unwrap_or_default(),
-        code: code.as_deref().unwrap_or_default(),
+        date: &date,
+        title: &title,
+        body: &body,
+        code: &code,
     };
     admin::change_notice(&state, &session, form, &client).await
 }

@@ -34,9 +34,9 @@ pub async fn get_mfa_status() -> Result<MfaStatus, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "mfa_apply", skip_all))]
 pub async fn apply_mfa_setting(
     confirmed: Option<String>,
-    setting: Option<String>,
-    current_code: Option<String>,
-    password: Option<String>,
+    #[server(default)] setting: String,
+    #[server(default)] current_code: String,
+    #[server(default)] password: String,
 ) -> Result<(), AppError> {
     use crate::error::{Field, Problem};
     use crate::routes::{mfa_done_url, MfaDone, MFA_SETUP};
@@ -49,9 +49,9 @@ pub async fn apply_mfa_setting(
     } = Call::new(Need::FullOrDoing(Duty::SetUpMfa))?;
     let form = SettingForm {
         confirmed: confirmed.is_some(),
-        setting: setting.as_deref().unwrap_or_default(),
-        current_code: current_code.as_deref().unwrap_or_default(),
-        password: password.as_deref().unwrap_or_default(),
+        setting: &setting,
+        current_code: &current_code,
+        password: &password,
     };
     match apply(&state, &session, form, &client).await? {
         Applied::SetupStarted => leptos_axum::redirect(MFA_SETUP),
@@ -205,7 +205,7 @@ pub async fn forget_device(device_id: Option<i64>) -> Result<(), AppError> {
     feature = "ssr",
     tracing::instrument(name = "mfa_recovery_codes", skip_all)
 )]
-pub async fn new_recovery_codes(current_code: Option<String>) -> Result<(), AppError> {
+pub async fn new_recovery_codes(#[server(default)] current_code: String) -> Result<(), AppError> {
     use crate::routes::{mfa_done_url, MfaDone};
     use crate::server::request::{Call, Need};
     use crate::server::services::settings;
@@ -214,8 +214,7 @@ pub async fn new_recovery_codes(current_code: Option<String>) -> Result<(), AppE
         session,
         client,
     } = Call::new(Need::Full)?;
-    let code = current_code.unwrap_or_default();
-    settings::new_recovery_codes(&state, &session, &code, &client).await?;
+    settings::new_recovery_codes(&state, &session, &current_code, &client).await?;
     leptos_axum::redirect(&mfa_done_url(MfaDone::NewCodes));
     Ok(())
 }

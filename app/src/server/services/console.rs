@@ -237,32 +237,43 @@ pub async fn account(
     })
 }
 
-/// What an action form sent.
+/// One action on an account, parsed at the edge (the server function).
 /// No `Debug`: it holds a code.
-pub struct ActionForm<'a> {
+pub struct Action<'a> {
     pub login_id: &'a str,
-    pub action: &'a str,
-    pub reason: &'a str,
+    pub action: StaffAction,
+    pub reason: Reason,
     /// The staff member's own code, when the last one is too old.
     pub code: &'a str,
 }
 
-/// Takes one action on an account for a caller. In order: the form, the
-/// account, whether this member of staff may act on it, their own code
-/// (step-up), then the change with its record.
+/// What became of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acted {
+    Done(StaffAction),
+    /// Not on this account: the staff member's own, or a staff account's
+    /// recovery (a temporary password, an MFA reset) from the web.
+    NotOnThisAccount,
+    /// What the check saw no longer held when the change was written
+    /// (the account or the staff member changed meanwhile): nothing done.
+    Changed,
+}
+
+/// Takes one action on an account for a caller. In order: the account,
+/// whether this member of staff may act on it, their own code (step-up),
+/// then the change with its record.
 #[tracing::instrument(skip_all, fields(user_id = session.user_id))]
 pub async fn act(
     state: &AppState,
     session: &Session,
-    form: ActionForm<'_>,
+    form: Action<'_>,
     client: &Client,
-) -> Result<StaffAction, AppError> {
-    let action = StaffAction::parse(form.action).ok_or(AppError::BadRequest)?;
-    let reason = Reason::parse(form.reason)?;
+) -> Result<Acted, AppError> {
+    let Action { action, reason, .. } = form;
     let target = find_for(state, session, form.login_id).await?;
     if let Some(refused) = refusal(session, &target) {
         tracing::warn!(?refused, target = target.id, "staff action refused");
-        return Err(AppError::NotOnThisAccount);
+        return Ok(Acted::NotOnThisAccount);
     }
     if !allowed_on(&target, action) {
         tracing::warn!(
@@ -270,7 +281,7 @@ pub async fn act(
             ?action,
             "staff account recovery refused"
         );
-        return Err(AppError::NotOnThisAccount);
+        return Ok(Acted::NotOnThisAccount);
     }
     step_up(state, session, form.code, client).await?;
 
@@ -321,11 +332,11 @@ pub async fn act(
             done
         }
     };
-    if done {
-        Ok(action)
+    Ok(if done {
+        Acted::Done(action)
     } else {
-        Err(AppError::Changed)
-    }
+        Acted::Changed
+    })
 }
 
 /// Lets a staff action go ahead: at once when this session confirmed a
