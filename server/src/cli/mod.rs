@@ -8,16 +8,15 @@ mod user;
 
 use crate::config::{self, Settings};
 use crate::startup::{self, Application};
-use app::domain::Password;
+use app::domain::{LoginId, Password, Role};
 use app::server::clock::{format_date, Clock};
-use app::server::db::directory;
-use app::server::db::{self, notices, users, Db};
-use app::server::password::Passwords;
+use app::server::db::{self, audit::Actor, Db};
+use app::server::services::operator::{self, Added, Failed};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
 
 pub use notice::NoticeCommand;
-pub use user::{Role, UserCommand};
+pub use user::UserCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,14 +65,11 @@ fn refuse(message: impl Into<String>) -> anyhow::Error {
 }
 
 /// Who ran the command, for the audit trail.
-fn operator() -> db::audit::Actor {
+fn cli_operator() -> Actor {
     let name = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
-    db::audit::Actor {
-        actor: format!("cli:{name}"),
-        ..Default::default()
-    }
+    operator::operator(&name)
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -82,7 +78,11 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         // Each command writes in one transaction, so a busy or absent
         // database means nothing was changed: say so, and that a retry is
         // safe.
-        match err.downcast_ref::<sqlx::Error>() {
+        let db_err = err.downcast_ref::<sqlx::Error>().or(match err.downcast_ref::<Failed>() {
+            Some(Failed::Db(db_err)) => Some(db_err),
+            _ => None,
+        });
+        match db_err {
             Some(db_err) if db::is_unavailable(db_err) => refuse(format!(
                 "The database is busy or unavailable ({db_err}). Nothing was changed; try again in a moment."
             )),
@@ -140,7 +140,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
 
 /// A demo account with a generated password, and two notices, on a new database.
 async fn seed_demo(db: &Db, clock: &Clock) -> anyhow::Result<()> {
-    if directory::count(db).await? > 0 {
+    if operator::has_accounts(db).await? {
         println!(
             "Demo: the database already has accounts. Forgot the demo password? \
              Set one with: autobank user set-password demo"
@@ -148,14 +148,17 @@ async fn seed_demo(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         return Ok(());
     }
     let password = generate_password();
-    let hash = Passwords::new()
-        .hash(Password::parse(&password).map_err(|e| refuse(e.message()))?)
-        .await?;
+    let parsed = Password::parse(&password).map_err(|e| refuse(e.message()))?;
+    let id = LoginId::parse_new("demo").map_err(|e| refuse(e.message()))?;
     let now = clock.now();
-    let role = Role::Dealer.as_str();
-    users::create(db, "demo", "デモ販売店", role, &hash, operator(), now).await?;
+    let me = cli_operator();
+    match operator::add(db, &id, "デモ販売店", Role::Dealer, parsed, me, now).await? {
+        Added::Done => {}
+        Added::Exists => return Err(refuse("The demo account exists already.")),
+        Added::Weak(problem) => return Err(refuse(problem.message())),
+    }
     let today = clock.today_in_japan();
-    notices::insert(
+    operator::add_notice(
         db,
         &format_date(today),
         "多要素認証(ワンタイムパスワード)をご利用いただけます",
@@ -163,7 +166,7 @@ async fn seed_demo(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         now,
     )
     .await?;
-    notices::insert(
+    operator::add_notice(
         db,
         &format_date(today - time::Duration::days(30)),
         "年末年始休業のお知らせ",

@@ -2,7 +2,8 @@
 
 use super::refuse;
 use app::server::clock::{parse_date, Clock};
-use app::server::db::{notices, Db};
+use app::server::db::Db;
+use app::server::services::operator;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -27,7 +28,7 @@ pub async fn run(db: &Db, clock: &Clock, cmd: NoticeCommand) -> anyhow::Result<(
     if title.trim().is_empty() {
         return Err(refuse("--title must not be empty"));
     }
-    notices::insert(db, &date, title.trim(), body.trim(), clock.now()).await?;
+    operator::add_notice(db, &date, title.trim(), body.trim(), clock.now()).await?;
     println!("Posted the notice of {date}.");
     Ok(())
 }

@@ -1,14 +1,13 @@
 //! `autobank user ...`: accounts, locks, passwords and the helpdesk's MFA
 //! reset.
 
-use super::{operator, read_password, refuse};
-use app::domain::LoginId;
+use super::{cli_operator, read_password, refuse};
+use app::domain::{LoginId, Role};
 use app::server::clock::Clock;
-use app::server::db::change::Seen;
-use app::server::db::{self, audit, users, Db};
-use app::server::db::{directory, locks};
-use app::server::password::{check_policy, Passwords};
-use clap::{Subcommand, ValueEnum};
+use app::server::db::users::UserRow;
+use app::server::db::Db;
+use app::server::services::operator::{self, Added};
+use clap::Subcommand;
 use std::io::Write;
 
 #[derive(Debug, Subcommand)]
@@ -19,7 +18,8 @@ pub enum UserCommand {
         login_id: String,
         #[arg(long)]
         name: String,
-        #[arg(long, value_enum, default_value_t = Role::Dealer)]
+        /// dealer, helpdesk or admin.
+        #[arg(long, value_parser = parse_role, default_value = "dealer")]
         role: Role,
     },
     /// List accounts.
@@ -34,43 +34,21 @@ pub enum UserCommand {
     ResetMfa { login_id: String },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Role {
-    Dealer,
-    Helpdesk,
-    Admin,
+/// The role of a new account: the portal's own `Role`, by its name.
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| format!("{raw:?} is not a role: dealer, helpdesk or admin"))
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Dealer => "dealer",
-            Self::Helpdesk => "helpdesk",
-            Self::Admin => "admin",
-        }
-    }
-}
-
-async fn find_user(db: &Db, login_id: &str) -> anyhow::Result<users::UserRow> {
+async fn find_user(db: &Db, login_id: &str) -> anyhow::Result<UserRow> {
     let id = LoginId::parse(login_id).map_err(|e| refuse(e.message()))?;
-    users::find_by_login_id(db, id.as_str())
+    operator::find(db, &id)
         .await?
         .ok_or_else(|| refuse(format!("No account has the login ID {}.", id.as_str())))
 }
 
-fn cli_actor(user_id: i64, login_id: &str) -> audit::Actor {
-    audit::Actor {
-        user_id: Some(user_id),
-        login_id: Some(login_id.to_owned()),
-        ..operator()
-    }
-}
-
-fn already_exists(id: &LoginId) -> anyhow::Error {
-    refuse(format!("The login ID {} already exists.", id.as_str()))
-}
-
 pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()> {
+    let me = cli_operator();
+    let now = clock.now();
     match cmd {
         UserCommand::Add {
             login_id,
@@ -82,22 +60,15 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
             if name.is_empty() || name.chars().count() > 100 {
                 return Err(refuse("--name must be 1 to 100 characters."));
             }
-            if users::find_by_login_id(db, id.as_str()).await?.is_some() {
+            if operator::find(db, &id).await?.is_some() {
                 return Err(already_exists(&id));
             }
             let password = read_password()?;
-            check_policy(password.expose(), &[id.as_str(), name])
-                .map_err(|p| refuse(p.message()))?;
-            let hash = Passwords::new().hash(password).await?;
-            let now = clock.now();
-            let created =
-                users::create(db, id.as_str(), name, role.as_str(), &hash, operator(), now).await;
-            match created {
-                Ok(_) => {}
-                Err(err) if db::is_unique_violation(&err) => return Err(already_exists(&id)),
-                Err(err) => return Err(err.into()),
+            match operator::add(db, &id, name, role, password, me, now).await? {
+                Added::Done => println!("Added {} ({}, {}).", id.as_str(), name, role.as_str()),
+                Added::Exists => return Err(already_exists(&id)),
+                Added::Weak(problem) => return Err(refuse(problem.message())),
             }
-            println!("Added {} ({}, {}).", id.as_str(), name, role.as_str());
         }
         UserCommand::List => {
             let mut out = std::io::stdout().lock();
@@ -106,8 +77,7 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
                 "{:<24} {:<10} {:<8} NAME",
                 "LOGIN ID", "ROLE", "LOCKED"
             )?;
-            let now = clock.now();
-            for u in directory::list(db).await? {
+            for u in operator::accounts(db).await? {
                 let locked = if u.disabled_at.is_some() {
                     "disabled"
                 } else if u.locked_until.is_some_and(|t| t > now) {
@@ -124,24 +94,15 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
         }
         UserCommand::Unlock { login_id } => {
             let user = find_user(db, &login_id).await?;
-            let now = clock.now();
-            let entry =
-                audit::Entry::new(cli_actor(user.id, &user.login_id), audit::Event::Unlocked);
-            locks::unlock(db, &Seen::nothing(), user.id, now, &entry).await?;
+            operator::unlock(db, &user, &me, now).await?;
             println!("Unlocked {}.", user.login_id);
         }
         UserCommand::SetPassword { login_id } => {
             let user = find_user(db, &login_id).await?;
             let password = read_password()?;
-            check_policy(password.expose(), &[&user.login_id, &user.display_name])
-                .map_err(|p| refuse(p.message()))?;
-            let hash = Passwords::new().hash(password).await?;
-            let now = clock.now();
-            let entry = audit::Entry::new(
-                cli_actor(user.id, &user.login_id),
-                audit::Event::PasswordChanged,
-            );
-            users::set_password(db, user.id, &hash, None, now, &entry).await?;
+            operator::set_password(db, &user, password, &me, now)
+                .await?
+                .map_err(|problem| refuse(problem.message()))?;
             println!(
                 "Set a new password for {}; their sessions have ended.",
                 user.login_id
@@ -149,8 +110,7 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
         }
         UserCommand::ResetMfa { login_id } => {
             let user = find_user(db, &login_id).await?;
-            let who = cli_actor(user.id, &user.login_id);
-            app::server::services::mfa::reset(db, user.id, &who, clock.now()).await?;
+            operator::reset_mfa(db, &user, &me, now).await?;
             println!(
                 "Two-step sign-in is now OFF for {}: the secret and remembered devices are deleted \
                  and every session has ended. They sign in with their password alone.",
@@ -159,4 +119,8 @@ pub async fn run(db: &Db, clock: &Clock, cmd: UserCommand) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+fn already_exists(id: &LoginId) -> anyhow::Error {
+    refuse(format!("The login ID {} already exists.", id.as_str()))
 }

@@ -311,8 +311,9 @@ async fn device_cookies_die_with_off_and_with_the_helpdesks_reset() {
         .unwrap()
         .unwrap()
         .id;
-    let operator = test_entry(user_id, app::server::db::audit::Event::MfaReset).actor;
-    app::server::services::mfa::reset(&pair.db, user_id, &operator, Clock::system().now())
+    let entry = test_entry(user_id, app::server::db::audit::Event::MfaReset);
+    let seen = app::server::db::change::Seen::nothing();
+    app::server::services::mfa::reset(&pair.db, &seen, user_id, &entry, Clock::system().now())
         .await
         .unwrap();
     let (full, next) = pair.sign_in(1, "dealer01", None).await;

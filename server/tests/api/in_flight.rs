@@ -91,8 +91,9 @@ async fn nothing_that_lands_mid_check_is_missed() {
     app.enable_mfa(&cookie).await;
     let reset = start_after(&app, async {
         let user_id = app.user_id("dealer01").await;
-        let operator = test_entry(user_id, Event::MfaReset).actor;
-        app::server::services::mfa::reset(&app.db, user_id, &operator, app.clock.now())
+        let entry = test_entry(user_id, Event::MfaReset);
+        let seen = app::server::db::change::Seen::nothing();
+        app::server::services::mfa::reset(&app.db, &seen, user_id, &entry, app.clock.now())
             .await
             .unwrap();
     })

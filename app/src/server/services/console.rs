@@ -302,7 +302,7 @@ pub async fn act(
         }
         StaffAction::ResetMfa => {
             let entry = staff.entry(&target, Event::MfaReset, &reason);
-            crate::server::db::mfa::reset(db, &seen, target.id, &entry, now).await?
+            mfa::reset(db, &seen, target.id, &entry, now).await?
         }
         StaffAction::EndSessions => {
             let entry = staff.entry(&target, Event::AllSessionsEnded, &reason);

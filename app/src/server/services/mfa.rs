@@ -373,17 +373,15 @@ pub async fn forget_devices(
 }
 
 /// The helpdesk's answer to a lost phone: MFA off, secret and devices
-/// gone, every session of the user ended, and who did it recorded, all in
-/// one transaction.
+/// gone, every session of the user ended, and `entry` recorded, all in one
+/// transaction, if what the check saw (`seen`) still holds. The console
+/// and the command line both come here. False when nothing changed.
 pub async fn reset(
     db: &Db,
+    seen: &db::change::Seen,
     user_id: i64,
-    operator: &db::audit::Actor,
+    entry: &db::audit::Entry,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    let entry = db::audit::Entry::new(operator.clone(), Event::MfaReset);
-    let seen = db::change::Seen::nothing();
-    mfa::reset(db, &seen, user_id, &entry, now)
-        .await
-        .map(|_| ())
+) -> Result<bool, sqlx::Error> {
+    mfa::reset(db, seen, user_id, entry, now).await
 }

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lockout;
 pub mod mfa;
 pub mod notices;
+pub mod operator;
 pub mod recovery;
 pub mod settings;
 pub mod shown_once;
