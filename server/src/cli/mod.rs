@@ -10,7 +10,7 @@ use crate::config::{self, Settings};
 use crate::startup::{self, Application};
 use app::domain::{LoginId, Password, Role};
 use app::server::clock::{format_date, Clock};
-use app::server::db::{self, audit::Actor, Db};
+use app::server::db::{audit::Actor, is_unavailable, Db};
 use app::server::services::operator::{self, Added, Failed};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
@@ -83,7 +83,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             _ => None,
         });
         match db_err {
-            Some(db_err) if db::is_unavailable(db_err) => refuse(format!(
+            Some(db_err) if is_unavailable(db_err) => refuse(format!(
                 "The database is busy or unavailable ({db_err}). Nothing was changed; try again in a moment."
             )),
             _ => err,
