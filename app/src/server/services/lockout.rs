@@ -105,11 +105,11 @@ pub async fn reserve(
         return Ok(Reservation::Blocked(Block::Disabled));
     }
     if guard.failure_run >= DISABLE_AFTER {
-        disable(state, who).await?;
+        enforce(state, who, Due::Disable).await?;
         return Ok(Reservation::Blocked(Block::Disabled));
     }
     if guard.locked_until.is_none_or(|until| until <= now) {
-        lock(state, who).await?;
+        enforce(state, who, Due::Lock).await?;
     }
     Ok(Reservation::Blocked(Block::Locked))
 }
@@ -123,14 +123,22 @@ pub async fn wrong(
     attempt: Attempt,
     failure: Event,
 ) -> Result<AfterWrong, AppError> {
-    let after = if attempt.in_run >= DISABLE_AFTER {
-        disable(state, who).await?;
-        AfterWrong::Blocked(Block::Disabled)
+    let due = if attempt.in_run >= DISABLE_AFTER {
+        Some(Due::Disable)
     } else if attempt.toward_lock >= LOCK_AFTER {
-        lock(state, who).await?;
-        AfterWrong::Blocked(Block::Locked)
+        Some(Due::Lock)
     } else {
-        AfterWrong::Counted
+        None
+    };
+    let after = match due {
+        Some(due) => {
+            enforce(state, who, due).await?;
+            AfterWrong::Blocked(match due {
+                Due::Disable => Block::Disabled,
+                Due::Lock => Block::Locked,
+            })
+        }
+        None => AfterWrong::Counted,
     };
     audit::record(state, who, failure).await?;
     Ok(after)
@@ -153,45 +161,50 @@ pub async fn block(state: &AppState, who: Who<'_>) -> Result<Option<Block>, AppE
     })
 }
 
-async fn lock(state: &AppState, who: Who<'_>) -> Result<(), AppError> {
-    let locked = locks::lock(
-        &state.db,
-        who.user_id,
-        LIMITS,
-        state.clock.now(),
-        lock_secs,
-        |number, until| {
-            let event = if number == 1 {
-                Event::Locked
-            } else {
-                Event::LockExtended
-            };
-            Entry::new(who.actor(), event)
-                .with_detail(format!("lock {number} until {}", format_jst(until)))
-        },
-    )
-    .await?;
-    if locked.is_some() {
-        tracing::warn!(
-            user_id = who.user_id,
-            "account locked after repeated failures"
-        );
-    }
-    Ok(())
+/// What a run of failures has earned.
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    Lock,
+    Disable,
 }
 
-async fn disable(state: &AppState, who: Who<'_>) -> Result<bool, AppError> {
-    let entry = Entry::new(who.actor(), Event::Disabled)
-        .with_detail(format!("{DISABLE_AFTER} failures in a row"));
-    let disabled =
-        locks::disable(&state.db, who.user_id, LIMITS, state.clock.now(), &entry).await?;
-    if disabled {
-        tracing::warn!(
-            user_id = who.user_id,
-            "account disabled after {DISABLE_AFTER} failures in a row"
-        );
+/// Locks or disables the account, if it is not already (the repository's
+/// conditional writes decide), with its record.
+async fn enforce(state: &AppState, who: Who<'_>, due: Due) -> Result<(), AppError> {
+    let (db, now) = (&state.db, state.clock.now());
+    match due {
+        Due::Disable => {
+            let entry = Entry::new(who.actor(), Event::Disabled)
+                .with_detail(format!("{DISABLE_AFTER} failures in a row"));
+            if locks::disable(db, who.user_id, LIMITS, now, &entry).await? {
+                tracing::warn!(
+                    user_id = who.user_id,
+                    "account disabled after {DISABLE_AFTER} failures in a row"
+                );
+            }
+        }
+        Due::Lock => {
+            let entry = |number, until| {
+                let event = if number == 1 {
+                    Event::Locked
+                } else {
+                    Event::LockExtended
+                };
+                Entry::new(who.actor(), event)
+                    .with_detail(format!("lock {number} until {}", format_jst(until)))
+            };
+            if locks::lock(db, who.user_id, LIMITS, now, lock_secs, entry)
+                .await?
+                .is_some()
+            {
+                tracing::warn!(
+                    user_id = who.user_id,
+                    "account locked after repeated failures"
+                );
+            }
+        }
     }
-    Ok(disabled)
+    Ok(())
 }
 
 #[cfg(test)]
