@@ -121,7 +121,7 @@ async fn assets_and_login(
 ) -> Vec<Row> {
     let (portal, e) = (addr, "SQLite");
     let mut rows = Vec::new();
-    let file = load::run(portal, &css, BROWSER, CONNECTIONS, WARMUP, MEASURE).await;
+    let file = load::run(portal, css, BROWSER, CONNECTIONS, WARMUP, MEASURE).await;
     let ratio = file.per_second() / healthz.per_second();
     println!("{e} {css}: {}", throughput(&file));
     rows.push(row(
@@ -132,7 +132,7 @@ async fn assets_and_login(
         "≥ 0.8× `/healthz`",
         Some(ratio >= 0.8 && file.errors == 0),
     ));
-    let one = load::run(portal, &css, BROWSER, 1, WARMUP, Duration::from_secs(2)).await;
+    let one = load::run(portal, css, BROWSER, 1, WARMUP, Duration::from_secs(2)).await;
     let p50 = one.percentile(0.5);
     rows.push(row(
         "the same asset over 1 keep-alive connection",
