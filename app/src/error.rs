@@ -257,9 +257,9 @@ impl AppError {
 pub enum Answer {
     /// A page being rendered (a resource's error).
     Page,
-    /// A server function's caller. A form posted without JavaScript is
-    /// sent back to its page by `leptos_axum` (a 302), which a status
-    /// must not override.
+    /// A server function's caller. A form posted without JavaScript
+    /// (`Accept: text/html`) is sent back to its page by server_fn, with
+    /// the error in the URL (a 302), which a status must not override.
     ServerFunction,
 }
 
@@ -275,13 +275,13 @@ impl AppError {
             return;
         };
         if let Answer::ServerFunction = answer {
+            // server_fn's own test (`form-redirects`): an HTML form.
             let form_post = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
                 parts
                     .headers
                     .get(header::ACCEPT)
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.contains("text/html"))
-                    && parts.headers.contains_key(header::REFERER)
             });
             if form_post {
                 return;
