@@ -35,6 +35,7 @@ fn aliases(word: &str) -> Option<&'static [&'static str]> {
             "server::crypto",
             "server::clock",
             "server::labels",
+            "server::jws",
         ]),
         _ => None,
     }

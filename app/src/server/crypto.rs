@@ -30,15 +30,19 @@ pub enum Purpose {
     /// A secret waiting to be shown once (a temporary password, recovery
     /// codes).
     ShownOnce,
+    /// The OpenID Connect provider's private signing key (PKCS#8), bound
+    /// to its row in `signing_keys`.
+    SigningKey,
 }
 
 impl Purpose {
-    const ALL: [Self; 2] = [Self::TotpSecret, Self::ShownOnce];
+    const ALL: [Self; 3] = [Self::TotpSecret, Self::ShownOnce, Self::SigningKey];
 
     fn label(self) -> &'static [u8] {
         match self {
             Self::TotpSecret => b"totp-secret",
             Self::ShownOnce => b"shown-once",
+            Self::SigningKey => b"signing-key",
         }
     }
 
@@ -69,7 +73,7 @@ pub enum KeyError {
 #[derive(Clone)]
 pub struct SecretBox {
     /// One cipher per [`Purpose`], under its subkey.
-    ciphers: Arc<[Aes256Gcm; 2]>,
+    ciphers: Arc<[Aes256Gcm; 3]>,
     /// The server key itself, for values sealed before purposes existed.
     legacy: Arc<Aes256Gcm>,
     /// For [`SecretBox::mac`]: derived from the key, never the key itself.

@@ -10,6 +10,7 @@ pub mod export;
 pub mod forwarded;
 pub mod guard;
 pub mod health;
+pub mod jws;
 pub mod labels;
 pub mod password;
 pub mod plain;

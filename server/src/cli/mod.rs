@@ -3,6 +3,7 @@
 //! also while it runs. One file per command group.
 
 mod audit;
+mod keys;
 mod notice;
 mod user;
 
@@ -15,6 +16,7 @@ use app::server::services::operator::{self, Added, Failed};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
 
+pub use keys::KeysCommand;
 pub use notice::NoticeCommand;
 pub use user::UserCommand;
 
@@ -45,6 +47,9 @@ pub enum Command {
     /// Manage portal notices.
     #[command(subcommand)]
     Notice(NoticeCommand),
+    /// Manage the signing keys of the tokens issued to business applications.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the audit trail, newest first.
     Audit {
         /// Only this login ID.
@@ -107,6 +112,12 @@ async fn operate(command: Command, settings: &Settings) -> anyhow::Result<()> {
         Command::Audit { login_id, limit } => {
             let db = Db::connect(&settings.database_url).await?;
             audit::print(&db, login_id.as_deref(), limit).await
+        }
+        Command::Keys(cmd) => {
+            // The key first: a refused command must not touch the database.
+            let secrets = settings.secrets()?;
+            let db = Db::connect(&settings.database_url).await?;
+            keys::run(&db, &secrets, &clock, cmd).await
         }
         Command::Notice(cmd) => {
             let db = Db::connect(&settings.database_url).await?;

@@ -32,6 +32,7 @@ mod roles;
 mod schema;
 mod sessions;
 mod sign_in;
+mod signing_keys;
 mod staff_attacks;
 mod staff_races;
 mod tls;

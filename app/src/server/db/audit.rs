@@ -47,6 +47,8 @@ pub enum Event {
     MfaPolicySet,
     /// An admin posted, edited or deleted a notice.
     NoticeChanged,
+    /// A new signing key for the tokens the portal issues to applications.
+    SigningKeyRotated,
 }
 
 impl Event {
@@ -81,6 +83,7 @@ impl Event {
             Self::RoleChanged => "role_changed",
             Self::MfaPolicySet => "mfa_policy_set",
             Self::NoticeChanged => "notice_changed",
+            Self::SigningKeyRotated => "signing_key_rotated",
         }
     }
 }

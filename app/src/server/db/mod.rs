@@ -13,6 +13,7 @@ pub mod policy;
 pub mod recovery_codes;
 pub mod reveals;
 pub mod sessions;
+pub mod signing_keys;
 pub mod users;
 
 use crate::error::AppError;

@@ -20,6 +20,7 @@ pub mod recovery;
 pub mod settings;
 pub mod shown_once;
 pub mod sign_in;
+pub mod signing;
 pub mod trail;
 
 use super::session::Token;

@@ -1,0 +1,120 @@
+//! The provider's signing keys as a service: the key that signs now (the
+//! first one made when needed), rotation, and the JWKS that publishes
+//! them. Private keys are sealed with the server key, like every secret
+//! at rest, and are opened only here.
+
+use crate::error::AppError;
+use crate::server::crypto::{Purpose, SecretBox};
+use crate::server::db::audit::{Actor, Entry, Event};
+use crate::server::db::signing_keys::{self, KeyRow, NewKey};
+use crate::server::db::Db;
+use crate::server::jws::{Alg, SigningKey};
+use serde_json::{json, Value};
+
+/// How long a retired key stays in the JWKS: the longest-lived token it
+/// may have signed (an access token, 10 minutes), and 5 minutes for
+/// clocks and caches.
+pub const PUBLISHED_AFTER_RETIRING: i64 = 15 * 60;
+
+/// A key as the operator sees it: never its private part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub alg: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+fn open(secrets: &SecretBox, row: &KeyRow) -> Result<SigningKey, AppError> {
+    let alg = Alg::parse(&row.alg).ok_or(AppError::Internal)?;
+    let pkcs8 = secrets
+        .open(Purpose::SigningKey, row.id, &row.private_key)
+        .ok_or_else(|| {
+            tracing::error!(kid = %row.kid, "a signing key does not open with the server key");
+            AppError::Internal
+        })?;
+    let key = SigningKey::from_pkcs8(alg, &pkcs8).map_err(|err| {
+        tracing::error!(kid = %row.kid, error = %err, "a stored signing key is unreadable");
+        AppError::Internal
+    })?;
+    // The row's public parts must be the sealed key's own.
+    if key.kid() != row.kid {
+        tracing::error!(kid = %row.kid, "a signing key's row and sealed key disagree");
+        return Err(AppError::Internal);
+    }
+    Ok(key)
+}
+
+/// The key that signs now; on a database without one, a new RS256 key
+/// (recorded as made by `actor`).
+pub async fn current(db: &Db, secrets: &SecretBox, now: i64) -> Result<SigningKey, AppError> {
+    if let Some(row) = signing_keys::current(db).await? {
+        return open(secrets, &row);
+    }
+    let system = Actor {
+        actor: "system".into(),
+        ..Default::default()
+    };
+    rotate(db, secrets, Alg::RS256, system, now).await?;
+    let row = signing_keys::current(db).await?.ok_or(AppError::Internal)?;
+    open(secrets, &row)
+}
+
+/// Makes a new key of `alg` that signs from now on; the one it replaces
+/// stays published for [`PUBLISHED_AFTER_RETIRING`]. Returns its `kid`.
+pub async fn rotate(
+    db: &Db,
+    secrets: &SecretBox,
+    alg: Alg,
+    actor: Actor,
+    now: i64,
+) -> Result<String, AppError> {
+    // An RSA key takes tens of milliseconds of one core to make.
+    let (key, pkcs8) = tokio::task::spawn_blocking(move || SigningKey::generate(alg))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|err| {
+            tracing::error!(error = %err, "could not make a signing key");
+            AppError::Internal
+        })?;
+    let jwk = key.public_jwk().to_string();
+    let new = NewKey {
+        kid: key.kid(),
+        alg: alg.as_str(),
+        public_jwk: &jwk,
+    };
+    let entry = Entry::new(actor, Event::SigningKeyRotated).with_detail(format!(
+        "{} {}",
+        alg.as_str(),
+        key.kid()
+    ));
+    let seal = |id| secrets.seal(Purpose::SigningKey, id, &pkcs8);
+    signing_keys::rotate(db, new, seal, now, &entry).await?;
+    tracing::info!(kid = key.kid(), alg = alg.as_str(), "new signing key");
+    Ok(key.kid().to_owned())
+}
+
+/// The JWKS document (RFC 7517): every published key's public JWK,
+/// newest first.
+pub async fn jwks(db: &Db, now: i64) -> Result<Value, AppError> {
+    let rows = signing_keys::published(db, now - PUBLISHED_AFTER_RETIRING).await?;
+    let keys = rows
+        .iter()
+        .map(|row| serde_json::from_str::<Value>(&row.public_jwk).map_err(|_| AppError::Internal))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({ "keys": keys }))
+}
+
+/// Every key, newest first.
+pub async fn list(db: &Db) -> Result<Vec<KeyInfo>, AppError> {
+    Ok(signing_keys::all(db)
+        .await?
+        .into_iter()
+        .map(|row| KeyInfo {
+            kid: row.kid,
+            alg: row.alg,
+            created_at: row.created_at,
+            retired_at: row.retired_at,
+        })
+        .collect())
+}
