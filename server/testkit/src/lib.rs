@@ -43,6 +43,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// The server's state, for calling services directly.
     pub state: app::server::AppState,
+    /// The server key, for a command line that must share it.
+    pub key: [u8; 32],
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -215,6 +217,7 @@ pub async fn spawn_set_up(
         client,
         clock,
         state,
+        key: setup.key,
         _dir: dir,
     }
 }
@@ -445,10 +448,21 @@ pub fn test_entry(
 /// Runs the `autobank` command line on the database at `database_url`,
 /// with `stdin` as its input.
 pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    run_cli_with(database_url, &[], args, stdin)
+}
+
+/// As [`run_cli`], with more environment (`AUTOBANK_SECRET_KEY`, say).
+pub fn run_cli_with(
+    database_url: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(autobank_bin())
         .args(args)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())

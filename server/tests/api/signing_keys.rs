@@ -156,25 +156,31 @@ async fn a_private_key_is_sealed_and_bound_to_its_row() {
     assert_eq!(err, app::error::AppError::Internal);
 }
 
+/// The command line, given the server's key (as every instance is),
+/// makes keys the running server signs with.
 #[tokio::test]
 async fn the_operator_rotates_and_lists_the_keys_on_the_command_line() {
+    use base64::Engine as _;
     let app = spawn_app().await;
-    let first = run_cli(&app.database_url, &["keys", "rotate"], "");
+    let key = base64::engine::general_purpose::STANDARD.encode(app.key);
+    let env = [("AUTOBANK_SECRET_KEY", key.as_str())];
+    let keys = |args: &[&str]| run_cli_with(&app.database_url, &env, args, "");
+    let first = keys(&["keys", "rotate"]);
     assert!(
         first.status.success(),
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    let second = run_cli(&app.database_url, &["keys", "rotate", "--alg", "ES256"], "");
+    let second = keys(&["keys", "rotate", "--alg", "ES256"]);
     assert!(second.status.success());
     let said = String::from_utf8_lossy(&second.stdout);
     assert!(said.contains("New ES256 signing key"), "{said}");
 
-    let wrong = run_cli(&app.database_url, &["keys", "rotate", "--alg", "HS256"], "");
+    let wrong = keys(&["keys", "rotate", "--alg", "HS256"]);
     assert_eq!(wrong.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("RS256 or ES256"));
 
-    let list = run_cli(&app.database_url, &["keys", "list"], "");
+    let list = keys(&["keys", "list"]);
     let listed = String::from_utf8_lossy(&list.stdout);
     let lines: Vec<&str> = listed.lines().skip(1).collect();
     assert_eq!(lines.len(), 2, "{listed}");
@@ -186,4 +192,13 @@ async fn the_operator_rotates_and_lists_the_keys_on_the_command_line() {
         lines[1].contains("RS256") && lines[1].contains("still published"),
         "{listed}"
     );
+
+    // The server opens what the command line sealed, and signs with it.
+    let (db, secrets, now) = (&app.db, &app.state.secrets, app.clock.now());
+    let signer = signing::current(db, secrets, now).await.unwrap();
+    assert_eq!(signer.alg(), Alg::ES256);
+    assert!(lines[0].starts_with(signer.kid()), "{listed}");
+    let token = signer.sign("JWT", &json!({ "sub": "s-9" })).unwrap();
+    let jwks = signing::jwks(db, now).await.unwrap();
+    assert_eq!(verified_by_jwks(&token, &jwks).unwrap()["sub"], "s-9");
 }
