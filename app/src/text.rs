@@ -296,7 +296,7 @@ pub const ERR_CHANGED: &str = "操作の間に、対象のアカウントまた�
 pub const ERR_NO_SUCH_ACCOUNT: &str = "該当するアカウントはありません。";
 
 /// The audit trail's events, by stored name, as staff read them.
-pub const EVENT_LABELS: [(&str, &str); 30] = [
+pub const EVENT_LABELS: [(&str, &str); 33] = [
     ("sign_in_success", "ログイン（パスワード）"),
     ("sign_in_failure", "ログイン失敗"),
     ("password_failure", "パスワードの誤り（設定画面）"),
@@ -320,6 +320,9 @@ pub const EVENT_LABELS: [(&str, &str); 30] = [
     ("mfa_reset", "多要素認証リセット"),
     ("mfa_policy_set", "多要素認証の必須化の設定"),
     ("signing_key_rotated", "署名鍵の更新（連携アプリ向け）"),
+    ("client_registered", "連携アプリの登録"),
+    ("client_removed", "連携アプリの削除"),
+    ("client_secret_replaced", "連携アプリのシークレット再発行"),
     ("device_remembered", "デバイスを記録"),
     ("device_used", "記録されたデバイスでログイン"),
     ("device_forgotten", "デバイスの記録を削除"),

@@ -3,6 +3,7 @@
 //! also while it runs. One file per command group.
 
 mod audit;
+mod client;
 mod keys;
 mod notice;
 mod user;
@@ -16,6 +17,7 @@ use app::server::services::operator::{self, Added, Failed};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
 
+pub use client::ClientCommand;
 pub use keys::KeysCommand;
 pub use notice::NoticeCommand;
 pub use user::UserCommand;
@@ -47,6 +49,9 @@ pub enum Command {
     /// Manage portal notices.
     #[command(subcommand)]
     Notice(NoticeCommand),
+    /// Manage the business applications that sign in through the portal.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Manage the signing keys of the tokens issued to business applications.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -112,6 +117,11 @@ async fn operate(command: Command, settings: &Settings) -> anyhow::Result<()> {
         Command::Audit { login_id, limit } => {
             let db = Db::connect(&settings.database_url).await?;
             audit::print(&db, login_id.as_deref(), limit).await
+        }
+        Command::Client(cmd) => {
+            let secrets = settings.secrets()?;
+            let db = Db::connect(&settings.database_url).await?;
+            client::run(&db, &secrets, &clock, cmd).await
         }
         Command::Keys(cmd) => {
             // The key first: a refused command must not touch the database.

@@ -7,6 +7,7 @@ mod account_changes;
 mod admin;
 mod attacks;
 mod cli;
+mod clients;
 mod code_step;
 mod console;
 mod devices;

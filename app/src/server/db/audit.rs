@@ -49,6 +49,11 @@ pub enum Event {
     NoticeChanged,
     /// A new signing key for the tokens the portal issues to applications.
     SigningKeyRotated,
+    /// A business application registered to sign in through the portal.
+    ClientRegistered,
+    ClientRemoved,
+    /// A client's secret replaced (the old one void).
+    ClientSecretReplaced,
 }
 
 impl Event {
@@ -84,6 +89,9 @@ impl Event {
             Self::MfaPolicySet => "mfa_policy_set",
             Self::NoticeChanged => "notice_changed",
             Self::SigningKeyRotated => "signing_key_rotated",
+            Self::ClientRegistered => "client_registered",
+            Self::ClientRemoved => "client_removed",
+            Self::ClientSecretReplaced => "client_secret_replaced",
         }
     }
 }

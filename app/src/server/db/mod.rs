@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod change;
+pub mod clients;
 pub mod devices;
 pub mod directory;
 pub mod endings;

@@ -1,0 +1,163 @@
+//! The business applications registered as OpenID Connect clients
+//! (migration 0009), with their redirect and post-logout URIs.
+
+use super::audit::Entry;
+use super::change::Change;
+use super::Db;
+
+/// A client as stored. `secret_hash` is an HMAC, never the secret.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientRow {
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    pub kind: String,
+    pub secret_hash: Option<String>,
+    pub mfa_required: i64,
+    pub tile: Option<String>,
+    pub start_url: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub created_at: i64,
+}
+
+/// A client to add.
+#[derive(Debug)]
+pub struct NewClient<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub mfa_required: bool,
+    pub tile: Option<&'a str>,
+    pub start_url: Option<&'a str>,
+    pub backchannel_logout_uri: Option<&'a str>,
+    pub redirect_uris: &'a [String],
+    pub post_logout_uris: &'a [String],
+}
+
+const COLUMNS: &str = "id, client_id, name, kind, secret_hash, mfa_required, tile, start_url, \
+                       backchannel_logout_uri, created_at";
+
+/// Adds `client`, its URIs and (for a confidential client) the hash that
+/// `hash(row id)` gives, recording `entry`, in one change. Returns the row
+/// id. A taken client ID or tile fails with the database's unique error.
+#[tracing::instrument(skip(db, hash, entry))]
+pub async fn insert(
+    db: &Db,
+    client: NewClient<'_>,
+    hash: impl FnOnce(i64) -> Option<String>,
+    now: i64,
+    entry: &Entry,
+) -> Result<i64, sqlx::Error> {
+    let mut change = Change::start(db).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO oidc_clients (client_id, name, kind, mfa_required, tile, start_url, \
+         backchannel_logout_uri, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(client.client_id)
+    .bind(client.name)
+    .bind(client.kind)
+    .bind(i64::from(client.mfa_required))
+    .bind(client.tile)
+    .bind(client.start_url)
+    .bind(client.backchannel_logout_uri)
+    .bind(now)
+    .fetch_one(change.conn())
+    .await?;
+    sqlx::query("UPDATE oidc_clients SET secret_hash = $1 WHERE id = $2")
+        .bind(hash(id))
+        .bind(id)
+        .execute(change.conn())
+        .await?;
+    let uris = client
+        .redirect_uris
+        .iter()
+        .map(|u| ("redirect", u))
+        .chain(client.post_logout_uris.iter().map(|u| ("post_logout", u)));
+    for (kind, uri) in uris {
+        sqlx::query("INSERT INTO oidc_client_uris (client_id, kind, uri) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(kind)
+            .bind(uri)
+            .execute(change.conn())
+            .await?;
+    }
+    change
+        .commit(&entry.clone().with_detail(client.client_id), now)
+        .await?;
+    Ok(id)
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM oidc_clients WHERE client_id = $1"
+    ))
+    .bind(client_id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn list(db: &Db) -> Result<Vec<ClientRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM oidc_clients ORDER BY name, id"
+    ))
+    .fetch_all(db.pool())
+    .await
+}
+
+/// A client's URIs of `kind` (`redirect` or `post_logout`), as registered.
+#[tracing::instrument(skip(db))]
+pub async fn uris(db: &Db, id: i64, kind: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT uri FROM oidc_client_uris WHERE client_id = $1 AND kind = $2 ORDER BY uri",
+    )
+    .bind(id)
+    .bind(kind)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Removes the client (its URIs go with it), recording `entry`. False
+/// when there was no such client.
+#[tracing::instrument(skip(db, entry))]
+pub async fn remove(db: &Db, id: i64, now: i64, entry: &Entry) -> Result<bool, sqlx::Error> {
+    let mut change = Change::start(db).await?;
+    let done = sqlx::query("DELETE FROM oidc_clients WHERE id = $1")
+        .bind(id)
+        .execute(change.conn())
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    change.commit(entry, now).await?;
+    Ok(true)
+}
+
+/// Replaces a confidential client's secret hash, recording `entry`. False
+/// when there is no such confidential client.
+#[tracing::instrument(skip(db, hash, entry))]
+pub async fn set_secret(
+    db: &Db,
+    id: i64,
+    hash: &str,
+    now: i64,
+    entry: &Entry,
+) -> Result<bool, sqlx::Error> {
+    let mut change = Change::start(db).await?;
+    let done = sqlx::query(
+        "UPDATE oidc_clients SET secret_hash = $1, updated_at = $2 \
+         WHERE id = $3 AND kind = 'confidential'",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(id)
+    .execute(change.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    change.commit(entry, now).await?;
+    Ok(true)
+}
