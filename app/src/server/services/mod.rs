@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod authorize;
 pub mod clients;
 pub mod console;
 pub mod housekeeping;
