@@ -212,3 +212,31 @@ async fn a_tile_serves_one_application_and_loose_uris_are_refused() {
         "the header and the one client: {listed}"
     );
 }
+
+/// What an application will know a dealer by: a random subject per
+/// account, never the login ID, the same every time it is read.
+#[tokio::test]
+async fn every_account_has_a_subject_of_its_own_that_is_not_its_login_id() {
+    let app = spawn_app().await;
+    let mut seen = std::collections::HashSet::new();
+    for login_id in ["dealer01", "dealer02", "helpdesk01"] {
+        app.add_user(login_id, GOOD_PASSWORD).await;
+        let id = app.user_id(login_id).await;
+        let subject = app::server::db::users::subject(&app.db, id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(subject.len(), 32, "128 random bits in hex: {subject}");
+        assert!(subject.bytes().all(|b| b.is_ascii_hexdigit()) && !subject.contains(login_id));
+        assert!(seen.insert(subject.clone()), "each account its own");
+        let again = app::server::db::users::subject(&app.db, id).await.unwrap();
+        assert_eq!(again.as_deref(), Some(subject.as_str()), "stable");
+    }
+    let unique: Result<_, _> = sqlx::query("UPDATE users SET subject = (SELECT subject FROM users WHERE login_id = 'dealer01') WHERE login_id = 'dealer02'")
+        .execute(app.db.pool())
+        .await;
+    assert!(
+        unique.is_err(),
+        "the database refuses two accounts one subject"
+    );
+}

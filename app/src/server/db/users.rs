@@ -254,16 +254,35 @@ async fn insert_on(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO users (login_id, display_name, role, password_hash, \
-         password_changed_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5, $5) RETURNING id",
+         password_changed_at, created_at, updated_at, subject) \
+         VALUES ($1, $2, $3, $4, $5, $5, $5, $6) RETURNING id",
     )
     .bind(login_id)
     .bind(display_name)
     .bind(role)
     .bind(password_hash.expose())
     .bind(now)
+    .bind(new_subject())
     .fetch_one(conn)
     .await
+}
+
+/// A new account's subject: 128 random bits in hex, as migration 0010
+/// gives the accounts made before it.
+fn new_subject() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// The account's subject (`sub`) for the applications that sign in
+/// through the portal.
+#[tracing::instrument(skip(db))]
+pub async fn subject(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    let found: Option<Option<String>> =
+        sqlx::query_scalar("SELECT subject FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(found.flatten())
 }
 
 /// Sets a new password the user chose and, in the same transaction, ends
