@@ -51,8 +51,15 @@ fn cookie_header(name: &str, value: &str, max_age_secs: Option<i64>) -> HeaderVa
     .expect("cookie values are ASCII")
 }
 
-fn parts() -> Option<Parts> {
-    use_context::<Parts>()
+/// Reads the current request's head in place (cloning `Parts` would copy
+/// every header on each call).
+fn with_parts<R>(read: impl FnOnce(&Parts) -> R) -> Option<R> {
+    with_context::<Parts, _>(read)
+}
+
+/// The session the middleware loaded into the request, if any.
+fn session_in(parts: &Parts) -> Option<&Session> {
+    parts.extensions.get::<CurrentSession>()?.0.as_ref()
 }
 
 fn append_cookie(value: HeaderValue) {
@@ -84,29 +91,30 @@ pub fn set_device_cookie(token: &Token) {
 
 /// What services may know about the client of the current request.
 pub fn client() -> Client {
-    let parts = parts();
-    let headers = parts.as_ref().map(|p| &p.headers);
-    Client {
+    with_parts(|parts| Client {
         address: parts
-            .as_ref()
-            .and_then(|p| p.extensions.get::<ClientAddress>())
+            .extensions
+            .get::<ClientAddress>()
             .and_then(|a| a.0)
             .map(|ip| ip.to_string()),
         browser: super::labels::browser_label(
-            headers
-                .and_then(|h| h.get(header::USER_AGENT))
+            parts
+                .headers
+                .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default(),
         ),
-        device_token: headers
-            .and_then(|h| cookie(h, DEVICE_COOKIE))
-            .and_then(Token::parse),
-    }
+        device_token: cookie(&parts.headers, DEVICE_COOKIE).and_then(Token::parse),
+    })
+    .unwrap_or_else(|| Client {
+        browser: super::labels::browser_label(""),
+        ..Client::default()
+    })
 }
 
 /// The session of the current request, whatever its stage.
 pub fn current_session() -> Option<Session> {
-    parts()?.extensions.get::<CurrentSession>()?.0.clone()
+    with_parts(|parts| session_in(parts).cloned()).flatten()
 }
 
 /// What a protected server function starts from: the state, the session
@@ -156,8 +164,8 @@ impl Open {
 /// step, nor does a session that must change its password or set up MFA
 /// first (except on the page that does it).
 pub fn require(need: Need) -> Result<Session, AppError> {
-    let current = current_session();
-    Ok(access::check(current.as_ref(), need)?.clone())
+    let checked = with_parts(|parts| access::check(session_in(parts), need).cloned());
+    Ok(checked.unwrap_or_else(|| access::check(None, need).cloned())?)
 }
 
 /// The page that does `duty`: where a session with it is sent.
