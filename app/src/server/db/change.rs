@@ -14,6 +14,7 @@
 
 use super::audit::{self, Entry};
 use super::Db;
+use sqlx::any::AnyQueryResult;
 use sqlx::{Any, AnyConnection, Transaction};
 
 /// A fact about an account that a check saw and its write relies on.
@@ -207,6 +208,22 @@ impl Change {
     pub async fn commit(mut self, entry: &Entry, now: i64) -> Result<(), sqlx::Error> {
         audit::write(&mut self.tx, entry, now).await?;
         self.tx.commit().await
+    }
+
+    /// Commits with `entry` if the change's last statement (`done`) changed
+    /// exactly one row, and answers true; otherwise rolls everything back
+    /// and answers false: the row it was for is gone or no longer matches.
+    pub async fn commit_if_one(
+        self,
+        done: &AnyQueryResult,
+        entry: &Entry,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.commit(entry, now).await?;
+        Ok(true)
     }
 
     /// Writes `entry` now, inside the change: for a change that records

@@ -128,11 +128,7 @@ pub async fn remove(db: &Db, id: i64, now: i64, entry: &Entry) -> Result<bool, s
         .bind(id)
         .execute(change.conn())
         .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    change.commit(entry, now).await?;
-    Ok(true)
+    change.commit_if_one(&done, entry, now).await
 }
 
 /// Replaces a confidential client's secret hash, recording `entry`. False
@@ -155,9 +151,5 @@ pub async fn set_secret(
     .bind(id)
     .execute(change.conn())
     .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    change.commit(entry, now).await?;
-    Ok(true)
+    change.commit_if_one(&done, entry, now).await
 }

@@ -89,11 +89,11 @@ pub async fn save(
                 .await?
         }
     };
-    if done.rows_affected() != 1 {
-        return Ok(Applied::Gone);
-    }
-    change.commit(entry, now).await?;
-    Ok(Applied::Done)
+    Ok(if change.commit_if_one(&done, entry, now).await? {
+        Applied::Done
+    } else {
+        Applied::Gone
+    })
 }
 
 /// Deletes a notice, recording `entry`, if `seen` still holds.
@@ -112,9 +112,9 @@ pub async fn delete(
         .bind(id)
         .execute(change.conn())
         .await?;
-    if done.rows_affected() != 1 {
-        return Ok(Applied::Gone);
-    }
-    change.commit(entry, now).await?;
-    Ok(Applied::Done)
+    Ok(if change.commit_if_one(&done, entry, now).await? {
+        Applied::Done
+    } else {
+        Applied::Gone
+    })
 }

@@ -88,11 +88,7 @@ pub async fn use_recovery_code(
     .bind(code_hash)
     .execute(change.conn())
     .await?;
-    if used.rows_affected() != 1 {
-        return Ok(false);
-    }
-    change.commit(entry, now).await?;
-    Ok(true)
+    change.commit_if_one(&used, entry, now).await
 }
 
 /// How many of the user's recovery codes are unused.

@@ -330,9 +330,5 @@ pub async fn stepped_up(
             .bind(id_hash)
             .execute(change.conn())
             .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    change.commit(entry, now).await?;
-    Ok(true)
+    change.commit_if_one(&done, entry, now).await
 }
