@@ -451,6 +451,21 @@ pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> std::process::
     run_cli_with(database_url, &[], args, stdin)
 }
 
+impl TestApp {
+    /// `autobank ARGS` against this app's database with its server key, as
+    /// an operator on one of its instances runs it.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD.encode(self.key);
+        run_cli_with(
+            &self.database_url,
+            &[("AUTOBANK_SECRET_KEY", &key)],
+            args,
+            stdin,
+        )
+    }
+}
+
 /// As [`run_cli`], with more environment (`AUTOBANK_SECRET_KEY`, say).
 pub fn run_cli_with(
     database_url: &str,

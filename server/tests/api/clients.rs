@@ -10,14 +10,7 @@ use app::server::services::clients::{self, ClientSpec, Invalid};
 use std::process::Output;
 
 fn cli(app: &TestApp, args: &[&str]) -> Output {
-    use base64::Engine as _;
-    let key = base64::engine::general_purpose::STANDARD.encode(app.key);
-    run_cli_with(
-        &app.database_url,
-        &[("AUTOBANK_SECRET_KEY", &key)],
-        args,
-        "",
-    )
+    app.cli(args, "")
 }
 
 fn stdout(out: &Output) -> String {

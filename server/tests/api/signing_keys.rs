@@ -160,11 +160,8 @@ async fn a_private_key_is_sealed_and_bound_to_its_row() {
 /// makes keys the running server signs with.
 #[tokio::test]
 async fn the_operator_rotates_and_lists_the_keys_on_the_command_line() {
-    use base64::Engine as _;
     let app = spawn_app().await;
-    let key = base64::engine::general_purpose::STANDARD.encode(app.key);
-    let env = [("AUTOBANK_SECRET_KEY", key.as_str())];
-    let keys = |args: &[&str]| run_cli_with(&app.database_url, &env, args, "");
+    let keys = |args: &[&str]| app.cli(args, "");
     let first = keys(&["keys", "rotate"]);
     assert!(
         first.status.success(),
