@@ -124,6 +124,17 @@ fn check(spec: &ClientSpec) -> Result<(), Invalid> {
     for uri in uris {
         check_uri(uri).map_err(|why| Invalid::Uri(uri.clone(), why))?;
     }
+    // Each URI is stored once per kind (a primary key): a repeat would
+    // otherwise fail as a taken tile.
+    for list in [&spec.redirect_uris, &spec.post_logout_uris] {
+        let repeated = list
+            .iter()
+            .enumerate()
+            .find(|(i, u)| list[..*i].contains(u));
+        if let Some((_, uri)) = repeated {
+            return Err(Invalid::Uri(uri.clone(), "given twice"));
+        }
+    }
     if let Some(tile) = &spec.tile {
         if !TILES.contains(&tile.as_str()) {
             return Err(Invalid::Tile);
@@ -322,6 +333,11 @@ mod tests {
             ..good.clone()
         };
         assert_eq!(check(&no_uri), Err(Invalid::NoRedirectUri));
+        let twice = ClientSpec {
+            redirect_uris: vec![good.redirect_uris[0].clone(), good.redirect_uris[0].clone()],
+            ..good.clone()
+        };
+        assert!(matches!(check(&twice), Err(Invalid::Uri(_, "given twice"))));
         let tile = ClientSpec {
             tile: Some("inventory".into()),
             start_url: Some("https://zaiko.example.jp/".into()),
