@@ -34,6 +34,24 @@ pub const ADMIN_AUDIT_CSV: &str = "/admin/audit.csv";
 /// Load balancers' probes: the process is up; the database answers.
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
+/// `検索ログイン`'s page (vehicle search).
+pub const SEARCH: &str = "/search";
+/// The OpenID Connect provider (plain routes, not pages: docs/OIDC.md).
+pub const OIDC_DISCOVERY: &str = "/.well-known/openid-configuration";
+pub const OIDC_PREFIX: &str = "/oidc/";
+pub const OIDC_AUTHORIZE: &str = "/oidc/authorize";
+pub const OIDC_TOKEN: &str = "/oidc/token";
+pub const OIDC_USERINFO: &str = "/oidc/userinfo";
+pub const OIDC_JWKS: &str = "/oidc/jwks";
+
+/// Where a business tile (`inventory`, ... as `autobank client add --tile`
+/// names it) sits: `/menu/inventory`, and `search` is `検索ログイン`'s page.
+pub fn tile_path(tile: &str) -> String {
+    match tile {
+        "search" => SEARCH.to_owned(),
+        other => format!("/menu/{other}"),
+    }
+}
 
 /// One account's page in the console.
 pub fn console_account_url(login_id: &str) -> String {

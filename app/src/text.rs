@@ -66,6 +66,8 @@ pub const ERR_FORBIDDEN: &str = "この操作は許可されていません。";
 pub const ERR_STAFF_ONLY: &str = "この画面はヘルプデスク・管理者専用です。";
 pub const ERR_CROSS_SITE: &str =
     "不正なリクエストのため処理できませんでした。画面を開き直してから操作してください。";
+pub const ERR_APP_REQUEST_TITLE: &str = "業務アプリに移動できません";
+pub const ERR_APP_UNKNOWN: &str = "業務アプリからの要求を確認できませんでした。業務アプリの画面を開き直すか、メニューからお進みください。解決しない場合はヘルプデスク(03-3556-0845)にお問い合わせください。";
 pub const ERR_UNAVAILABLE_TITLE: &str = "ただいまご利用いただけません";
 pub const ERR_UNAVAILABLE: &str =
     "システムが一時的に利用できません。しばらくしてから再度お試しください。";
@@ -296,7 +298,7 @@ pub const ERR_CHANGED: &str = "操作の間に、対象のアカウントまた�
 pub const ERR_NO_SUCH_ACCOUNT: &str = "該当するアカウントはありません。";
 
 /// The audit trail's events, by stored name, as staff read them.
-pub const EVENT_LABELS: [(&str, &str); 33] = [
+pub const EVENT_LABELS: [(&str, &str); 36] = [
     ("sign_in_success", "ログイン（パスワード）"),
     ("sign_in_failure", "ログイン失敗"),
     ("password_failure", "パスワードの誤り（設定画面）"),
@@ -323,6 +325,12 @@ pub const EVENT_LABELS: [(&str, &str); 33] = [
     ("client_registered", "連携アプリの登録"),
     ("client_removed", "連携アプリの削除"),
     ("client_secret_replaced", "連携アプリのシークレット再発行"),
+    ("app_sign_in", "業務アプリへのログイン"),
+    (
+        "code_replayed",
+        "認可コードの再使用（発行済みトークンを無効化）",
+    ),
+    ("client_auth_failed", "連携アプリの認証失敗"),
     ("device_remembered", "デバイスを記録"),
     ("device_used", "記録されたデバイスでログイン"),
     ("device_forgotten", "デバイスの記録を削除"),

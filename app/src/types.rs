@@ -262,4 +262,7 @@ pub struct MenuInfo {
     pub role: Role,
     /// MFA is off and the role needs it from this date (`YYYY/MM/DD`).
     pub mfa_required_from: Option<String>,
+    /// The tiles bound to an application: the tile's path in the menu
+    /// (`/menu/inventory`) and the application's start URL.
+    pub apps: Vec<(String, String)>,
 }

@@ -113,6 +113,11 @@ pub struct Settings {
     /// `AUTOBANK_LOG_FORMAT`: `json`, or human-readable text.
     pub log_format: LogFormat,
     pub limits: Limits,
+    /// `AUTOBANK_ISSUER`: the OpenID Connect issuer, the portal's public
+    /// URL (https; plain http only on loopback). Unset: the listening
+    /// address when it is loopback (development), otherwise the provider
+    /// is off.
+    pub issuer: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -127,8 +132,21 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("log_format", &self.log_format)
             .field("limits", &self.limits)
+            .field("issuer", &self.issuer)
             .finish()
     }
+}
+
+/// An issuer URL as OpenID Connect Core 2 wants it: https (plain http
+/// only on loopback), no query, no fragment; the trailing slash dropped,
+/// since every endpoint's path is appended to it.
+pub fn issuer(raw: &str) -> anyhow::Result<String> {
+    let uri = app::server::services::clients::check_uri(raw)
+        .map_err(|why| anyhow::anyhow!("AUTOBANK_ISSUER: {raw:?}: {why}"))?;
+    if uri.contains('?') {
+        anyhow::bail!("AUTOBANK_ISSUER: {raw:?} must not have a query");
+    }
+    Ok(uri.trim_end_matches('/').to_owned())
 }
 
 /// A database URL without its password or its parameters (which may
@@ -183,6 +201,10 @@ impl Settings {
             Ok("text") | Ok("") | Err(_) => LogFormat::Text,
             Ok(other) => anyhow::bail!("AUTOBANK_LOG_FORMAT must be json or text, not {other:?}"),
         };
+        let issuer = match std::env::var("AUTOBANK_ISSUER") {
+            Ok(raw) if !raw.trim().is_empty() => Some(issuer(&raw)?),
+            _ => None,
+        };
         Ok(Self {
             database_url,
             data_dir,
@@ -190,6 +212,7 @@ impl Settings {
             trusted_proxies,
             log_format,
             limits: Limits::from_env()?,
+            issuer,
         })
     }
 
@@ -297,6 +320,7 @@ mod tests {
             trusted_proxies: vec![],
             log_format: LogFormat::Text,
             limits: Limits::default(),
+            issuer: None,
         }
     }
 
@@ -358,6 +382,7 @@ mod tests {
             trusted_proxies: vec![],
             log_format: LogFormat::Text,
             limits: Limits::default(),
+            issuer: None,
         };
         let shown = format!("{settings:?}");
         assert!(

@@ -8,12 +8,12 @@ use app::server::crypto::SecretBox;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
 use app::server::services::{housekeeping, keys};
-use app::server::{export, guard, health, AppState};
+use app::server::{export, guard, health, provider, AppState};
 use app::{shell, App};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use leptos::prelude::*;
@@ -44,6 +44,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             shell(options.clone())
         })
         .route(app::routes::ADMIN_AUDIT_CSV, get(export::audit_csv))
+        .route(
+            app::routes::OIDC_AUTHORIZE,
+            get(provider::authorize_get).post(provider::authorize_post),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -90,6 +94,26 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     // The built files and the probes skip all of the above: they need no
     // session, no throttle and no log line, and the files are compressed
     // already. The security headers go on every answer.
+    // The provider's endpoints for applications' servers: no session, no
+    // per-address throttle (their servers share addresses; the token
+    // endpoint throttles failures per client itself).
+    let provider_api = Router::new()
+        .route(app::routes::OIDC_DISCOVERY, get(provider::discovery))
+        .route(app::routes::OIDC_JWKS, get(provider::jwks))
+        .route(app::routes::OIDC_TOKEN, post(provider::token))
+        .route(
+            app::routes::OIDC_USERINFO,
+            get(provider::userinfo).post(provider::userinfo),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::resolve_client,
+        ))
+        .layer(RequestBodyLimitLayer::new(guard::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ));
     Router::new()
         .route(app::routes::HEALTHZ, get(health::live))
         .route(app::routes::READYZ, get(health::ready))
@@ -102,6 +126,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                 },
             ),
         )
+        .merge(provider_api)
         .merge(pages)
         .layer(middleware::from_fn(guard::security_headers))
         .with_state(state)
@@ -147,6 +172,7 @@ impl Application {
         trusted_proxies: Vec<IpAddr>,
         addr: SocketAddr,
         limits: Limits,
+        issuer: Option<String>,
     ) -> anyhow::Result<Self> {
         Assets::load(&options)
             .map_err(anyhow::Error::msg)?
@@ -164,6 +190,17 @@ impl Application {
         };
         let passwords =
             tokio::task::spawn_blocking(move || Passwords::with_limits(limits.hashes)).await?;
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let issuer = match issuer {
+            Some(issuer) => Some(issuer),
+            // Development and tests: this instance's own loopback URL.
+            None if local.ip().is_loopback() => Some(format!("http://{local}")),
+            None => {
+                tracing::warn!("AUTOBANK_ISSUER is not set: the OpenID Connect provider is off");
+                None
+            }
+        };
         let state = AppState {
             leptos_options: options,
             db,
@@ -175,8 +212,12 @@ impl Application {
                 limits.posts_per_minute,
                 limits.post_burst,
             )),
+            issuer: issuer.map(Into::into),
+            token_throttle: std::sync::Arc::new(app::server::state::throttle(
+                app::server::provider::CLIENT_FAILURES_PER_MINUTE,
+                app::server::provider::CLIENT_FAILURES_BURST,
+            )),
         };
-        let listener = TcpListener::bind(addr).await?;
         Ok(Self {
             router: router(state.clone(), limits.request_timeout),
             listener,

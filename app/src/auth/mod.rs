@@ -32,7 +32,11 @@ pub async fn login(login_id: String, password: String, next: String) -> Result<(
             request::set_session_cookie(&token);
             let next = NextPath::parse(&next);
             match stage {
-                Stage::Full => leptos_axum::redirect(request::landing(duty, next.as_str())),
+                Stage::Full => {
+                    let to = request::after_sign_in(&state, &token, duty, next.as_str(), &client)
+                        .await?;
+                    leptos_axum::redirect(&to);
+                }
                 Stage::Code => leptos_axum::redirect(&code_page_url(&next)),
             }
             Ok(())

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 #[component]
 fn Tile(
-    href: &'static str,
+    #[prop(into)] href: String,
     title: &'static str,
     description: &'static str,
     id: String,
@@ -31,13 +31,25 @@ fn Tile(
 #[component]
 pub fn MenuPage() -> impl IntoView {
     let role = Resource::new(|| (), |_| my_role());
-    let tiles = text::TILES
-        .iter()
-        .enumerate()
-        .map(|(i, (href, title, description))| {
-            view! { <Tile href=*href title=*title description=*description id=format!("tile-desc-{i}") /> }
+    // A tile bound to a business application opens it (its own origin:
+    // the router leaves the link to the browser); the others keep their
+    // honest "not built" page.
+    let tiles = move || {
+        Suspend::new(async move {
+            let apps = role.await.map(|me| me.apps).unwrap_or_default();
+            text::TILES
+                .iter()
+                .enumerate()
+                .map(|(i, (path, title, description))| {
+                    let href = apps
+                        .iter()
+                        .find(|(tile, _)| tile == path)
+                        .map_or_else(|| (*path).to_owned(), |(_, start)| start.clone());
+                    view! { <Tile href title=*title description=*description id=format!("tile-desc-{i}") /> }
+                })
+                .collect_view()
         })
-        .collect_view();
+    };
     let mfa_notice = move || {
         Suspend::new(async move {
             role.await
@@ -67,7 +79,7 @@ pub fn MenuPage() -> impl IntoView {
             <h1>{text::MENU_TITLE}</h1>
             <Suspense fallback=|| ()>{mfa_notice}</Suspense>
             <ul class="tiles">
-                {tiles}
+                <Suspense fallback=|| ()>{tiles}</Suspense>
                 <Suspense fallback=|| ()>{staff_tile}</Suspense>
             </ul>
         </main>

@@ -175,7 +175,9 @@ async fn code_step(
             if let Some(device) = &device {
                 request::set_device_cookie(device);
             }
-            leptos_axum::redirect(request::landing(duty, NextPath::parse(next).as_str()));
+            let next = NextPath::parse(next);
+            let to = request::after_sign_in(&state, &session, duty, next.as_str(), &client).await?;
+            leptos_axum::redirect(&to);
             Ok(())
         }
         SignInCode::Wrong => Err(wrong),

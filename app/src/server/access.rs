@@ -92,6 +92,8 @@ mod tests {
             role,
             duty,
             code_at: None,
+            method: crate::server::session::Method::Password,
+            signed_in_at: 0,
         }
     }
 

@@ -6,6 +6,7 @@ use super::access::{self, Need, Refusal};
 use super::forwarded;
 use super::plain::{message_page, unavailable};
 use super::request::{self, ClientAddress, CurrentSession, SESSION_COOKIE};
+use super::services::provider;
 use super::session::{self, Duty, Token};
 use super::throttle::Key;
 use super::AppState;
@@ -106,8 +107,26 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         tracing::Span::current().record("user_id", s.user_id);
     }
     req.extensions_mut().insert(CurrentSession(current));
+    let pending = request::cookie(req.headers(), request::PENDING_COOKIE).and_then(Token::parse);
+    if let Some(pending) = pending {
+        match provider::waiting_origin(&state, &pending).await {
+            Ok(Some(origin)) => {
+                req.extensions_mut().insert(WaitingApp(origin));
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::error!(error = %err, "could not read a pending authorization request");
+                return unavailable();
+            }
+        }
+    }
     next.run(req).await
 }
+
+/// The origin of the application whose authorization request waits for
+/// this browser to sign in: the sign-in forms may be redirected there.
+#[derive(Debug, Clone)]
+pub struct WaitingApp(pub String);
 
 /// True when the browser says the request comes from another site.
 pub fn is_cross_site(headers: &HeaderMap) -> bool {
@@ -122,9 +141,13 @@ pub fn is_cross_site(headers: &HeaderMap) -> bool {
     false
 }
 
-/// State changes come only by POST from this site's own pages.
+/// State changes come only by POST from this site's own pages. The one
+/// exception is an application's authorization request, which may come as
+/// a form from the application's own site (OpenID Connect Core 3.1.2.1):
+/// it changes nothing until the person signed in on the portal answers it.
 pub async fn reject_cross_site(req: Request, next: Next) -> Response {
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || req.uri().path() == routes::OIDC_AUTHORIZE;
     if !safe && is_cross_site(req.headers()) {
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
         return message_page(
@@ -141,7 +164,11 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
 const PUBLIC_FILES: [&str; 2] = ["/favicon.ico", "/robots.txt"];
 
 fn is_page(path: &str) -> bool {
-    !(path.starts_with("/api/") || path.starts_with("/pkg/") || PUBLIC_FILES.contains(&path))
+    !(path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path.starts_with(routes::OIDC_PREFIX)
+        || path == routes::OIDC_DISCOVERY
+        || PUBLIC_FILES.contains(&path))
 }
 
 /// The pages a session with `duty` may see; it is sent to the first.
@@ -234,10 +261,17 @@ pub fn content_security_policy() {
         Some(leptos::config::Env::DEV) => " ws://127.0.0.1:* ws://localhost:*",
         _ => "",
     };
+    // While an application's request waits for this browser to sign in,
+    // a sign-in form posted without JavaScript is redirected to that
+    // application's registered redirect URI: its origin, and no other.
+    let waiting = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<WaitingApp>().cloned())
+        .map(|app| format!(" {}", app.0))
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'{dev_reload}; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self'{waiting}; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         res.insert_header(header::CONTENT_SECURITY_POLICY, value);

@@ -185,6 +185,52 @@ impl SigningKey {
     }
 }
 
+/// The claims of `token` (a compact JWS), if its header names by `kid` one
+/// of `published` (public JWKs), with that key's `alg` and a `typ` of
+/// `typ`, and its signature is that key's. Expiry and the rest are the
+/// caller's to check.
+pub fn verify(token: &str, typ: &str, published: &[Value]) -> Option<Value> {
+    use aws_lc_rs::signature::{
+        RsaPublicKeyComponents, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+        RSA_PKCS1_2048_8192_SHA256,
+    };
+    let mut parts = token.split('.');
+    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).ok();
+    let head: Value = serde_json::from_slice(&decode(header)?).ok()?;
+    let kid = head.get("kid")?.as_str()?;
+    let jwk = published.iter().find(|k| k["kid"] == kid)?;
+    if head.get("alg") != jwk.get("alg") || head.get("typ").and_then(Value::as_str) != Some(typ) {
+        return None;
+    }
+    let signature = decode(signature)?;
+    let input = &token.as_bytes()[..header.len() + 1 + payload.len()];
+    let member = |name: &str| decode(jwk.get(name)?.as_str()?);
+    let good = match Alg::parse(jwk.get("alg")?.as_str()?)? {
+        Alg::RS256 => RsaPublicKeyComponents {
+            n: member("n")?,
+            e: member("e")?,
+        }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, input, &signature)
+        .is_ok(),
+        Alg::ES256 => {
+            let mut point = vec![4u8];
+            point.extend(member("x")?);
+            point.extend(member("y")?);
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+                .verify(input, &signature)
+                .is_ok()
+        }
+    };
+    if !good {
+        return None;
+    }
+    serde_json::from_slice(&decode(payload)?).ok()
+}
+
 /// The RFC 7638 thumbprint of a JWK's required members: SHA-256 of their
 /// JSON with no white space and the members in lexicographic order.
 fn thumbprint(required: &Value) -> String {
@@ -240,6 +286,39 @@ mod tests {
             let other_jwk: Jwk = serde_json::from_value(other.public_jwk()).unwrap();
             let wrong = DecodingKey::from_jwk(&other_jwk).unwrap();
             assert!(decode::<Value>(&token, &wrong, &validation).is_err());
+        }
+    }
+
+    #[test]
+    fn verify_accepts_only_a_published_keys_own_signature() {
+        for alg in Alg::ALL {
+            let (key, _) = SigningKey::generate(alg).unwrap();
+            let (other, _) = SigningKey::generate(alg).unwrap();
+            let published = [key.public_jwk()];
+            let claims = json!({ "sub": "abc", "n": 1 });
+            let token = key.sign("at+jwt", &claims).unwrap();
+            assert_eq!(verify(&token, "at+jwt", &published), Some(claims.clone()));
+            // Another type, another key, a changed payload or signature.
+            assert_eq!(verify(&token, "JWT", &published), None, "{alg:?}");
+            let foreign = other.sign("at+jwt", &claims).unwrap();
+            assert_eq!(verify(&foreign, "at+jwt", &published), None, "{alg:?}");
+            let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+            parts[1] = b64(json!({ "sub": "xyz", "n": 1 }).to_string().as_bytes());
+            assert_eq!(verify(&parts.join("."), "at+jwt", &published), None);
+            let mut flipped = token.clone().into_bytes();
+            let last = flipped.len() - 2;
+            flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+            let flipped = String::from_utf8(flipped).unwrap();
+            assert_eq!(verify(&flipped, "at+jwt", &published), None);
+            // `alg: none`, with the key's kid.
+            let none = format!(
+                "{}.{}.",
+                b64(json!({ "alg": "none", "kid": key.kid(), "typ": "at+jwt" })
+                    .to_string()
+                    .as_bytes()),
+                parts[1]
+            );
+            assert_eq!(verify(&none, "at+jwt", &published), None);
         }
     }
 

@@ -14,6 +14,7 @@ pub mod jws;
 pub mod labels;
 pub mod password;
 pub mod plain;
+pub mod provider;
 pub mod request;
 pub mod services;
 pub mod session;

@@ -18,6 +18,10 @@ pub const SESSION_COOKIE: &str = "__Host-autobank_session";
 /// The "このデバイスを30日間記録する" cookie.
 pub const DEVICE_COOKIE: &str = "__Host-autobank_device";
 
+/// Names an application's authorization request that waits for this
+/// browser to sign in (`services::provider`).
+pub const PENDING_COOKIE: &str = "__Host-autobank_authz";
+
 /// Put in the request's extensions by the session middleware.
 #[derive(Debug, Clone, Default)]
 pub struct CurrentSession(pub Option<Session>);
@@ -87,6 +91,48 @@ pub fn set_device_cookie(token: &Token) {
         token.expose(),
         Some(REMEMBER_SECS),
     ));
+}
+
+/// The pending-request cookie for `token`, or one that clears it.
+pub fn pending_cookie(token: Option<&Token>) -> HeaderValue {
+    match token {
+        Some(token) => cookie_header(
+            PENDING_COOKIE,
+            token.expose(),
+            Some(super::services::provider::PENDING_SECS),
+        ),
+        None => cookie_header(PENDING_COOKIE, "", Some(0)),
+    }
+}
+
+/// Where a full sign-in (its new session's `token`) goes: back to the
+/// application whose request waited for this browser (with its code), to
+/// the duty that comes first, or to `next`.
+pub async fn after_sign_in(
+    state: &AppState,
+    token: &Token,
+    duty: Option<Duty>,
+    next: &str,
+    client: &Client,
+) -> Result<String, AppError> {
+    use super::services::provider::{self, Next};
+    let pending =
+        with_parts(|parts| cookie(&parts.headers, PENDING_COOKIE).and_then(Token::parse)).flatten();
+    if let (Some(pending), Some(issuer)) = (pending, state.issuer.as_deref()) {
+        let now = state.clock.now();
+        if let Some(session) = super::session::resolve(&state.db, token, now).await? {
+            match provider::resume(state, issuer, &pending, &session, client).await? {
+                Some(Next::ToClient(url)) => {
+                    append_cookie(pending_cookie(None));
+                    return Ok(url);
+                }
+                Some(Next::Duty { duty, .. }) => return Ok(duty_page(duty).to_owned()),
+                Some(Next::SignIn { .. }) => {}
+                None => append_cookie(pending_cookie(None)),
+            }
+        }
+    }
+    Ok(landing(duty, next).to_owned())
 }
 
 /// What services may know about the client of the current request.

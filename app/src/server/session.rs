@@ -48,6 +48,43 @@ impl Stage {
     }
 }
 
+/// How the sign-in that made a session was proved: what the tokens it
+/// gives applications say in `amr` and `acr` (docs/OIDC.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The password, with MFA off.
+    Password,
+    /// The password, in a browser remembered for 30 days: no code asked.
+    RememberedDevice,
+    /// The password and a code from the authenticator app.
+    Code,
+    /// The password and a recovery code.
+    RecoveryCode,
+}
+
+impl Method {
+    /// As stored in `sessions.method` and `oidc_grants.method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::RememberedDevice => "remembered_device",
+            Self::Code => "code",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+
+    /// The stored value; an unknown one (only a hand-edited row) is taken
+    /// as the weakest.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "remembered_device" => Self::RememberedDevice,
+            "code" => Self::Code,
+            "recovery_code" => Self::RecoveryCode,
+            _ => Self::Password,
+        }
+    }
+}
+
 /// A random 256-bit token. Its `Debug` hides it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
@@ -116,6 +153,11 @@ pub struct Session {
     /// When a code was last confirmed in this session (the code step, a
     /// setup, a step-up), if ever.
     pub code_at: Option<i64>,
+    /// How its sign-in was proved.
+    pub method: Method,
+    /// When its sign-in was completed (a new ID is made then): the
+    /// `auth_time` of the tokens it gives applications.
+    pub signed_in_at: i64,
 }
 
 impl Session {
@@ -199,6 +241,8 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
         }
         .duty(now),
         code_at: row.code_at,
+        method: Method::parse(&row.method),
+        signed_in_at: row.created_at,
     }))
 }
 
@@ -206,6 +250,8 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
 #[derive(Debug, Clone, Copy)]
 pub struct Owner<'a> {
     pub user_id: i64,
+    /// How the sign-in was proved (a half sign-in: the password).
+    pub method: Method,
     pub browser: &'a str,
     pub address: Option<&'a str>,
 }
@@ -233,6 +279,7 @@ pub async fn start(
         browser: owner.browser,
         address: owner.address,
         code_at: None,
+        method: owner.method.as_str(),
     };
     let previous = previous.map(|p| p.id_hash.as_str());
     let started = sessions::sign_in(db, new, snapshot, previous, entry, now).await?;
@@ -245,13 +292,19 @@ pub async fn start(
 pub async fn promote(
     db: &Db,
     half: &Session,
+    method: Method,
     entry: &Entry,
     device: Option<&NewDevice<'_>>,
     now: i64,
 ) -> Result<Token, AppError> {
     let token = Token::generate();
     let (hash, handle) = (token.hash(), new_handle());
-    if !sessions::promote(db, &half.id_hash, &hash, &handle, entry, device, now).await? {
+    let full = sessions::Promoted {
+        id_hash: &hash,
+        handle: &handle,
+        method: method.as_str(),
+    };
+    if !sessions::promote(db, &half.id_hash, full, entry, device, now).await? {
         return Err(AppError::NotSignedIn);
     }
     Ok(token)

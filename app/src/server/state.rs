@@ -21,6 +21,12 @@ pub struct AppState {
     /// State-changing requests per client (address, or IPv6 /64), in
     /// this instance.
     pub throttle: Arc<Throttle>,
+    /// The OpenID Connect issuer (`AUTOBANK_ISSUER`, or this instance's
+    /// own loopback URL in development); `None`: the provider is off.
+    pub issuer: Option<Arc<str>>,
+    /// Token requests per client, in this instance (applications' servers
+    /// share addresses, so they are told apart by client).
+    pub token_throttle: Arc<Throttle>,
 }
 
 /// A throttle that allows `burst` requests at once per client, refilled

@@ -26,6 +26,9 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 pub enum Key {
     V4([u8; 4]),
     V6Net([u8; 8]),
+    /// Anything else, by the first 128 bits of its SHA-256 (a client ID,
+    /// or a client ID and an address).
+    Named([u8; 16]),
 }
 
 impl Key {
@@ -39,6 +42,13 @@ impl Key {
                 Self::V6Net(net)
             }
         }
+    }
+
+    pub fn named(name: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut key = [0; 16];
+        key.copy_from_slice(&Sha256::digest(name.as_bytes())[..16]);
+        Self::Named(key)
     }
 }
 
@@ -87,6 +97,19 @@ impl Throttle {
     /// allowance and may come back after `wait`.
     pub fn check(&self, key: Key) -> Result<(), Duration> {
         self.check_at(key, self.now())
+    }
+
+    /// Whether one more request of `key` would be allowed now, counting
+    /// nothing: for allowances spent only by failures.
+    pub fn peek(&self, key: Key) -> Result<(), Duration> {
+        let now = self.now();
+        let cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        let arrival = cells.peek(&key).copied().unwrap_or(now).max(now);
+        let next = arrival.saturating_add(self.interval);
+        if next - now > self.tolerance {
+            return Err(Duration::from_nanos(next - self.tolerance - now));
+        }
+        Ok(())
     }
 
     fn check_at(&self, key: Key, now: u64) -> Result<(), Duration> {

@@ -152,6 +152,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         settings.trusted_proxies.clone(),
         addr,
         settings.limits,
+        settings.issuer.clone(),
     )
     .await?;
     tracing::info!("serving on http://{}", app.local_addr());

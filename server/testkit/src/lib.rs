@@ -144,6 +144,8 @@ pub struct Setup {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The server key.
     pub key: [u8; 32],
+    /// The OpenID Connect issuer; `None`: the app's own URL.
+    pub issuer: Option<String>,
 }
 
 impl Default for Setup {
@@ -152,6 +154,7 @@ impl Default for Setup {
             limits: roomy(),
             trusted_proxies: Vec::new(),
             key: rand::random(),
+            issuer: None,
         }
     }
 }
@@ -199,6 +202,7 @@ pub async fn spawn_set_up(
         setup.trusted_proxies,
         "127.0.0.1:0".parse().unwrap(),
         setup.limits,
+        setup.issuer,
     )
     .await
     .expect("application builds");

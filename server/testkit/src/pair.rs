@@ -74,6 +74,8 @@ impl Pair {
             .env("DATABASE_URL", &self.database_url)
             .env("AUTOBANK_SECRET_KEY", &self.key)
             .env("LEPTOS_SITE_ADDR", &self.addrs[i])
+            // One issuer for both, as behind one load balancer.
+            .env("AUTOBANK_ISSUER", &self.bases[0])
             .env("LEPTOS_SITE_ROOT", self.site.path())
             // The per-address throttle is per instance and not what
             // these attacks test: it would answer them before the
@@ -107,6 +109,21 @@ impl Pair {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("instance {i} did not come up");
+    }
+
+    /// The OpenID Connect issuer both instances share.
+    pub fn issuer(&self) -> &str {
+        &self.bases[0]
+    }
+
+    /// The command line on the pair's database, with the pair's key.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        run_cli_with(
+            &self.database_url,
+            &[("AUTOBANK_SECRET_KEY", self.key.as_str())],
+            args,
+            "",
+        )
     }
 
     pub fn url(&self, i: usize, path: &str) -> String {

@@ -30,6 +30,7 @@ async fn start_after(
     meanwhile.await;
     let owner = Owner {
         user_id: account.user_id,
+        method: session::Method::Password,
         browser: "test",
         address: None,
     };

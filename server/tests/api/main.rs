@@ -25,6 +25,8 @@ mod lockout;
 mod logs;
 mod mfa_settings;
 mod mfa_setup;
+mod oidc;
+mod oidc_attacks;
 mod outage;
 mod password_change;
 mod portal;

@@ -45,6 +45,15 @@ const PAGES: &[(&str, Reach)] = &[
     ("/admin/audit.csv", Reach::Admin),
     ("/healthz", Reach::Anyone),
     ("/readyz", Reach::Anyone),
+    // The OpenID Connect provider's (`app::server::provider::ROUTES`):
+    // applications reach them; the authorization endpoint asks for a
+    // session itself, and the token and userinfo endpoints for a client's
+    // or a token's credentials (tests/api/oidc.rs).
+    ("/.well-known/openid-configuration", Reach::Anyone),
+    ("/oidc/authorize", Reach::Anyone),
+    ("/oidc/token", Reach::Anyone),
+    ("/oidc/userinfo", Reach::Anyone),
+    ("/oidc/jwks", Reach::Anyone),
 ];
 
 /// Every server function.
@@ -89,6 +98,7 @@ fn reaches(reach: Reach, role: Role) -> bool {
 fn every_page_and_server_function_says_who_reaches_it() {
     let mut pages = page_paths();
     pages.extend(app::server::export::PLAIN_ROUTES.map(str::to_owned));
+    pages.extend(app::server::provider::ROUTES.map(str::to_owned));
     pages.sort();
     pages.dedup();
     let mut listed: Vec<_> = PAGES.iter().map(|(p, _)| p.to_string()).collect();

@@ -16,6 +16,7 @@ fn settings(url: String) -> Settings {
         trusted_proxies: vec![],
         log_format: server::config::LogFormat::Text,
         limits: Default::default(),
+        issuer: None,
     }
 }
 

@@ -54,6 +54,13 @@ pub enum Event {
     ClientRemoved,
     /// A client's secret replaced (the old one void).
     ClientSecretReplaced,
+    /// The account signed in to a business application (the detail names
+    /// the client).
+    AppSignIn,
+    /// An authorization code presented a second time: its tokens revoked.
+    CodeReplayed,
+    /// A client failed to authenticate at the token endpoint.
+    ClientAuthFailed,
 }
 
 impl Event {
@@ -92,6 +99,9 @@ impl Event {
             Self::ClientRegistered => "client_registered",
             Self::ClientRemoved => "client_removed",
             Self::ClientSecretReplaced => "client_secret_replaced",
+            Self::AppSignIn => "app_sign_in",
+            Self::CodeReplayed => "code_replayed",
+            Self::ClientAuthFailed => "client_auth_failed",
         }
     }
 }

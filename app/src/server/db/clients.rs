@@ -107,6 +107,17 @@ pub async fn list(db: &Db) -> Result<Vec<ClientRow>, sqlx::Error> {
     .await
 }
 
+/// The bound tiles: each tile's name and its application's start URL.
+#[tracing::instrument(skip(db))]
+pub async fn tiles(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tile, start_url FROM oidc_clients \
+         WHERE tile IS NOT NULL AND start_url IS NOT NULL ORDER BY tile",
+    )
+    .fetch_all(db.pool())
+    .await
+}
+
 /// A client's URIs of `kind` (`redirect` or `post_logout`), as registered.
 #[tracing::instrument(skip(db))]
 pub async fn uris(db: &Db, id: i64, kind: &str) -> Result<Vec<String>, sqlx::Error> {

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod devices;
 pub mod directory;
 pub mod endings;
+pub mod grants;
 pub mod locks;
 pub mod mfa;
 pub mod notices;

@@ -21,6 +21,8 @@ pub struct SessionRow {
     pub role: String,
     /// When a code was last confirmed in this session.
     pub code_at: Option<i64>,
+    /// How its sign-in was proved (`session::Method`).
+    pub method: String,
     /// Since when the account has MFA on.
     pub mfa_enabled_at: Option<i64>,
     /// Set while the account's password is a temporary one.
@@ -41,6 +43,8 @@ pub struct NewSession<'a> {
     pub address: Option<&'a str>,
     /// When a code was confirmed for it (the code step), if one was.
     pub code_at: Option<i64>,
+    /// How its sign-in was proved (`session::Method`).
+    pub method: &'a str,
 }
 
 async fn insert(
@@ -50,7 +54,7 @@ async fn insert(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, handle, user_id, stage, browser, address, code_at, \
-         created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+         method, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
     .bind(new.id_hash)
     .bind(new.handle)
@@ -59,6 +63,7 @@ async fn insert(
     .bind(new.browser)
     .bind(new.address)
     .bind(new.code_at)
+    .bind(new.method)
     .bind(now)
     .execute(conn)
     .await?;
@@ -122,6 +127,15 @@ pub async fn sign_in(
     Ok(true)
 }
 
+/// The full session that replaces a half one: its token's hash, its
+/// handle, and how the code step was passed (`session::Method`).
+#[derive(Debug, Clone, Copy)]
+pub struct Promoted<'a> {
+    pub id_hash: &'a str,
+    pub handle: &'a str,
+    pub method: &'a str,
+}
+
 /// Replaces a half sign-in by a full one under a new ID and handle, in one
 /// transaction, recording `entry`, and remembers `device` in the same
 /// transaction (so a reset landing meanwhile cannot miss it). Returns
@@ -132,8 +146,7 @@ pub async fn sign_in(
 pub async fn promote(
     db: &Db,
     old_hash: &str,
-    new_hash: &str,
-    new_handle: &str,
+    full: Promoted<'_>,
     entry: &Entry,
     device: Option<&NewDevice<'_>>,
     now: i64,
@@ -156,13 +169,14 @@ pub async fn promote(
         return Ok(false);
     };
     let new = NewSession {
-        id_hash: new_hash,
-        handle: new_handle,
+        id_hash: full.id_hash,
+        handle: full.handle,
         user_id,
         stage: "full",
         browser: &browser,
         address: address.as_deref(),
         code_at: Some(now),
+        method: full.method,
     };
     insert(change.conn(), new, now).await?;
     change.record(entry, now).await?;
@@ -263,7 +277,7 @@ pub async fn end_others(
 #[tracing::instrument(skip(db, id_hash))]
 pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, s.code_at, \
+        "SELECT s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, s.code_at, s.method, \
          u.login_id, u.role, u.mfa_enabled_at, u.password_expires_at, p.required_from AS mfa_required_from \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          LEFT JOIN mfa_policies p ON p.role = u.role WHERE s.id_hash = $1",

@@ -1,7 +1,7 @@
 //! The authorization request of the OpenID Connect provider, checked
 //! (OpenID Connect Core 3.1.2, RFC 6749 4.1, RFC 7636, RFC 9207). This is
-//! the rule book the authorization endpoint will apply before anyone signs
-//! in: it is not served yet (see docs/OIDC.md).
+//! the rule book the authorization endpoint (`server::provider`) applies
+//! before anyone signs in.
 //!
 //! Two kinds of refusal, in this order:
 //! - **never redirected**: no or an unknown `client_id`, no `redirect_uri`

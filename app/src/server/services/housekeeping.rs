@@ -1,11 +1,12 @@
 //! Deleting what has expired: sessions past their limits, half sign-ins,
-//! pending setups, remembered devices, secrets not shown in time, and
-//! audit records past retention.
+//! pending setups, remembered devices, secrets not shown in time,
+//! applications' requests and grants, and audit records past retention.
 //! Lookups check expiry anyway; this keeps the tables small and keeps no
 //! record longer than promised.
 
+use super::{provider, tokens};
 use crate::server::db::devices;
-use crate::server::db::{audit, mfa, reveals, sessions};
+use crate::server::db::{audit, grants, mfa, reveals, sessions};
 use crate::server::session::{ABSOLUTE_SECS, HALF_SECS, IDLE_SECS};
 use crate::server::AppState;
 
@@ -17,6 +18,8 @@ pub struct Swept {
     pub devices: u64,
     pub audit_events: u64,
     pub reveals: u64,
+    /// Applications' requests and grants.
+    pub grants: u64,
 }
 
 /// One sweep. `audit_retention_secs`: how long an audit record is kept.
@@ -35,5 +38,13 @@ pub async fn sweep(state: &AppState, audit_retention_secs: i64) -> Result<Swept,
         devices: devices::delete_expired_devices(db, now).await?,
         audit_events: audit::delete_older_than(db, now - audit_retention_secs).await?,
         reveals: reveals::delete_expired(db, now).await?,
+        // No grant outlives its session, nor its last token.
+        grants: grants::delete_expired(
+            db,
+            now - provider::PENDING_SECS,
+            now - provider::CODE_SECS,
+            now - ABSOLUTE_SECS - tokens::ACCESS_TOKEN_SECS,
+        )
+        .await?,
     })
 }

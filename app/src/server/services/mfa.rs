@@ -11,7 +11,7 @@ use crate::server::clock::format_jst;
 use crate::server::crypto::Purpose;
 use crate::server::db::users::Snapshot;
 use crate::server::db::{self, audit::Event, devices, mfa, Db};
-use crate::server::session::{self, Duty, Session, Stage, Token};
+use crate::server::session::{self, Duty, Method, Session, Token};
 use crate::server::totp::{self, TotpSecret};
 use crate::server::AppState;
 use crate::types::{Device, MfaStatus, SetupDetails};
@@ -124,25 +124,26 @@ pub async fn check_active_code(
     )
 }
 
-/// Decides the stage after a right password: `Full` when MFA was off at
-/// the check (`snapshot`) or this browser carries a valid remembered-device
-/// token for this user.
-pub async fn stage_after_password(
+/// Decides what a right password is worth: a full sign-in when MFA was
+/// off at the check (`snapshot`) or this browser carries a valid
+/// remembered-device token for this user (and how, for the tokens'
+/// `amr`); `None` when a code is owed.
+pub async fn full_after_password(
     state: &AppState,
     who: Who<'_>,
     snapshot: &Snapshot,
-) -> Result<Stage, AppError> {
+) -> Result<Option<Method>, AppError> {
     if !snapshot.mfa_on() {
-        return Ok(Stage::Full);
+        return Ok(Some(Method::Password));
     }
     if let Some(token) = &who.client.device_token {
         let now = state.clock.now();
         if devices::use_device(&state.db, who.user_id, &token.hash(), now).await? {
             audit::record(state, who, Event::DeviceUsed).await?;
-            return Ok(Stage::Full);
+            return Ok(Some(Method::RememberedDevice));
         }
     }
-    Ok(Stage::Code)
+    Ok(None)
 }
 
 /// The code step of sign-in, with the app's code or a recovery code. On
@@ -192,7 +193,12 @@ pub async fn verify_sign_in_code(
         entry: &device_entry,
     });
     let entry = who.entry(Event::CodeSuccess);
-    let full = session::promote(&state.db, session, &entry, new_device.as_ref(), now).await?;
+    let method = match proof {
+        Proof::Code(_) => Method::Code,
+        Proof::Recovery(_) => Method::RecoveryCode,
+    };
+    let full =
+        session::promote(&state.db, session, method, &entry, new_device.as_ref(), now).await?;
     let duty = db::users::find_by_id(&state.db, session.user_id)
         .await?
         .and_then(|user| session::duty_of_user(&user, now));

@@ -18,11 +18,13 @@ pub mod lockout;
 pub mod mfa;
 pub mod notices;
 pub mod operator;
+pub mod provider;
 pub mod recovery;
 pub mod settings;
 pub mod shown_once;
 pub mod sign_in;
 pub mod signing;
+pub mod tokens;
 pub mod trail;
 
 use super::session::Token;

@@ -278,8 +278,14 @@ pub async fn menu_info(state: &AppState, session: &Session) -> Result<MenuInfo, 
     } else {
         policy::mfa_policy(&state.db, session.role.as_str()).await?
     };
+    let apps = crate::server::db::clients::tiles(&state.db)
+        .await?
+        .into_iter()
+        .map(|(tile, start)| (crate::routes::tile_path(&tile), start))
+        .collect();
     Ok(MenuInfo {
         role: session.role,
         mfa_required_from: from.map(|d| d.replace('-', "/")),
+        apps,
     })
 }

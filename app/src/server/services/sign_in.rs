@@ -8,7 +8,7 @@ use super::{mfa, Client};
 use crate::domain::{LoginId, Password};
 use crate::error::AppError;
 use crate::server::db::{audit::Event, sessions};
-use crate::server::session::{self, Duty, Session, Stage, Token};
+use crate::server::session::{self, Duty, Method, Session, Stage, Token};
 use crate::server::AppState;
 
 /// What a sign-in decided.
@@ -48,9 +48,15 @@ pub async fn sign_in(
         login_id: &account.login_id,
         client,
     };
-    let stage = mfa::stage_after_password(state, who, &account.snapshot).await?;
+    let full = mfa::full_after_password(state, who, &account.snapshot).await?;
+    let stage = if full.is_some() {
+        Stage::Full
+    } else {
+        Stage::Code
+    };
     let owner = session::Owner {
         user_id: account.user_id,
+        method: full.unwrap_or(Method::Password),
         browser: &client.browser,
         address: client.address.as_deref(),
     };

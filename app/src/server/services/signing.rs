@@ -94,15 +94,18 @@ pub async fn rotate(
     Ok(key.kid().to_owned())
 }
 
+/// Every published key's public JWK, newest first.
+pub async fn published(db: &Db, now: i64) -> Result<Vec<Value>, AppError> {
+    let rows = signing_keys::published(db, now - PUBLISHED_AFTER_RETIRING).await?;
+    rows.iter()
+        .map(|row| serde_json::from_str::<Value>(&row.public_jwk).map_err(|_| AppError::Internal))
+        .collect()
+}
+
 /// The JWKS document (RFC 7517): every published key's public JWK,
 /// newest first.
 pub async fn jwks(db: &Db, now: i64) -> Result<Value, AppError> {
-    let rows = signing_keys::published(db, now - PUBLISHED_AFTER_RETIRING).await?;
-    let keys = rows
-        .iter()
-        .map(|row| serde_json::from_str::<Value>(&row.public_jwk).map_err(|_| AppError::Internal))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(json!({ "keys": keys }))
+    Ok(json!({ "keys": published(db, now).await? }))
 }
 
 /// Every key, newest first.

@@ -1,0 +1,249 @@
+//! The provider's grants: authorization requests waiting for their browser
+//! to sign in, and what one sign-in granted one application (a code, then
+//! the tokens made from it). Codes and cookie tokens are stored only as
+//! hashes.
+
+use super::audit::Entry;
+use super::change::Change;
+use super::Db;
+
+/// An authorization request kept while its browser signs in.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingRow {
+    pub client_id: String,
+    /// The checked request, as JSON.
+    pub request: String,
+    pub created_at: i64,
+}
+
+/// Keeps a checked request under the hash of the browser's cookie token.
+pub async fn keep_pending(
+    db: &Db,
+    id_hash: &str,
+    client_id: &str,
+    request: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oidc_pending (id_hash, client_id, request, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id_hash)
+    .bind(client_id)
+    .bind(request)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The request the cookie's hash names, if made after `since`.
+pub async fn pending(
+    db: &Db,
+    id_hash: &str,
+    since: i64,
+) -> Result<Option<PendingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT client_id, request, created_at FROM oidc_pending WHERE id_hash = $1 AND created_at > $2",
+    )
+    .bind(id_hash)
+    .bind(since)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// A grant about to be written: the code's hash and what it is bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct NewGrant<'a> {
+    pub handle: &'a str,
+    pub code_hash: &'a str,
+    pub client_id: &'a str,
+    pub user_id: i64,
+    pub session_hash: &'a str,
+    pub redirect_uri: &'a str,
+    pub code_challenge: &'a str,
+    pub nonce: Option<&'a str>,
+    /// Space-separated.
+    pub scopes: &'a str,
+    pub auth_time: i64,
+    /// `session::Method`, as stored.
+    pub method: &'a str,
+}
+
+/// Writes a grant, only while its session is still fully signed in (a
+/// sign-out landing meanwhile gets no code), ends the pending request
+/// `pending` (the hash of its cookie), if any, and records `entry`, in one
+/// transaction: a request is answered once. Returns false, changing
+/// nothing, when the session is gone.
+pub async fn grant(
+    db: &Db,
+    new: NewGrant<'_>,
+    pending: Option<&str>,
+    entry: &Entry,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut change = Change::start(db).await?;
+    let written = sqlx::query(
+        "INSERT INTO oidc_grants (handle, code_hash, client_id, user_id, session_hash, \
+         redirect_uri, code_challenge, nonce, scopes, auth_time, method, created_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+         WHERE EXISTS (SELECT 1 FROM sessions WHERE id_hash = $5 AND stage = 'full')",
+    )
+    .bind(new.handle)
+    .bind(new.code_hash)
+    .bind(new.client_id)
+    .bind(new.user_id)
+    .bind(new.session_hash)
+    .bind(new.redirect_uri)
+    .bind(new.code_challenge)
+    .bind(new.nonce)
+    .bind(new.scopes)
+    .bind(new.auth_time)
+    .bind(new.method)
+    .bind(now)
+    .execute(change.conn())
+    .await?;
+    if written.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some(pending) = pending {
+        sqlx::query("DELETE FROM oidc_pending WHERE id_hash = $1")
+            .bind(pending)
+            .execute(change.conn())
+            .await?;
+    }
+    change.commit(entry, now).await?;
+    Ok(true)
+}
+
+/// A grant, as a code exchange or a token check reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GrantRow {
+    pub id: i64,
+    pub handle: String,
+    pub client_id: String,
+    pub user_id: i64,
+    pub session_hash: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub nonce: Option<String>,
+    pub scopes: String,
+    pub auth_time: i64,
+    pub method: String,
+    pub subject: String,
+    pub login_id: String,
+    pub display_name: String,
+}
+
+const GRANT_COLUMNS: &str = "g.id, g.handle, g.client_id, g.user_id, g.session_hash, \
+    g.redirect_uri, g.code_challenge, g.nonce, g.scopes, g.auth_time, g.method, \
+    u.subject, u.login_id, u.display_name";
+
+/// What a code exchange found.
+#[derive(Debug)]
+pub enum Redeemed {
+    /// The code was unused, fresh, the client's, and its session is still
+    /// signed in: it is used now, here, and by no one else.
+    Fresh(Box<GrantRow>),
+    /// The code was used before: its grant (and every token made from it)
+    /// is revoked now, and `entry` recorded.
+    Replayed,
+    /// No such code for this client, too old, or its session is over.
+    Unknown,
+}
+
+/// Uses the code whose hash is `code_hash`, once across every instance: one
+/// conditional `UPDATE` marks it used only if it is unused, younger than
+/// `since`, `client_id`'s, unrevoked and its session is still signed in.
+/// A second use revokes the grant, recording `replayed`.
+pub async fn redeem(
+    db: &Db,
+    code_hash: &str,
+    client_id: &str,
+    since: i64,
+    replayed: &Entry,
+    now: i64,
+) -> Result<Redeemed, sqlx::Error> {
+    let used = sqlx::query(
+        "UPDATE oidc_grants SET code_used_at = $4 WHERE code_hash = $1 AND client_id = $2 \
+         AND code_used_at IS NULL AND revoked_at IS NULL AND created_at > $3 \
+         AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = oidc_grants.session_hash)",
+    )
+    .bind(code_hash)
+    .bind(client_id)
+    .bind(since)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    if used.rows_affected() == 1 {
+        let row: GrantRow = sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
+             WHERE g.code_hash = $1"
+        ))
+        .bind(code_hash)
+        .fetch_one(db.pool())
+        .await?;
+        return Ok(Redeemed::Fresh(Box::new(row)));
+    }
+    let mut change = Change::start(db).await?;
+    let revoked = sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $3 WHERE code_hash = $1 AND client_id = $2 \
+         AND code_used_at IS NOT NULL AND revoked_at IS NULL",
+    )
+    .bind(code_hash)
+    .bind(client_id)
+    .bind(now)
+    .execute(change.conn())
+    .await?;
+    if revoked.rows_affected() == 1 {
+        change.commit(replayed, now).await?;
+        return Ok(Redeemed::Replayed);
+    }
+    Ok(Redeemed::Unknown)
+}
+
+/// Revokes one grant (a code that failed its checks after it was used).
+pub async fn revoke(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE oidc_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The live grant `handle` names: not revoked, its code used, its session
+/// still signed in and its account not disabled.
+pub async fn live(db: &Db, handle: &str) -> Result<Option<GrantRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
+         JOIN sessions s ON s.id_hash = g.session_hash \
+         WHERE g.handle = $1 AND g.revoked_at IS NULL AND g.code_used_at IS NOT NULL \
+         AND u.disabled_at IS NULL"
+    ))
+    .bind(handle)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Forgets pending requests made before `pending_before`, grants whose
+/// code was never used and was made before `unused_before`, and every
+/// grant made before `ended_before` (no session lives that long).
+pub async fn delete_expired(
+    db: &Db,
+    pending_before: i64,
+    unused_before: i64,
+    ended_before: i64,
+) -> Result<u64, sqlx::Error> {
+    let pending = sqlx::query("DELETE FROM oidc_pending WHERE created_at < $1")
+        .bind(pending_before)
+        .execute(db.pool())
+        .await?;
+    let grants = sqlx::query(
+        "DELETE FROM oidc_grants WHERE (code_used_at IS NULL AND created_at < $1) OR created_at < $2",
+    )
+    .bind(unused_before)
+    .bind(ended_before)
+    .execute(db.pool())
+    .await?;
+    Ok(pending.rows_affected() + grants.rows_affected())
+}

@@ -1,0 +1,564 @@
+//! The OpenID Connect provider's HTTP edge: discovery, the JWKS, the
+//! authorization endpoint (GET and POST), the token endpoint and userinfo.
+//! Plain axum routes: they parse and answer; the decisions are
+//! `services::provider` (and `services::authorize`, the rule book).
+//!
+//! Errors follow the standards: the authorization endpoint sends the
+//! browser back to the client (RFC 6749 4.1.2.1, with `iss`), except when
+//! the client or its redirect URI is not known to be good, which gets a
+//! Japanese page and no redirect; the token endpoint answers RFC 6749 5.2
+//! JSON; userinfo answers RFC 6750 3.1.
+
+use super::request::{self, ClientAddress, CurrentSession};
+use super::services::authorize::{self, NotRedirected};
+use super::services::clients::{self, ClientInfo};
+use super::services::provider::{self, InvalidGrant, Next};
+use super::services::{signing, Client};
+use super::throttle::Key;
+use super::AppState;
+use crate::error::AppError;
+use crate::routes;
+use crate::text;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::Extension;
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde_json::{json, Value};
+
+/// The OIDC routes, for the test of who reaches what (none needs a
+/// session: the authorization endpoint asks for one itself).
+pub const ROUTES: [&str; 5] = [
+    routes::OIDC_DISCOVERY,
+    routes::OIDC_AUTHORIZE,
+    routes::OIDC_TOKEN,
+    routes::OIDC_USERINFO,
+    routes::OIDC_JWKS,
+];
+
+/// Failed client authentications per client and address, in this
+/// instance: a burst, then this many a minute.
+pub const CLIENT_FAILURES_BURST: u32 = 10;
+pub const CLIENT_FAILURES_PER_MINUTE: u32 = 10;
+
+fn issuer(state: &AppState) -> Option<&str> {
+    state.issuer.as_deref()
+}
+
+fn not_found() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
+
+fn unavailable_json(err: &AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (status, Json(json!({ "error": "temporarily_unavailable" }))).into_response();
+    if let Some(secs) = err.retry_after() {
+        res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+    }
+    res
+}
+
+/// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0).
+pub async fn discovery(State(state): State<AppState>) -> Response {
+    let Some(iss) = issuer(&state) else {
+        return not_found();
+    };
+    let url = |path: &str| format!("{iss}{path}");
+    let doc = json!({
+        "issuer": iss,
+        "authorization_endpoint": url(routes::OIDC_AUTHORIZE),
+        "token_endpoint": url(routes::OIDC_TOKEN),
+        "userinfo_endpoint": url(routes::OIDC_USERINFO),
+        "jwks_uri": url(routes::OIDC_JWKS),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "scopes_supported": ["openid", "profile"],
+        "claims_supported": [
+            "iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "sid",
+            "amr", "acr", "name", "preferred_username"
+        ],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "acr_values_supported": [
+            "urn:autobank:acr:password",
+            "urn:autobank:acr:remembered-device",
+            "urn:autobank:acr:mfa"
+        ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    });
+    public_json(doc)
+}
+
+/// A document anyone may read, from any origin.
+fn public_json(doc: Value) -> Response {
+    let mut res = Json(doc).into_response();
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    res
+}
+
+/// `GET /oidc/jwks`: the published public keys.
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    if issuer(&state).is_none() {
+        return not_found();
+    }
+    let now = state.clock.now();
+    // The first request of a new database makes the first key, so the
+    // JWKS is never empty when a client first reads it.
+    if let Err(err) = signing::current(&state.db, &state.secrets, now).await {
+        return unavailable_json(&err);
+    }
+    match signing::jwks(&state.db, now).await {
+        Ok(doc) => public_json(doc),
+        Err(err) => unavailable_json(&err),
+    }
+}
+
+fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
+/// `GET /oidc/authorize?...`
+pub async fn authorize_get(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = pairs(query.unwrap_or_default().as_bytes());
+    authorize(&state, current, address, &headers, &params).await
+}
+
+/// `POST /oidc/authorize` (a form).
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    authorize(&state, current, address, &headers, &pairs(&body)).await
+}
+
+fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+fn who(headers: &HeaderMap, address: &ClientAddress) -> Client {
+    Client {
+        address: address.0.map(|ip| ip.to_string()),
+        browser: super::labels::browser_label(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        ),
+        device_token: None,
+    }
+}
+
+async fn authorize(
+    state: &AppState,
+    current: CurrentSession,
+    address: ClientAddress,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+) -> Response {
+    let Some(iss) = issuer(state) else {
+        return not_found();
+    };
+    let refused_here = |why: NotRedirected| {
+        tracing::info!(?why, "authorization request refused without a redirect");
+        super::plain::message_page(
+            StatusCode::BAD_REQUEST,
+            text::ERR_APP_REQUEST_TITLE,
+            text::ERR_APP_UNKNOWN,
+        )
+    };
+    // The rule book is synchronous: the client is read first.
+    let first_id = params
+        .iter()
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let client = match clients::find(&state.db, first_id).await {
+        Ok(found) => found,
+        Err(err) => return super::plain::error_page(text::ERR_UNAVAILABLE_TITLE, &err),
+    };
+    let auth = match authorize::check(params, |_| client.clone()) {
+        Err(why) => return refused_here(why),
+        Ok(Err(refused)) => return see_other(&authorize::refusal_url(&refused, iss)),
+        Ok(Ok(auth)) => auth,
+    };
+    let Some(client) = client else {
+        return refused_here(NotRedirected::UnknownClient);
+    };
+    let session = current.0.as_ref();
+    let next =
+        provider::authorize(state, iss, &auth, &client, session, &who(headers, &address)).await;
+    match next {
+        Ok(next) => follow(next),
+        Err(err) => super::plain::error_page(text::ERR_UNAVAILABLE_TITLE, &err),
+    }
+}
+
+/// Where `next` sends the browser, with the pending request's cookie.
+fn follow(next: Next) -> Response {
+    match next {
+        Next::ToClient(url) => see_other(&url),
+        Next::SignIn { pending, .. } => {
+            let mut res = see_other(routes::LOGIN);
+            res.headers_mut()
+                .append(header::SET_COOKIE, request::pending_cookie(Some(&pending)));
+            res
+        }
+        Next::Duty { pending, duty } => {
+            let mut res = see_other(request::duty_page(duty));
+            res.headers_mut()
+                .append(header::SET_COOKIE, request::pending_cookie(Some(&pending)));
+            res
+        }
+    }
+}
+
+/// An RFC 6749 5.2 error.
+fn token_error(status: StatusCode, error: &'static str, description: &'static str) -> Response {
+    let mut res = (
+        status,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response();
+    no_store(&mut res);
+    res
+}
+
+fn no_store(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// The client's credentials as sent: HTTP Basic (RFC 6749 2.3.1, each
+/// part form-encoded) or `client_id` and `client_secret` in the body.
+#[derive(Debug, PartialEq, Eq)]
+enum Credentials {
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret {
+        id: String,
+        secret: String,
+        basic: bool,
+    },
+    /// A public client: its ID alone.
+    Public { id: String },
+}
+
+fn credentials(
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Result<Credentials, &'static str> {
+    let get = |name: &str| single(form, name);
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "));
+    let body_id = get("client_id")?;
+    let body_secret = get("client_secret")?;
+    if let Some(encoded) = basic {
+        if body_secret.is_some() {
+            return Err("one way of client authentication only");
+        }
+        let decoded = STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok())
+            .ok_or("malformed Basic credentials")?;
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or("malformed Basic credentials")?;
+        let unform = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let id = unform(id);
+        if body_id.is_some_and(|b| b != id) {
+            return Err("client_id differs from the Basic credentials");
+        }
+        return Ok(Credentials::Secret {
+            id,
+            secret: unform(secret),
+            basic: true,
+        });
+    }
+    let id = body_id
+        .ok_or("client authentication is required")?
+        .to_owned();
+    Ok(match body_secret {
+        Some(secret) => Credentials::Secret {
+            id,
+            secret: secret.to_owned(),
+            basic: false,
+        },
+        None => Credentials::Public { id },
+    })
+}
+
+/// The one value of `name` in a form: RFC 6749 3.2 forbids repeats.
+fn single<'a>(form: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, &'static str> {
+    let mut found = form
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str());
+    let first = found.next();
+    if found.next().is_some() {
+        return Err("a parameter is repeated");
+    }
+    Ok(first.filter(|v| !v.is_empty()))
+}
+
+type Fields<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+/// `grant_type`, `code`, `redirect_uri` and `code_verifier`, each once.
+fn code_grant(form: &[(String, String)]) -> Result<Fields<'_>, &'static str> {
+    Ok((
+        single(form, "grant_type")?,
+        single(form, "code")?,
+        single(form, "redirect_uri")?,
+        single(form, "code_verifier")?,
+    ))
+}
+
+/// `POST /oidc/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(iss) = issuer(&state) else {
+        return not_found();
+    };
+    let form = pairs(&body);
+    let credentials = match credentials(&headers, &form) {
+        Ok(c) => c,
+        Err(why) => return token_error(StatusCode::UNAUTHORIZED, "invalid_client", why),
+    };
+    let client = match authenticate(&state, &credentials, &address).await {
+        Ok(Ok(client)) => client,
+        Ok(Err(refused)) => return refused,
+        Err(err) => return unavailable_json(&err),
+    };
+    let (grant_type, code, redirect_uri, verifier) = match code_grant(&form) {
+        Ok(fields) => fields,
+        Err(why) => return token_error(StatusCode::BAD_REQUEST, "invalid_request", why),
+    };
+    match grant_type {
+        Some("authorization_code") => {}
+        None => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is missing",
+            )
+        }
+        Some(_) => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only authorization_code is offered",
+            )
+        }
+    }
+    let (Some(code), Some(redirect_uri), Some(verifier)) = (code, redirect_uri, verifier) else {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code, redirect_uri and code_verifier are required",
+        );
+    };
+    match provider::exchange(&state, iss, &client, code, redirect_uri, verifier).await {
+        Ok(Ok(issued)) => {
+            let mut res = Json(json!({
+                "access_token": issued.access_token,
+                "token_type": "Bearer",
+                "expires_in": issued.expires_in,
+                "id_token": issued.id_token,
+                "scope": issued.scope,
+            }))
+            .into_response();
+            no_store(&mut res);
+            res
+        }
+        Ok(Err(InvalidGrant)) => token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the code is unknown, expired, used, or not this client's, redirect URI's or verifier's",
+        ),
+        Err(err) => unavailable_json(&err),
+    }
+}
+
+/// The client `credentials` name, if they are right; failures are
+/// throttled per client and address, and recorded.
+async fn authenticate(
+    state: &AppState,
+    credentials: &Credentials,
+    address: &ClientAddress,
+) -> Result<Result<ClientInfo, Response>, AppError> {
+    let (id, basic) = match credentials {
+        Credentials::Secret { id, basic, .. } => (id.as_str(), *basic),
+        Credentials::Public { id } => (id.as_str(), false),
+    };
+    let key = Key::named(&format!(
+        "{id}\n{}",
+        address.0.map(|ip| ip.to_string()).unwrap_or_default()
+    ));
+    if let Err(wait) = state.token_throttle.peek(key) {
+        let mut res = token_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            "too many failed client authentications; retry later",
+        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, (wait.as_secs() + 1).into());
+        return Ok(Err(res));
+    }
+    let found = match credentials {
+        Credentials::Secret { id, secret, .. } => {
+            clients::authenticate(&state.db, &state.secrets, id, secret).await?
+        }
+        Credentials::Public { id } => clients::find(&state.db, id).await?.filter(|c| c.public),
+    };
+    if let Some(client) = found {
+        return Ok(Ok(client));
+    }
+    let _ = state.token_throttle.check(key);
+    provider::client_auth_failed(state, id, address.0.map(|ip| ip.to_string())).await?;
+    let mut res = token_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "client authentication failed",
+    );
+    if basic {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"autobank\""),
+        );
+    }
+    Ok(Err(res))
+}
+
+fn bearer_error(error: &'static str) -> Response {
+    let mut res = StatusCode::UNAUTHORIZED.into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    no_store(&mut res);
+    res
+}
+
+/// `GET` or `POST /oidc/userinfo` with `Authorization: Bearer`.
+pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(iss) = issuer(&state) else {
+        return not_found();
+    };
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        let mut res = StatusCode::UNAUTHORIZED.into_response();
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return res;
+    };
+    match provider::grant_of_access_token(&state, iss, token.trim()).await {
+        Ok(Some(grant)) => {
+            let mut claims = json!({ "sub": grant.subject });
+            if grant.scopes.split(' ').any(|s| s == "profile") {
+                claims["name"] = json!(grant.display_name);
+                claims["preferred_username"] = json!(grant.login_id);
+            }
+            let mut res = Json(claims).into_response();
+            no_store(&mut res);
+            res
+        }
+        Ok(None) => bearer_error("invalid_token"),
+        Err(err) => unavailable_json(&err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    fn basic(raw: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let value = format!("Basic {}", STANDARD.encode(raw));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&value).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn client_credentials_are_read_one_way_only() {
+        let none = HeaderMap::new();
+        assert_eq!(
+            credentials(&basic("zaiko:s%3Acret"), &form(&[])),
+            Ok(Credentials::Secret {
+                id: "zaiko".into(),
+                secret: "s:cret".into(),
+                basic: true
+            })
+        );
+        assert_eq!(
+            credentials(
+                &none,
+                &form(&[("client_id", "zaiko"), ("client_secret", "x")])
+            ),
+            Ok(Credentials::Secret {
+                id: "zaiko".into(),
+                secret: "x".into(),
+                basic: false
+            })
+        );
+        assert_eq!(
+            credentials(&none, &form(&[("client_id", "spa")])),
+            Ok(Credentials::Public { id: "spa".into() })
+        );
+        assert!(credentials(&basic("zaiko:x"), &form(&[("client_secret", "y")])).is_err());
+        assert!(credentials(&basic("zaiko:x"), &form(&[("client_id", "other")])).is_err());
+        assert!(credentials(&basic("no-colon"), &form(&[])).is_err());
+        assert!(credentials(&none, &form(&[])).is_err());
+        assert!(credentials(&none, &form(&[("client_id", "a"), ("client_id", "b")])).is_err());
+    }
+}

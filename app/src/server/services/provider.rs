@@ -1,0 +1,394 @@
+//! The OpenID Connect provider's decisions: what an authorization request
+//! gets (a code at once, the sign-in screens first, a duty first, or an
+//! error), the code exchange, and what an access token is worth at the
+//! userinfo endpoint. The HTTP edge is `server::provider`; the rules of a
+//! request are `services::authorize`; the tokens' claims are
+//! `services::tokens`.
+
+use super::audit::Who;
+use super::authorize::{self, Authorization, Prompt};
+use super::clients::{self, ClientInfo};
+use super::tokens::{self, Issued};
+use super::Client;
+use crate::error::AppError;
+use crate::server::db::audit::{Actor, Entry, Event};
+use crate::server::db::grants::{self, GrantRow, NewGrant, Redeemed};
+use crate::server::session::{Duty, Method, Session, Stage, Token};
+use crate::server::AppState;
+
+/// How long a code may wait for its exchange.
+pub const CODE_SECS: i64 = 60;
+/// How long a request waits for its browser to sign in.
+pub const PENDING_SECS: i64 = 10 * 60;
+
+/// A checked request, as kept while its browser signs in.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    redirect_uri: String,
+    scopes: Vec<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: String,
+    max_age: Option<i64>,
+    login: bool,
+}
+
+impl Kept {
+    fn of(auth: &Authorization) -> Self {
+        Self {
+            redirect_uri: auth.redirect_uri.clone(),
+            scopes: auth.scopes.iter().map(|s| (*s).to_owned()).collect(),
+            state: auth.state.clone(),
+            nonce: auth.nonce.clone(),
+            code_challenge: auth.code_challenge.clone(),
+            max_age: auth.max_age,
+            login: auth.prompt == Prompt::Login,
+        }
+    }
+}
+
+/// What the browser does next.
+#[derive(Debug)]
+pub enum Next {
+    /// Back to the application: this URL carries the code, or an error,
+    /// with `state` and `iss`.
+    ToClient(String),
+    /// To the sign-in screens, with this token in the request's cookie.
+    /// `again`: a session exists but is too old for the request, or
+    /// `prompt=login` asked for a fresh sign-in.
+    SignIn { pending: Token, again: bool },
+    /// To a duty's page first (the request is kept under `pending`).
+    Duty { pending: Token, duty: Duty },
+}
+
+/// Whether `session`'s sign-in may answer a request for `client`: fully
+/// signed in, no duty, and MFA passed (or a browser remembered through it)
+/// when the client requires it. `Err` names the duty that comes first.
+fn ready(session: &Session, client: &ClientInfo) -> Result<bool, Duty> {
+    if session.stage != Stage::Full {
+        return Ok(false);
+    }
+    if let Some(duty) = session.duty {
+        return Err(duty);
+    }
+    if client.mfa_required && session.method == Method::Password {
+        return Err(Duty::SetUpMfa);
+    }
+    Ok(true)
+}
+
+/// The first answer to a checked request.
+pub async fn authorize(
+    state: &AppState,
+    issuer: &str,
+    auth: &Authorization,
+    client: &ClientInfo,
+    session: Option<&Session>,
+    who: &Client,
+) -> Result<Next, AppError> {
+    let now = state.clock.now();
+    let kept = Kept::of(auth);
+    let fresh = |s: &Session| {
+        auth.prompt != Prompt::Login && auth.max_age.is_none_or(|age| now - s.signed_in_at <= age)
+    };
+    let readiness = session.map(|s| (s, ready(s, client)));
+    if let Some((s, Ok(true))) = readiness {
+        if fresh(s) {
+            return issue(state, issuer, &client.client_id, &kept, s, None, who).await;
+        }
+    }
+    if auth.prompt == Prompt::None {
+        let error = match readiness {
+            Some((_, Err(_))) => "interaction_required",
+            _ => "login_required",
+        };
+        return Ok(Next::ToClient(error_url(&kept, issuer, error)));
+    }
+    let pending = keep(state, &client.client_id, &kept, now).await?;
+    Ok(match readiness {
+        Some((_, Err(duty))) => Next::Duty { pending, duty },
+        Some((s, Ok(true))) if !fresh(s) => Next::SignIn {
+            pending,
+            again: true,
+        },
+        _ => Next::SignIn {
+            pending,
+            again: false,
+        },
+    })
+}
+
+async fn keep(state: &AppState, client_id: &str, kept: &Kept, now: i64) -> Result<Token, AppError> {
+    let token = Token::generate();
+    let json = serde_json::to_string(kept).map_err(|_| AppError::Internal)?;
+    grants::keep_pending(&state.db, &token.hash(), client_id, &json, now).await?;
+    Ok(token)
+}
+
+fn error_url(kept: &Kept, issuer: &str, error: &'static str) -> String {
+    let refused = authorize::Refused {
+        redirect_uri: kept.redirect_uri.clone(),
+        state: kept.state.clone(),
+        error,
+        description: match error {
+            "login_required" => "the user is not signed in",
+            "interaction_required" => "the user must act on the portal first",
+            _ => "the request cannot be answered",
+        },
+    };
+    authorize::refusal_url(&refused, issuer)
+}
+
+/// The origin (`https://host[:port]`) of the redirect URI of the request
+/// that waits under `pending`, if one does.
+pub async fn waiting_origin(state: &AppState, pending: &Token) -> Result<Option<String>, AppError> {
+    let now = state.clock.now();
+    let Some(row) = grants::pending(&state.db, &pending.hash(), now - PENDING_SECS).await? else {
+        return Ok(None);
+    };
+    let Ok(kept) = serde_json::from_str::<Kept>(&row.request) else {
+        return Ok(None);
+    };
+    Ok(origin(&kept.redirect_uri))
+}
+
+/// The origin of an absolute URL: its scheme, host and port.
+fn origin(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty() && !authority.contains(['@', ' ', ';', ',', '\'']))
+        .then(|| format!("{scheme}://{authority}"))
+}
+
+/// The answer to a request that waited for its browser (the cookie's
+/// `pending` token) to sign in: `None` when there is none (or it expired),
+/// and the caller goes on as after any sign-in. Any sign-in completed
+/// after the request was made answers `prompt=login` and `max_age`.
+pub async fn resume(
+    state: &AppState,
+    issuer: &str,
+    pending: &Token,
+    session: &Session,
+    who: &Client,
+) -> Result<Option<Next>, AppError> {
+    let now = state.clock.now();
+    let Some(row) = grants::pending(&state.db, &pending.hash(), now - PENDING_SECS).await? else {
+        return Ok(None);
+    };
+    let Ok(kept) = serde_json::from_str::<Kept>(&row.request) else {
+        tracing::error!("a pending authorization request does not read back");
+        return Ok(None);
+    };
+    let Some(client) = clients::find(&state.db, &row.client_id).await? else {
+        return Ok(None);
+    };
+    // The client may have changed since: its redirect URI must still be its own.
+    if !client.redirect_uris.contains(&kept.redirect_uri) {
+        return Ok(None);
+    }
+    let fresh = session.signed_in_at >= row.created_at
+        || (!kept.login
+            && kept
+                .max_age
+                .is_none_or(|age| now - session.signed_in_at <= age));
+    match ready(session, &client) {
+        Err(duty) => Ok(Some(Next::Duty {
+            pending: pending.clone(),
+            duty,
+        })),
+        Ok(false) => Ok(Some(Next::SignIn {
+            pending: pending.clone(),
+            again: false,
+        })),
+        Ok(true) if !fresh => Ok(Some(Next::SignIn {
+            pending: pending.clone(),
+            again: true,
+        })),
+        Ok(true) => {
+            let issued = issue(
+                state,
+                issuer,
+                &client.client_id,
+                &kept,
+                session,
+                Some(pending),
+                who,
+            )
+            .await?;
+            Ok(Some(issued))
+        }
+    }
+}
+
+/// Makes a code for `session`'s sign-in and the URL that takes it to the
+/// client, ending the pending request, if any, in the same transaction.
+async fn issue(
+    state: &AppState,
+    issuer: &str,
+    client_id: &str,
+    kept: &Kept,
+    session: &Session,
+    pending: Option<&Token>,
+    who: &Client,
+) -> Result<Next, AppError> {
+    let now = state.clock.now();
+    let code = Token::generate();
+    let handle = Token::generate();
+    let scopes = kept.scopes.join(" ");
+    let new = NewGrant {
+        handle: handle.expose(),
+        code_hash: &code.hash(),
+        client_id,
+        user_id: session.user_id,
+        session_hash: &session.id_hash,
+        redirect_uri: &kept.redirect_uri,
+        code_challenge: &kept.code_challenge,
+        nonce: kept.nonce.as_deref(),
+        scopes: &scopes,
+        auth_time: session.signed_in_at,
+        method: session.method.as_str(),
+    };
+    let entry = Who::of(session, who)
+        .entry(Event::AppSignIn)
+        .with_detail(client_id);
+    let pending_hash = pending.map(Token::hash);
+    if !grants::grant(&state.db, new, pending_hash.as_deref(), &entry, now).await? {
+        // Signed out meanwhile.
+        return Ok(Next::ToClient(error_url(kept, issuer, "login_required")));
+    }
+    let mut pairs = vec![("code", code.expose())];
+    if let Some(s) = &kept.state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", issuer));
+    Ok(Next::ToClient(authorize::with_query(
+        &kept.redirect_uri,
+        &pairs,
+    )))
+}
+
+/// A code exchange refused (RFC 6749 5.2 `invalid_grant`): the code is
+/// unknown, expired, used, another client's, or its redirect URI or
+/// verifier is wrong. Which, the client is not told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidGrant;
+
+/// Exchanges `code` for tokens, for the authenticated `client`.
+pub async fn exchange(
+    state: &AppState,
+    issuer: &str,
+    client: &ClientInfo,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Result<Result<Issued, InvalidGrant>, AppError> {
+    let Some(code) = Token::parse(code) else {
+        return Ok(Err(InvalidGrant));
+    };
+    let now = state.clock.now();
+    let replayed = Entry::new(client_actor(client), Event::CodeReplayed);
+    let redeemed = grants::redeem(
+        &state.db,
+        &code.hash(),
+        &client.client_id,
+        now - CODE_SECS,
+        &replayed,
+        now,
+    )
+    .await?;
+    let grant = match redeemed {
+        Redeemed::Fresh(grant) => *grant,
+        Redeemed::Replayed => {
+            tracing::warn!(client_id = %client.client_id, "an authorization code was used twice: its grant is revoked");
+            return Ok(Err(InvalidGrant));
+        }
+        Redeemed::Unknown => return Ok(Err(InvalidGrant)),
+    };
+    // The code is used up now whatever follows: a wrong verifier or
+    // redirect URI cannot be retried with it.
+    if grant.redirect_uri != redirect_uri
+        || !authorize::verifier_matches(verifier, &grant.code_challenge)
+    {
+        grants::revoke(&state.db, grant.id, now).await?;
+        return Ok(Err(InvalidGrant));
+    }
+    let key = super::signing::current(&state.db, &state.secrets, now).await?;
+    Ok(Ok(tokens::issue(&key, issuer, &grant, now)?))
+}
+
+/// Who a client's events are recorded as.
+pub fn client_actor(client: &ClientInfo) -> Actor {
+    Actor {
+        actor: format!("client:{}", client.client_id),
+        ..Default::default()
+    }
+}
+
+/// Records a failed client authentication. The client ID is the caller's
+/// text: only a short, plain one is written as it is.
+pub async fn client_auth_failed(
+    state: &AppState,
+    client_id: &str,
+    address: Option<String>,
+) -> Result<(), AppError> {
+    let plain = client_id.len() <= 64
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let actor = Actor {
+        actor: if plain {
+            format!("client:{client_id}")
+        } else {
+            "client:?".to_owned()
+        },
+        address,
+        ..Default::default()
+    };
+    let entry = Entry::new(actor, Event::ClientAuthFailed);
+    Ok(crate::server::db::audit::record(&state.db, &entry, state.clock.now()).await?)
+}
+
+/// The live grant an access token stands for, if its signature is one of
+/// the published keys', it has not expired, it was issued here, and its
+/// grant is still live (not revoked, its session signed in).
+pub async fn grant_of_access_token(
+    state: &AppState,
+    issuer: &str,
+    token: &str,
+) -> Result<Option<GrantRow>, AppError> {
+    let now = state.clock.now();
+    let published = super::signing::published(&state.db, now).await?;
+    let Some(handle) = tokens::access_token_grant(token, issuer, &published, now) else {
+        return Ok(None);
+    };
+    Ok(grants::live(&state.db, &handle).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_is_scheme_host_and_port_and_nothing_that_could_widen_a_policy() {
+        assert_eq!(
+            origin("https://zaiko.example.jp/cb?x=1").as_deref(),
+            Some("https://zaiko.example.jp")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:3101/cb").as_deref(),
+            Some("http://127.0.0.1:3101")
+        );
+        assert_eq!(
+            origin("https://a.example.jp"),
+            Some("https://a.example.jp".into())
+        );
+        for bad in [
+            "cb",
+            "https:///cb",
+            "https://a.example.jp;script-src *",
+            "https://x y/",
+        ] {
+            assert_eq!(origin(bad), None, "{bad}");
+        }
+    }
+}

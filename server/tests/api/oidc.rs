@@ -1,0 +1,676 @@
+//! The OpenID Connect provider over HTTP: discovery, the authorization
+//! endpoint with and without a session, the code exchange, userinfo, and
+//! the attacks on each (a code used twice or raced, PKCE, redirect URIs,
+//! client secrets guessed past the throttle). Tokens are checked by
+//! `jsonwebtoken` from the published JWKS alone, never by the provider's
+//! own code. Node's `openid-client` (OpenID Certified) drives the same
+//! endpoints in `end2end/oidc/`.
+
+use crate::helpers::*;
+use app::server::db::audit::Actor;
+use app::server::request::PENDING_COOKIE;
+use app::server::services::clients::{self, ClientSpec};
+use base64::Engine as _;
+use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
+use reqwest::header::{ACCEPT, AUTHORIZATION, COOKIE};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const CALLBACK: &str = "https://zaiko.example.jp/cb";
+/// RFC 7636, appendix B.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+pub fn challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// A registered confidential client: its ID and secret.
+pub struct Rp {
+    pub id: String,
+    pub secret: String,
+}
+
+pub async fn register(app: &TestApp, spec: ClientSpec) -> Rp {
+    let actor = Actor {
+        actor: "test".into(),
+        ..Default::default()
+    };
+    let registered = clients::register(&app.db, &app.state.secrets, &spec, actor, app.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    Rp {
+        id: registered.client_id,
+        secret: registered.secret.unwrap_or_default(),
+    }
+}
+
+pub fn spec() -> ClientSpec {
+    ClientSpec {
+        name: "在庫登録".into(),
+        redirect_uris: vec![CALLBACK.into()],
+        ..Default::default()
+    }
+}
+
+/// The authorization request's query for `rp`, with `extra` pairs.
+pub fn request(rp: &Rp, extra: &[(&str, &str)]) -> String {
+    let challenge = challenge(VERIFIER);
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", rp.id.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid profile"),
+        ("state", "st-1"),
+        ("nonce", "n-0S6_WzA2Mj"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        pairs.retain(|(name, _)| name != k);
+        pairs.push((k, v));
+    }
+    pairs.retain(|(_, v)| !v.is_empty());
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", app::domain::percent_encode(v)))
+        .collect();
+    format!("{}?{}", app::routes::OIDC_AUTHORIZE, query.join("&"))
+}
+
+/// GETs `path` with the session and pending-request cookies given.
+pub async fn browse(
+    app: &TestApp,
+    path: &str,
+    session: Option<&str>,
+    pending: Option<&str>,
+) -> Response {
+    let mut cookies = Vec::new();
+    if let Some(s) = session {
+        cookies.push(format!("{SESSION_COOKIE}={s}"));
+    }
+    if let Some(p) = pending {
+        cookies.push(format!("{PENDING_COOKIE}={p}"));
+    }
+    let mut req = app.client.get(app.url(path)).header(ACCEPT, "text/html");
+    if !cookies.is_empty() {
+        req = req.header(COOKIE, cookies.join("; "));
+    }
+    req.send().await.unwrap()
+}
+
+/// The query parameters of a URL.
+pub fn query_of(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub fn param(url: &str, name: &str) -> Option<String> {
+    query_of(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// The code the authorization endpoint sent back to the client.
+pub async fn code_for(app: &TestApp, rp: &Rp, session: &str) -> String {
+    let res = browse(app, &request(rp, &[]), Some(session), None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res).unwrap();
+    assert!(to.starts_with(CALLBACK), "{to}");
+    param(&to, "code").expect("a code")
+}
+
+pub async fn exchange(app: &TestApp, rp: &Rp, code: &str, verifier: &str) -> Response {
+    app.client
+        .post(app.url(app::routes::OIDC_TOKEN))
+        .basic_auth(&rp.id, Some(&rp.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn userinfo(app: &TestApp, access_token: &str) -> Response {
+    app.client
+        .get(app.url(app::routes::OIDC_USERINFO))
+        .header(AUTHORIZATION, format!("Bearer {access_token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The ID token's claims, checked by `jsonwebtoken` against the JWKS.
+pub async fn verified(app: &TestApp, id_token: &str, audience: &str) -> Value {
+    let jwks: JwkSet = app
+        .client
+        .get(app.url(app::routes::OIDC_JWKS))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = decode_header(id_token).unwrap();
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .expect("the kid is published");
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[app.base.as_str()]);
+    decode::<Value>(id_token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+        .expect("the ID token verifies")
+        .claims
+}
+
+async fn subject(app: &TestApp, login_id: &str) -> String {
+    sqlx::query_scalar("SELECT subject FROM users WHERE login_id = $1")
+        .bind(login_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn discovery_names_only_the_code_flow_with_s256_and_iss() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url(app::routes::OIDC_DISCOVERY))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], app.base.as_str());
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert!(doc["id_token_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"RS256".into()));
+    for endpoint in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+    ] {
+        let url = doc[endpoint].as_str().unwrap();
+        assert!(url.starts_with(&app.base), "{endpoint}: {url}");
+    }
+    let jwks: Value = app
+        .client
+        .get(doc["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["alg"], "RS256");
+    assert!(jwks["keys"][0].get("d").is_none(), "no private part");
+}
+
+#[tokio::test]
+async fn a_signed_in_dealer_gets_a_code_and_the_client_its_tokens() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let res = browse(&app, &request(&rp, &[]), Some(&session), None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res).unwrap();
+    assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
+    assert_eq!(param(&to, "iss").as_deref(), Some(app.base.as_str()));
+    let code = param(&to, "code").unwrap();
+
+    let res = exchange(&app, &rp, &code, VERIFIER).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    let claims = verified(&app, body["id_token"].as_str().unwrap(), &rp.id).await;
+    assert_eq!(claims["sub"], subject(&app, "dealer01").await.as_str());
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["azp"], rp.id.as_str());
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(claims["preferred_username"], "dealer01");
+    assert!(claims["sid"].is_string() && claims["auth_time"].is_i64());
+
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        decode_header(access).unwrap().typ.as_deref(),
+        Some("at+jwt")
+    );
+    let res = userinfo(&app, access).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let info: Value = res.json().await.unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert!(app.audit_events().await.contains(&"app_sign_in".to_owned()));
+}
+
+#[tokio::test]
+async fn a_dealer_not_signed_in_signs_in_with_the_code_and_goes_back_with_otp() {
+    let (app, phone) = app_with_mfa_user().await;
+    let rp = register(&app, spec()).await;
+    let res = browse(&app, &request(&rp, &[]), None, None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res).as_deref(), Some(app::routes::LOGIN));
+    let cookie = set_cookie_header(res.headers(), PENDING_COOKIE).expect("the request's cookie");
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=600",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+    }
+    let pending = cookie_value(&res, PENDING_COOKIE).unwrap();
+    assert!(cookie_value(&res, SESSION_COOKIE).is_none());
+
+    // The manual's screens: the password, then the code.
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header(ACCEPT, "application/json")
+        .header(COOKIE, format!("{PENDING_COOKIE}={pending}"))
+        .form(&[
+            ("login_id", "dealer01"),
+            ("password", GOOD_PASSWORD),
+            ("next", "/menu"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let half = session_cookie(&res).unwrap();
+    assert!(location(&res).unwrap().starts_with(app::routes::CODE_PAGE));
+    let res = app
+        .client
+        .post(app.url("/api/mfa/code"))
+        .header(ACCEPT, "application/json")
+        .header(
+            COOKIE,
+            format!("{SESSION_COOKIE}={half}; {PENDING_COOKIE}={pending}"),
+        )
+        .form(&[("code", phone.code(0).as_str()), ("next", "/menu")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let to = location(&res).unwrap();
+    assert!(to.starts_with(CALLBACK), "back to the application: {to}");
+    assert!(set_cookie_header(res.headers(), PENDING_COOKIE)
+        .unwrap()
+        .contains("Max-Age=0"));
+    let code = param(&to, "code").unwrap();
+    let body: Value = exchange(&app, &rp, &code, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claims = verified(&app, body["id_token"].as_str().unwrap(), &rp.id).await;
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    assert_eq!(claims["acr"], "urn:autobank:acr:mfa");
+
+    // The request was answered once: the cookie is spent.
+    let full = session_cookie(&res).unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header(ACCEPT, "application/json")
+        .header(
+            COOKIE,
+            format!("{SESSION_COOKIE}={full}; {PENDING_COOKIE}={pending}"),
+        )
+        .form(&[
+            ("login_id", "dealer01"),
+            ("password", GOOD_PASSWORD),
+            ("next", "/menu"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(!location(&res).unwrap().starts_with(CALLBACK));
+}
+
+#[tokio::test]
+async fn a_code_works_once_and_its_second_use_revokes_its_tokens() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let code = code_for(&app, &rp, &session).await;
+    let body: Value = exchange(&app, &rp, &code, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, access).await.status(), StatusCode::OK);
+
+    let res = exchange(&app, &rp, &code, VERIFIER).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"], "invalid_grant");
+    let res = userinfo(&app, access).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+    assert!(app
+        .audit_events()
+        .await
+        .contains(&"code_replayed".to_owned()));
+}
+
+#[tokio::test]
+async fn one_code_raced_many_times_gives_tokens_once() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    for round in 0..5 {
+        let code = code_for(&app, &rp, &session).await;
+        let tries = (0..8).map(|_| exchange(&app, &rp, &code, VERIFIER));
+        let answers = futures_util::future::join_all(tries).await;
+        let won = answers
+            .iter()
+            .filter(|r| r.status() == StatusCode::OK)
+            .count();
+        assert_eq!(won, 1, "round {round}: exactly one exchange wins");
+    }
+}
+
+#[tokio::test]
+async fn pkce_binds_the_code_to_its_verifier_and_a_wrong_one_burns_it() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let code = code_for(&app, &rp, &session).await;
+    let other = "a".repeat(43);
+    let res = exchange(&app, &rp, &code, &other).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // The right verifier is too late: a guesser gets one try per code.
+    assert_eq!(
+        exchange(&app, &rp, &code, VERIFIER).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // A request without PKCE, or with `plain`, goes back as an error.
+    for extra in [
+        vec![("code_challenge", ""), ("code_challenge_method", "")],
+        vec![("code_challenge_method", "plain")],
+    ] {
+        let res = browse(&app, &request(&rp, &extra), Some(&session), None).await;
+        let to = location(&res).unwrap();
+        assert_eq!(
+            param(&to, "error").as_deref(),
+            Some("invalid_request"),
+            "{to}"
+        );
+        assert_eq!(param(&to, "iss").as_deref(), Some(app.base.as_str()));
+        assert!(param(&to, "code").is_none());
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_client_or_redirect_uri_gets_a_page_and_never_a_redirect() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let stranger = Rp {
+        id: "no-such-client".into(),
+        secret: String::new(),
+    };
+    let mut requests = vec![request(&stranger, &[])];
+    for uri in [
+        "https://zaiko.example.jp/cb/",
+        "https://zaiko.example.jp/c",
+        "https://ZAIKO.example.jp/cb",
+        "https://zaiko.example.jp/%63b",
+        "https://zaiko.example.jp@evil.example/cb",
+        "https://evil.example/cb",
+    ] {
+        requests.push(request(&rp, &[("redirect_uri", uri)]));
+    }
+    for path in requests {
+        let res = browse(&app, &path, Some(&session), None).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(location(&res).is_none(), "{path}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(app::text::ERR_APP_UNKNOWN), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_answers_login_required() {
+    let app = spawn_app().await;
+    let rp = register(&app, spec()).await;
+    let res = browse(&app, &request(&rp, &[("prompt", "none")]), None, None).await;
+    let to = location(&res).unwrap();
+    assert!(to.starts_with(CALLBACK));
+    assert_eq!(param(&to, "error").as_deref(), Some("login_required"));
+    assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
+    assert_eq!(param(&to, "iss").as_deref(), Some(app.base.as_str()));
+    assert!(cookie_value(&res, PENDING_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_ask_for_the_password_again() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    app.clock.advance(120);
+    for extra in [[("prompt", "login")], [("max_age", "60")]] {
+        let res = browse(&app, &request(&rp, &extra), Some(&session), None).await;
+        assert_eq!(
+            location(&res).as_deref(),
+            Some(app::routes::LOGIN),
+            "{extra:?}"
+        );
+        let pending = cookie_value(&res, PENDING_COOKIE).unwrap();
+        let before = app.clock.now();
+        let res = app
+            .client
+            .post(app.url("/api/login"))
+            .header(ACCEPT, "application/json")
+            .header(
+                COOKIE,
+                format!("{SESSION_COOKIE}={session}; {PENDING_COOKIE}={pending}"),
+            )
+            .form(&[
+                ("login_id", "dealer01"),
+                ("password", GOOD_PASSWORD),
+                ("next", "/menu"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let to = location(&res).unwrap();
+        let code = param(&to, "code").expect("a code after the fresh sign-in");
+        let body: Value = exchange(&app, &rp, &code, VERIFIER)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let claims = verified(&app, body["id_token"].as_str().unwrap(), &rp.id).await;
+        assert!(
+            claims["auth_time"].as_i64().unwrap() >= before,
+            "auth_time tells the truth"
+        );
+    }
+    // A max_age the session still meets needs no sign-in.
+    let fresh = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let res = browse(
+        &app,
+        &request(&rp, &[("max_age", "3600")]),
+        Some(&fresh),
+        None,
+    )
+    .await;
+    assert!(location(&res).unwrap().starts_with(CALLBACK));
+}
+
+#[tokio::test]
+async fn after_sign_out_neither_a_code_nor_an_access_token_is_worth_anything() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let first = code_for(&app, &rp, &session).await;
+    let body: Value = exchange(&app, &rp, &first, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let unused = code_for(&app, &rp, &session).await;
+    let res = app.call("logout", &[], Some(&session)).await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo(&app, access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        exchange(&app, &rp, &unused, VERIFIER).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_refused_recorded_and_throttled_per_client() {
+    let app = spawn_app().await;
+    let rp = register(&app, spec()).await;
+    let wrong = Rp {
+        id: rp.id.clone(),
+        secret: "guess".into(),
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        let res = exchange(&app, &wrong, "x", VERIFIER).await;
+        statuses.push(res.status());
+    }
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, 10, "the burst: {statuses:?}");
+    assert_eq!(throttled, 20, "{statuses:?}");
+    let failures = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| e == "client_auth_failed")
+        .count();
+    assert_eq!(failures, 10);
+    // Even the right secret waits: the guesser cannot tell a hit.
+    assert_eq!(
+        exchange(&app, &rp, "x", VERIFIER).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client is not slowed.
+    let other = register(
+        &app,
+        ClientSpec {
+            name: "見積".into(),
+            ..spec()
+        },
+    )
+    .await;
+    let res = exchange(&app, &other, "x", VERIFIER).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "invalid_grant, not throttled"
+    );
+}
+
+#[tokio::test]
+async fn an_access_token_forged_or_for_another_issuer_is_refused() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let code = code_for(&app, &rp, &session).await;
+    let body: Value = exchange(&app, &rp, &code, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The ID token is not an access token.
+    let id_token = body["id_token"].as_str().unwrap();
+    assert_eq!(
+        userinfo(&app, id_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A token signed by a key of the attacker's own, with a kid of ours.
+    let access = body["access_token"].as_str().unwrap();
+    let (mine, _) = app::server::jws::SigningKey::generate(app::server::jws::Alg::RS256).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(access.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let forged = mine.sign("at+jwt", &claims).unwrap();
+    let kid = decode_header(access).unwrap().kid.unwrap();
+    let head = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::json!({ "alg": "RS256", "kid": kid, "typ": "at+jwt" }).to_string());
+    let forged = format!("{head}.{}", forged.split_once('.').unwrap().1);
+    assert_eq!(
+        userinfo(&app, &forged).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(userinfo(&app, access).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_sign_in_pages_let_a_form_go_to_the_waiting_application_and_nowhere_else() {
+    let app = spawn_app().await;
+    let rp = register(&app, spec()).await;
+    let policy = |res: &Response| {
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let alone = browse(&app, app::routes::LOGIN, None, None).await;
+    assert!(
+        policy(&alone).contains("form-action 'self';"),
+        "{}",
+        policy(&alone)
+    );
+    let res = browse(&app, &request(&rp, &[]), None, None).await;
+    let pending = cookie_value(&res, PENDING_COOKIE).unwrap();
+    let login = browse(&app, app::routes::LOGIN, None, Some(&pending)).await;
+    assert!(
+        policy(&login).contains("form-action 'self' https://zaiko.example.jp;"),
+        "{}",
+        policy(&login)
+    );
+    // A cookie that names nothing widens nothing.
+    let forged = browse(&app, app::routes::LOGIN, None, Some(&"A".repeat(43))).await;
+    assert!(policy(&forged).contains("form-action 'self';"));
+}
