@@ -43,6 +43,8 @@ pub const OIDC_AUTHORIZE: &str = "/oidc/authorize";
 pub const OIDC_TOKEN: &str = "/oidc/token";
 pub const OIDC_USERINFO: &str = "/oidc/userinfo";
 pub const OIDC_JWKS: &str = "/oidc/jwks";
+pub const OIDC_REVOKE: &str = "/oidc/revoke";
+pub const OIDC_INTROSPECT: &str = "/oidc/introspect";
 
 /// Where a business tile (`inventory`, ... as `autobank client add --tile`
 /// names it) sits: `/menu/inventory`, and `search` is `検索ログイン`'s page.

@@ -101,6 +101,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route(app::routes::OIDC_DISCOVERY, get(provider::discovery))
         .route(app::routes::OIDC_JWKS, get(provider::jwks))
         .route(app::routes::OIDC_TOKEN, post(provider::token))
+        .route(app::routes::OIDC_REVOKE, post(provider::revoke))
+        .route(app::routes::OIDC_INTROSPECT, post(provider::introspect))
         .route(
             app::routes::OIDC_USERINFO,
             get(provider::userinfo).post(provider::userinfo),

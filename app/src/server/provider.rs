@@ -1,5 +1,6 @@
 //! The OpenID Connect provider's HTTP edge: discovery, the JWKS, the
-//! authorization endpoint (GET and POST), the token endpoint and userinfo.
+//! authorization endpoint (GET and POST), the token endpoint, userinfo,
+//! revocation and introspection.
 //! Plain axum routes: they parse and answer; the decisions are
 //! `services::provider` (and `services::authorize`, the rule book).
 //!
@@ -29,12 +30,14 @@ use serde_json::{json, Value};
 
 /// The OIDC routes, for the test of who reaches what (none needs a
 /// session: the authorization endpoint asks for one itself).
-pub const ROUTES: [&str; 5] = [
+pub const ROUTES: [&str; 7] = [
     routes::OIDC_DISCOVERY,
     routes::OIDC_AUTHORIZE,
     routes::OIDC_TOKEN,
     routes::OIDC_USERINFO,
     routes::OIDC_JWKS,
+    routes::OIDC_REVOKE,
+    routes::OIDC_INTROSPECT,
 ];
 
 /// Failed client authentications per client and address, in this
@@ -71,9 +74,11 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
         "token_endpoint": url(routes::OIDC_TOKEN),
         "userinfo_endpoint": url(routes::OIDC_USERINFO),
         "jwks_uri": url(routes::OIDC_JWKS),
+        "revocation_endpoint": url(routes::OIDC_REVOKE),
+        "introspection_endpoint": url(routes::OIDC_INTROSPECT),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "scopes_supported": ["openid", "profile"],
@@ -82,6 +87,8 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
             "amr", "acr", "name", "preferred_username"
         ],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
@@ -331,24 +338,39 @@ fn single<'a>(form: &'a [(String, String)], name: &str) -> Result<Option<&'a str
     Ok(first.filter(|v| !v.is_empty()))
 }
 
-type Fields<'a> = (
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-);
-
-/// `grant_type`, `code`, `redirect_uri` and `code_verifier`, each once.
-fn code_grant(form: &[(String, String)]) -> Result<Fields<'_>, &'static str> {
-    Ok((
-        single(form, "grant_type")?,
-        single(form, "code")?,
-        single(form, "redirect_uri")?,
-        single(form, "code_verifier")?,
-    ))
+/// The client a form to the token, revocation or introspection endpoint
+/// comes from, authenticated; or the answer that refuses it.
+async fn client_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+    address: &ClientAddress,
+) -> Result<ClientInfo, Response> {
+    let credentials = credentials(headers, form)
+        .map_err(|why| token_error(StatusCode::UNAUTHORIZED, "invalid_client", why))?;
+    match authenticate(state, &credentials, address).await {
+        Ok(found) => found,
+        Err(err) => Err(unavailable_json(&err)),
+    }
 }
 
-/// `POST /oidc/token`.
+/// A form's fields, each once (RFC 6749 3.2).
+fn fields<'a, const N: usize>(
+    form: &'a [(String, String)],
+    names: [&str; N],
+) -> Result<[Option<&'a str>; N], &'static str> {
+    let mut out = [None; N];
+    for (slot, name) in out.iter_mut().zip(names) {
+        *slot = single(form, name)?;
+    }
+    Ok(out)
+}
+
+fn invalid_request(why: &'static str) -> Response {
+    token_error(StatusCode::BAD_REQUEST, "invalid_request", why)
+}
+
+/// `POST /oidc/token`: the `authorization_code` and `refresh_token` grants.
 pub async fn token(
     State(state): State<AppState>,
     Extension(address): Extension<ClientAddress>,
@@ -359,50 +381,55 @@ pub async fn token(
         return not_found();
     };
     let form = pairs(&body);
-    let credentials = match credentials(&headers, &form) {
-        Ok(c) => c,
-        Err(why) => return token_error(StatusCode::UNAUTHORIZED, "invalid_client", why),
+    let client = match client_of(&state, &headers, &form, &address).await {
+        Ok(client) => client,
+        Err(refused) => return refused,
     };
-    let client = match authenticate(&state, &credentials, &address).await {
-        Ok(Ok(client)) => client,
-        Ok(Err(refused)) => return refused,
-        Err(err) => return unavailable_json(&err),
+    let [grant_type, code, redirect_uri, verifier, refresh_token] = match fields(
+        &form,
+        [
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "code_verifier",
+            "refresh_token",
+        ],
+    ) {
+        Ok(f) => f,
+        Err(why) => return invalid_request(why),
     };
-    let (grant_type, code, redirect_uri, verifier) = match code_grant(&form) {
-        Ok(fields) => fields,
-        Err(why) => return token_error(StatusCode::BAD_REQUEST, "invalid_request", why),
-    };
-    match grant_type {
-        Some("authorization_code") => {}
-        None => {
-            return token_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "grant_type is missing",
-            )
+    let bad = invalid_request;
+    let issued = match grant_type {
+        Some("authorization_code") => {
+            let (Some(code), Some(redirect_uri), Some(verifier)) = (code, redirect_uri, verifier)
+            else {
+                return bad("code, redirect_uri and code_verifier are required");
+            };
+            provider::exchange(&state, iss, &client, code, redirect_uri, verifier).await
         }
+        Some("refresh_token") => {
+            let Some(refresh_token) = refresh_token else {
+                return bad("refresh_token is required");
+            };
+            provider::refresh(&state, iss, &client, refresh_token).await
+        }
+        None => return bad("grant_type is missing"),
         Some(_) => {
             return token_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "only authorization_code is offered",
+                "only authorization_code and refresh_token are offered",
             )
         }
-    }
-    let (Some(code), Some(redirect_uri), Some(verifier)) = (code, redirect_uri, verifier) else {
-        return token_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "code, redirect_uri and code_verifier are required",
-        );
     };
-    match provider::exchange(&state, iss, &client, code, redirect_uri, verifier).await {
+    match issued {
         Ok(Ok(issued)) => {
             let mut res = Json(json!({
                 "access_token": issued.access_token,
                 "token_type": "Bearer",
                 "expires_in": issued.expires_in,
                 "id_token": issued.id_token,
+                "refresh_token": issued.refresh_token,
                 "scope": issued.scope,
             }))
             .into_response();
@@ -412,8 +439,78 @@ pub async fn token(
         Ok(Err(InvalidGrant)) => token_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
-            "the code is unknown, expired, used, or not this client's, redirect URI's or verifier's",
+            "the grant is unknown, expired, used, revoked, or not this client's",
         ),
+        Err(err) => unavailable_json(&err),
+    }
+}
+
+/// `POST /oidc/revoke` (RFC 7009): a client revokes one of its tokens,
+/// and with it every token of the same sign-in. 200 whatever the token.
+pub async fn revoke(
+    State(state): State<AppState>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(iss) = issuer(&state) else {
+        return not_found();
+    };
+    let form = pairs(&body);
+    let client = match client_of(&state, &headers, &form, &address).await {
+        Ok(client) => client,
+        Err(refused) => return refused,
+    };
+    let token = match fields(&form, ["token"]) {
+        Ok([Some(token)]) => token,
+        Ok([None]) => return invalid_request("token is required"),
+        Err(why) => return invalid_request(why),
+    };
+    match provider::revoke(&state, iss, &client, token).await {
+        Ok(()) => {
+            let mut res = StatusCode::OK.into_response();
+            no_store(&mut res);
+            res
+        }
+        Err(err) => unavailable_json(&err),
+    }
+}
+
+/// `POST /oidc/introspect` (RFC 7662), for a client's own tokens.
+pub async fn introspect(
+    State(state): State<AppState>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(iss) = issuer(&state) else {
+        return not_found();
+    };
+    let form = pairs(&body);
+    let client = match client_of(&state, &headers, &form, &address).await {
+        Ok(client) => client,
+        Err(refused) => return refused,
+    };
+    let token = match fields(&form, ["token"]) {
+        Ok([Some(token)]) => token,
+        Ok([None]) => return invalid_request("token is required"),
+        Err(why) => return invalid_request(why),
+    };
+    if client.public {
+        // RFC 7662 2.1: the caller must be authorized; a public client
+        // proves nothing but its ID.
+        return token_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "a public client cannot introspect",
+        );
+    }
+    match provider::introspect(&state, iss, &client, token).await {
+        Ok(answer) => {
+            let mut res = Json(answer).into_response();
+            no_store(&mut res);
+            res
+        }
         Err(err) => unavailable_json(&err),
     }
 }

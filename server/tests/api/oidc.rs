@@ -674,3 +674,156 @@ async fn the_sign_in_pages_let_a_form_go_to_the_waiting_application_and_nowhere_
     let forged = browse(&app, app::routes::LOGIN, None, Some(&"A".repeat(43))).await;
     assert!(policy(&forged).contains("form-action 'self';"));
 }
+
+pub async fn post_form(app: &TestApp, path: &str, rp: &Rp, form: &[(&str, &str)]) -> Response {
+    app.client
+        .post(app.url(path))
+        .basic_auth(&rp.id, Some(&rp.secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh(app: &TestApp, rp: &Rp, token: &str) -> Response {
+    post_form(
+        app,
+        app::routes::OIDC_TOKEN,
+        rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
+/// Signs in, and gets `rp` its first tokens.
+async fn first_tokens(app: &TestApp, rp: &Rp) -> (String, Value) {
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let code = code_for(app, rp, &session).await;
+    let body: Value = exchange(app, rp, &code, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    (session, body)
+}
+
+#[tokio::test]
+async fn a_refresh_token_is_used_once_and_its_reuse_revokes_the_whole_family() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let (_, first) = first_tokens(&app, &rp).await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_owned();
+    let res = refresh(&app, &rp, &r1).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let second: Value = res.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(r1, r2, "rotated");
+    let claims = verified(&app, second["id_token"].as_str().unwrap(), &rp.id).await;
+    let original = verified(&app, first["id_token"].as_str().unwrap(), &rp.id).await;
+    assert_eq!(
+        claims["auth_time"], original["auth_time"],
+        "the same sign-in"
+    );
+    assert_eq!(claims["sub"], original["sub"]);
+    let access = second["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, access).await.status(), StatusCode::OK);
+
+    // The stolen first token comes back: refused, and the family is gone.
+    assert_eq!(
+        refresh(&app, &rp, &r1).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        refresh(&app, &rp, &r2).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        userinfo(&app, access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(app
+        .audit_events()
+        .await
+        .contains(&"refresh_token_replayed".to_owned()));
+}
+
+#[tokio::test]
+async fn a_refresh_token_never_outlives_its_portal_session_nor_serves_another_client() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let other = register(
+        &app,
+        ClientSpec {
+            name: "見積".into(),
+            ..spec()
+        },
+    )
+    .await;
+    let (session, body) = first_tokens(&app, &rp).await;
+    let token = body["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh(&app, &other, token).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    app.call("logout", &[], Some(&session)).await;
+    assert_eq!(
+        refresh(&app, &rp, token).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn revocation_voids_the_sign_in_and_introspection_tells_only_its_own_client() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    let other = register(
+        &app,
+        ClientSpec {
+            name: "見積".into(),
+            ..spec()
+        },
+    )
+    .await;
+    let (_, body) = first_tokens(&app, &rp).await;
+    let access = body["access_token"].as_str().unwrap();
+    let token = body["refresh_token"].as_str().unwrap();
+    let introspect = |who: &Rp, token: &str| {
+        let form = [("token", token.to_owned())];
+        let req = app
+            .client
+            .post(app.url(app::routes::OIDC_INTROSPECT))
+            .basic_auth(&who.id, Some(&who.secret))
+            .form(&form);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let seen = introspect(&rp, access).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["client_id"], rp.id.as_str());
+    assert!(seen["exp"].is_i64());
+    assert_eq!(introspect(&rp, token).await["active"], true);
+    assert_eq!(
+        introspect(&other, access).await,
+        serde_json::json!({ "active": false })
+    );
+    assert_eq!(introspect(&rp, "not-a-token").await["active"], false);
+
+    // Another client cannot revoke it; its own client can, and once is all.
+    async fn revoke(app: &TestApp, who: &Rp, token: &str) -> Response {
+        post_form(app, app::routes::OIDC_REVOKE, who, &[("token", token)]).await
+    }
+    assert_eq!(revoke(&app, &other, token).await.status(), StatusCode::OK);
+    assert_eq!(userinfo(&app, access).await.status(), StatusCode::OK);
+    assert_eq!(revoke(&app, &rp, token).await.status(), StatusCode::OK);
+    assert_eq!(
+        userinfo(&app, access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh(&app, &rp, token).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(introspect(&rp, access).await["active"], false);
+}

@@ -192,3 +192,44 @@ async fn a_secret_guessed_on_both_instances_meets_each_ones_throttle() {
         "every checked failure is recorded"
     );
 }
+
+#[tokio::test]
+async fn one_refresh_token_raced_on_both_instances_refreshes_once_and_voids_the_family() {
+    let pair = Pair::start().await;
+    pair.add_user("dealer01").await;
+    let rp = register(&pair, "在庫登録");
+    for round in 0..4 {
+        let (cookie, _) = pair.sign_in(round, "dealer01", None).await;
+        let code = code(&pair, round, &rp, &cookie, &[]).await;
+        let body: Value = exchange(&pair, round + 1, &rp, &code_form(&code, VERIFIER))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token = body["refresh_token"].as_str().unwrap();
+        let form = [("grant_type", "refresh_token"), ("refresh_token", token)];
+        let tries = (0..4).map(|i| exchange(&pair, i, &rp, &form));
+        let answers = futures_util::future::join_all(tries).await;
+        let won: Vec<_> = answers
+            .into_iter()
+            .filter(|r| r.status() == StatusCode::OK)
+            .collect();
+        assert_eq!(
+            won.len(),
+            1,
+            "round {round}: one winner across both instances"
+        );
+        // The losers presented a used token: the family is revoked, and the
+        // winner's new token with it. A thief racing the client keeps nothing.
+        let next: Value = won.into_iter().next().unwrap().json().await.unwrap();
+        let next = next["refresh_token"].as_str().unwrap();
+        let again = exchange(
+            &pair,
+            round,
+            &rp,
+            &[("grant_type", "refresh_token"), ("refresh_token", next)],
+        )
+        .await;
+        assert_eq!(again.status(), StatusCode::BAD_REQUEST, "round {round}");
+    }
+}

@@ -54,6 +54,8 @@ const PAGES: &[(&str, Reach)] = &[
     ("/oidc/token", Reach::Anyone),
     ("/oidc/userinfo", Reach::Anyone),
     ("/oidc/jwks", Reach::Anyone),
+    ("/oidc/revoke", Reach::Anyone),
+    ("/oidc/introspect", Reach::Anyone),
 ];
 
 /// Every server function.

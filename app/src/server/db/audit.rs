@@ -61,6 +61,8 @@ pub enum Event {
     CodeReplayed,
     /// A client failed to authenticate at the token endpoint.
     ClientAuthFailed,
+    /// A used refresh token presented again: its grant's tokens revoked.
+    RefreshTokenReplayed,
 }
 
 impl Event {
@@ -102,6 +104,7 @@ impl Event {
             Self::AppSignIn => "app_sign_in",
             Self::CodeReplayed => "code_replayed",
             Self::ClientAuthFailed => "client_auth_failed",
+            Self::RefreshTokenReplayed => "refresh_token_replayed",
         }
     }
 }

@@ -247,3 +247,119 @@ pub async fn delete_expired(
     .await?;
     Ok(pending.rows_affected() + grants.rows_affected())
 }
+
+/// Keeps a new refresh token (its hash) of the grant `grant_id`.
+pub async fn add_refresh(
+    db: &Db,
+    token_hash: &str,
+    grant_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(grant_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The grants a refresh token of `client_id` may belong to: live ones
+/// (not revoked, the portal session still signed in, the account not
+/// disabled).
+const LIVE_GRANTS_OF_CLIENT: &str = "SELECT g.id FROM oidc_grants g \
+    JOIN sessions s ON s.id_hash = g.session_hash JOIN users u ON u.id = g.user_id \
+    WHERE g.client_id = $2 AND g.revoked_at IS NULL AND u.disabled_at IS NULL";
+
+/// Uses the refresh token `token_hash` of `client_id` once, across every
+/// instance, and keeps `next_hash` as its successor in the same
+/// transaction: one conditional `UPDATE` marks it used only if it is
+/// unused and its grant is live. A used one presented again revokes the
+/// grant (the whole family), recording `replayed`.
+pub async fn refresh(
+    db: &Db,
+    token_hash: &str,
+    client_id: &str,
+    next_hash: &str,
+    replayed: &Entry,
+    now: i64,
+) -> Result<Redeemed, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let used = sqlx::query(&format!(
+        "UPDATE oidc_refresh_tokens SET used_at = $3 WHERE token_hash = $1 AND used_at IS NULL \
+         AND grant_id IN ({LIVE_GRANTS_OF_CLIENT})"
+    ))
+    .bind(token_hash)
+    .bind(client_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if used.rows_affected() == 1 {
+        let grant: GrantRow = sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
+             WHERE g.id = (SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1)"
+        ))
+        .bind(token_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(next_hash)
+        .bind(grant.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        return Ok(Redeemed::Fresh(Box::new(grant)));
+    }
+    tx.rollback().await?;
+    let mut change = Change::start(db).await?;
+    let revoked = sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $3 WHERE client_id = $2 AND revoked_at IS NULL \
+         AND id = (SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL)",
+    )
+    .bind(token_hash)
+    .bind(client_id)
+    .bind(now)
+    .execute(change.conn())
+    .await?;
+    if change.commit_if_one(&revoked, replayed, now).await? {
+        return Ok(Redeemed::Replayed);
+    }
+    Ok(Redeemed::Unknown)
+}
+
+/// The live grant of `client_id` whose unused refresh token is
+/// `token_hash`.
+pub async fn grant_of_refresh(
+    db: &Db,
+    token_hash: &str,
+    client_id: &str,
+) -> Result<Option<GrantRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
+         WHERE g.id IN ({LIVE_GRANTS_OF_CLIENT}) \
+         AND g.id = (SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND used_at IS NULL)"
+    ))
+    .bind(token_hash)
+    .bind(client_id)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Revokes the grant `id` if it is `client_id`'s (RFC 7009: a client
+/// revokes only its own tokens). True when it was live.
+pub async fn revoke_for(db: &Db, id: i64, client_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE oidc_grants SET revoked_at = $3 WHERE id = $1 AND client_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(client_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -312,8 +312,130 @@ pub async fn exchange(
         grants::revoke(&state.db, grant.id, now).await?;
         return Ok(Err(InvalidGrant));
     }
+    Ok(Ok(tokens_for(state, issuer, &grant, now).await?))
+}
+
+/// A new refresh token kept for `grant`, and the tokens signed with it.
+async fn tokens_for(
+    state: &AppState,
+    issuer: &str,
+    grant: &GrantRow,
+    now: i64,
+) -> Result<Issued, AppError> {
+    let refresh = Token::generate();
+    grants::add_refresh(&state.db, &refresh.hash(), grant.id, now).await?;
+    signed(state, issuer, grant, refresh, now).await
+}
+
+async fn signed(
+    state: &AppState,
+    issuer: &str,
+    grant: &GrantRow,
+    refresh: Token,
+    now: i64,
+) -> Result<Issued, AppError> {
     let key = super::signing::current(&state.db, &state.secrets, now).await?;
-    Ok(Ok(tokens::issue(&key, issuer, &grant, now)?))
+    tokens::issue(&key, issuer, grant, refresh.expose().to_owned(), now)
+}
+
+/// Uses `refresh_token` of `client` once for new tokens (and the next
+/// refresh token). A used one presented again revokes the whole grant.
+pub async fn refresh(
+    state: &AppState,
+    issuer: &str,
+    client: &ClientInfo,
+    refresh_token: &str,
+) -> Result<Result<Issued, InvalidGrant>, AppError> {
+    let Some(token) = Token::parse(refresh_token) else {
+        return Ok(Err(InvalidGrant));
+    };
+    let now = state.clock.now();
+    let next = Token::generate();
+    let replayed = Entry::new(client_actor(client), Event::RefreshTokenReplayed);
+    let refreshed = grants::refresh(
+        &state.db,
+        &token.hash(),
+        &client.client_id,
+        &next.hash(),
+        &replayed,
+        now,
+    )
+    .await?;
+    match refreshed {
+        Redeemed::Fresh(grant) => Ok(Ok(signed(state, issuer, &grant, next, now).await?)),
+        Redeemed::Replayed => {
+            tracing::warn!(client_id = %client.client_id, "a refresh token was used twice: its grant is revoked");
+            Ok(Err(InvalidGrant))
+        }
+        Redeemed::Unknown => Ok(Err(InvalidGrant)),
+    }
+}
+
+/// The live grant of `client` that `token` stands for: one of its access
+/// tokens (with its claims) or its unused refresh tokens.
+async fn grant_of_token(
+    state: &AppState,
+    issuer: &str,
+    client: &ClientInfo,
+    token: &str,
+) -> Result<Option<(GrantRow, Option<serde_json::Value>)>, AppError> {
+    if let Some(refresh) = Token::parse(token) {
+        let grant = grants::grant_of_refresh(&state.db, &refresh.hash(), &client.client_id).await?;
+        return Ok(grant.map(|g| (g, None)));
+    }
+    Ok(access_token(state, issuer, token)
+        .await?
+        .filter(|(g, _)| g.client_id == client.client_id)
+        .map(|(g, claims)| (g, Some(claims))))
+}
+
+/// RFC 7009: revokes the grant behind `token` (an access or refresh token
+/// of `client`'s own), and every token made from it. Unknown tokens are
+/// no error.
+pub async fn revoke(
+    state: &AppState,
+    issuer: &str,
+    client: &ClientInfo,
+    token: &str,
+) -> Result<(), AppError> {
+    if let Some((grant, _)) = grant_of_token(state, issuer, client, token).await? {
+        grants::revoke_for(&state.db, grant.id, &client.client_id, state.clock.now()).await?;
+    }
+    Ok(())
+}
+
+/// RFC 7662: what `token` is worth, told only to the client it was issued
+/// to; `{"active": false}` for anything else.
+pub async fn introspect(
+    state: &AppState,
+    issuer: &str,
+    client: &ClientInfo,
+    token: &str,
+) -> Result<serde_json::Value, AppError> {
+    use serde_json::json;
+    let Some((grant, claims)) = grant_of_token(state, issuer, client, token).await? else {
+        return Ok(json!({ "active": false }));
+    };
+    let method = Method::parse(&grant.method);
+    let mut answer = json!({
+        "active": true,
+        "iss": issuer,
+        "sub": grant.subject,
+        "client_id": grant.client_id,
+        "aud": grant.client_id,
+        "scope": grant.scopes,
+        "auth_time": grant.auth_time,
+        "sid": tokens::sid(&grant.session_hash),
+        "amr": tokens::amr(method),
+        "acr": tokens::acr(method),
+        "token_type": if claims.is_some() { "Bearer" } else { "refresh_token" },
+    });
+    if let Some(claims) = claims {
+        for name in ["exp", "iat", "jti"] {
+            answer[name] = claims[name].clone();
+        }
+    }
+    Ok(answer)
 }
 
 /// Who a client's events are recorded as.
@@ -356,12 +478,29 @@ pub async fn grant_of_access_token(
     issuer: &str,
     token: &str,
 ) -> Result<Option<GrantRow>, AppError> {
+    Ok(access_token(state, issuer, token)
+        .await?
+        .map(|(grant, _)| grant))
+}
+
+/// The live grant of an access token, as [`grant_of_access_token`], and
+/// the token's claims.
+async fn access_token(
+    state: &AppState,
+    issuer: &str,
+    token: &str,
+) -> Result<Option<(GrantRow, serde_json::Value)>, AppError> {
     let now = state.clock.now();
     let published = super::signing::published(&state.db, now).await?;
-    let Some(handle) = tokens::access_token_grant(token, issuer, &published, now) else {
+    let Some(claims) = tokens::read_access_token(token, issuer, &published, now) else {
         return Ok(None);
     };
-    Ok(grants::live(&state.db, &handle).await?)
+    let Some(handle) = tokens::grant_handle(&claims) else {
+        return Ok(None);
+    };
+    Ok(grants::live(&state.db, handle)
+        .await?
+        .map(|grant| (grant, claims)))
 }
 
 #[cfg(test)]

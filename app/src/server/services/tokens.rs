@@ -32,6 +32,8 @@ pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 pub struct Issued {
     pub id_token: String,
     pub access_token: String,
+    /// Used once; never outlives the portal session.
+    pub refresh_token: String,
     pub expires_in: i64,
     pub scope: String,
 }
@@ -109,11 +111,12 @@ pub fn claims(issuer: &str, grant: &GrantRow, now: i64) -> (Value, Value) {
     (id, access)
 }
 
-/// Signs the tokens of `grant` with `key`.
+/// Signs the tokens of `grant` with `key`; `refresh_token` goes with them.
 pub fn issue(
     key: &SigningKey,
     issuer: &str,
     grant: &GrantRow,
+    refresh_token: String,
     now: i64,
 ) -> Result<Issued, AppError> {
     let (id, access) = claims(issuer, grant, now);
@@ -126,25 +129,31 @@ pub fn issue(
     Ok(Issued {
         id_token: sign("JWT", &id)?,
         access_token: sign(ACCESS_TOKEN_TYPE, &access)?,
+        refresh_token,
         expires_in: ACCESS_TOKEN_SECS,
         scope: grant.scopes.clone(),
     })
 }
 
-/// The grant handle of an access token this issuer signed with one of the
+/// The claims of an access token this issuer signed with one of the
 /// `published` keys, unexpired at `now`.
-pub fn access_token_grant(
+pub fn read_access_token(
     token: &str,
     issuer: &str,
     published: &[Value],
     now: i64,
-) -> Option<String> {
+) -> Option<Value> {
     let claims = jws::verify(token, ACCESS_TOKEN_TYPE, published)?;
     if claims.get("iss")?.as_str()? != issuer || claims.get("exp")?.as_i64()? <= now {
         return None;
     }
-    let jti = claims.get("jti")?.as_str()?;
-    Some(jti.split_once('.')?.0.to_owned())
+    Some(claims)
+}
+
+/// The handle of the grant an access token's claims name (its `jti`'s
+/// first part).
+pub fn grant_handle(claims: &Value) -> Option<&str> {
+    Some(claims.get("jti")?.as_str()?.split_once('.')?.0)
 }
 
 #[cfg(test)]
@@ -222,31 +231,21 @@ mod tests {
     fn an_access_token_reads_back_only_unexpired_and_from_its_issuer() {
         let (key, _) = SigningKey::generate(Alg::ES256).unwrap();
         let published = [key.public_jwk()];
-        let issued = issue(
-            &key,
-            "https://p",
-            &grant(Method::Code, "openid", None),
-            2_000,
-        )
-        .unwrap();
+        let grant = grant(Method::Code, "openid", None);
+        let issued = issue(&key, "https://p", &grant, "r".into(), 2_000).unwrap();
+        let read = |token: &str, issuer: &str, now: i64| {
+            read_access_token(token, issuer, &published, now)
+                .and_then(|claims| grant_handle(&claims).map(str::to_owned))
+        };
         assert_eq!(
-            access_token_grant(&issued.access_token, "https://p", &published, 2_001).as_deref(),
+            read(&issued.access_token, "https://p", 2_001).as_deref(),
             Some("h4ndle")
         );
         let expired = 2_000 + ACCESS_TOKEN_SECS;
-        assert_eq!(
-            access_token_grant(&issued.access_token, "https://p", &published, expired),
-            None
-        );
-        assert_eq!(
-            access_token_grant(&issued.access_token, "https://q", &published, 2_001),
-            None
-        );
+        assert_eq!(read(&issued.access_token, "https://p", expired), None);
+        assert_eq!(read(&issued.access_token, "https://q", 2_001), None);
         // An ID token is not an access token.
-        assert_eq!(
-            access_token_grant(&issued.id_token, "https://p", &published, 2_001),
-            None
-        );
+        assert_eq!(read(&issued.id_token, "https://p", 2_001), None);
         assert_ne!(sid("a"), sid("b"));
     }
 }
