@@ -17,7 +17,7 @@ SITE_ADDR ?= 127.0.0.1:3000
 # same value here keeps cargo test and clippy from building leptos again.
 export LEPTOS_OUTPUT_NAME := autobank
 
-.PHONY: run build site tools browser test lint test-rust test-sqlite test-postgres test-e2e bench clean-test-databases
+.PHONY: run build site tools browser test lint test-rust test-sqlite test-postgres test-oidc test-e2e bench demo clean-test-databases
 
 ## Install what is missing, build in release mode, serve on SQLite with a demo account.
 run: build
@@ -38,8 +38,14 @@ site: tools
 	cargo leptos build --release --precompress --split --frontend-only
 	cargo test --release -p app -p server --no-run
 
+## The portal and the demo business application (examples/dealer-app),
+## signed in through the portal: the demo client is registered and bound
+## to `在庫登録`. Prints both URLs and the demo login.
+demo: build examples/dealer-app/node_modules/.installed
+	bash examples/dealer-app/demo.sh
+
 ## The toolchain pieces, each only if missing (see ../shared/TOOLCHAIN.md).
-tools: end2end/node_modules/.installed
+tools: end2end/node_modules/.installed examples/dealer-app/node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
 		|| cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked
@@ -53,13 +59,20 @@ browser:
 	@[ -x /usr/bin/chromium ] && [ -n "$$(fc-list :lang=ja 2>/dev/null)" ] \
 		|| { apt-get update && apt-get install -y chromium fonts-noto-cjk; }
 
-# npm: wasm-opt (binaryen), Playwright, and the test-only QR/TOTP readers.
+# The demo application's one dependency: openid-client.
+examples/dealer-app/node_modules/.installed: examples/dealer-app/package.json examples/dealer-app/package-lock.json
+	cd examples/dealer-app && npm ci --no-audit --no-fund
+	touch $@
+
+# npm: wasm-opt (binaryen), Playwright, the test-only QR/TOTP readers, and
+# openid-client (the certified relying party that judges the provider).
 end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	cd end2end && npm ci --no-audit --no-fund
 	touch $@
 
-## Everything: formatting, lints for both builds, Rust tests on SQLite and PostgreSQL, Playwright.
-test: lint test-rust test-e2e
+## Everything: formatting, lints for both builds, Rust tests on SQLite and
+## PostgreSQL, the OpenID Connect suite (openid-client) on both, Playwright.
+test: lint test-rust test-oidc test-e2e
 
 lint: tools
 	cargo fmt --all --check
@@ -93,6 +106,18 @@ PREFIX ?= autobank_test_
 clean-test-databases:
 	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where starts_with(datname, '$(PREFIX)')" \
 		| while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "drop database if exists \"$$db\" with (force)"; done
+
+# The provider judged by Node's openid-client (OpenID Certified), against
+# the release server: on SQLite, then on a PostgreSQL database of its own
+# when a server answers (required with REQUIRE_POSTGRES=1).
+test-oidc: site
+	node --test --test-concurrency=1 end2end/oidc/
+	@if psql "$(TEST_DATABASE_URL)" -Atqc 'select 1' >/dev/null 2>&1; then \
+		db="autobank_oidc_$$(date +%s)_$$$$"; status=0; \
+		psql "$(TEST_DATABASE_URL)" -qc "create database $$db"; \
+		OIDC_DATABASE_URL="$${TEST_DATABASE_URL%/*}/$$db" node --test --test-concurrency=1 end2end/oidc/ || status=$$?; \
+		psql "$(TEST_DATABASE_URL)" -qc "drop database if exists $$db with (force)"; exit $$status; \
+	elif [ "$${REQUIRE_POSTGRES:-0}" = 1 ]; then echo "REQUIRE_POSTGRES=1: no PostgreSQL for the OIDC suite."; exit 1; fi
 
 test-e2e: site browser
 	cd end2end && npx playwright test

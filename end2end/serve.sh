@@ -26,7 +26,22 @@ export LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$port"
 # Every browser of the run comes from 127.0.0.1: the per-address throttle
 # (tested in flood.rs) would otherwise count them all as one client.
 export AUTOBANK_POST_BURST=10000 AUTOBANK_POSTS_PER_MINUTE=10000
+# The demo business application (examples/dealer-app) on the next port,
+# registered and bound to the `在庫登録` tile, for oidc.spec.ts.
+app_port=$((port + 1))
+out="$("$bin" client add --name "在庫登録（デモ）" \
+  --redirect-uri "http://127.0.0.1:$app_port/cb" \
+  --tile inventory --start-url "http://127.0.0.1:$app_port/login")"
 "$bin" serve &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT INT TERM
+trap 'kill "$server" ${app:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$data"' EXIT INT TERM
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+ISSUER="http://127.0.0.1:$port" PORT="$app_port" \
+  CLIENT_ID="$(sed -n 's/^Registered. client ID: //p' <<<"$out")" \
+  CLIENT_SECRET="$(sed -n 's/^client secret: //p' <<<"$out")" \
+  node examples/dealer-app/server.mjs >/dev/null &
+app=$!
 wait "$server"

@@ -54,8 +54,8 @@ test('a tile that is not built says so and leads back', async ({ page }) => {
   await page.goto('/login?next=/menu');
   await hydrated(page);
   await signIn(page, 'dealer01');
-  await page.getByRole('link', { name: '在庫登録', exact: true }).click();
-  await expect(page.getByRole('heading', { name: '在庫登録' })).toBeVisible();
+  await page.getByRole('link', { name: '見積システム設定', exact: true }).click();
+  await expect(page.getByRole('heading', { name: '見積システム設定' })).toBeVisible();
   await expect(page.getByText('まだご利用いただけません')).toBeVisible();
 });
 
