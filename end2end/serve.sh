@@ -31,6 +31,7 @@ export AUTOBANK_POST_BURST=10000 AUTOBANK_POSTS_PER_MINUTE=10000
 app_port=$((port + 1))
 out="$("$bin" client add --name "在庫登録（デモ）" \
   --redirect-uri "http://127.0.0.1:$app_port/cb" \
+  --post-logout-uri "http://127.0.0.1:$app_port/" \
   --tile inventory --start-url "http://127.0.0.1:$app_port/login")"
 "$bin" serve &
 server=$!

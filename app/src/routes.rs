@@ -45,6 +45,7 @@ pub const OIDC_USERINFO: &str = "/oidc/userinfo";
 pub const OIDC_JWKS: &str = "/oidc/jwks";
 pub const OIDC_REVOKE: &str = "/oidc/revoke";
 pub const OIDC_INTROSPECT: &str = "/oidc/introspect";
+pub const OIDC_LOGOUT: &str = "/oidc/logout";
 
 /// Where a business tile (`inventory`, ... as `autobank client add --tile`
 /// names it) sits: `/menu/inventory`, and `search` is `検索ログイン`'s page.

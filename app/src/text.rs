@@ -66,6 +66,8 @@ pub const ERR_FORBIDDEN: &str = "この操作は許可されていません。";
 pub const ERR_STAFF_ONLY: &str = "この画面はヘルプデスク・管理者専用です。";
 pub const ERR_CROSS_SITE: &str =
     "不正なリクエストのため処理できませんでした。画面を開き直してから操作してください。";
+pub const LOGOUT_CONFIRM_TITLE: &str = "ログアウトの確認";
+pub const LOGOUT_CONFIRM: &str = "業務アプリからログアウトの依頼がありました。ポータルからログアウトすると、ほかの業務アプリからもログアウトします。ログアウトしますか。";
 pub const ERR_APP_REQUEST_TITLE: &str = "業務アプリに移動できません";
 pub const ERR_APP_UNKNOWN: &str = "業務アプリからの要求を確認できませんでした。業務アプリの画面を開き直すか、メニューからお進みください。解決しない場合はヘルプデスク(03-3556-0845)にお問い合わせください。";
 pub const ERR_UNAVAILABLE_TITLE: &str = "ただいまご利用いただけません";

@@ -336,3 +336,24 @@ test('revocation and introspection (RFC 7009, 7662)', async () => {
   await oidc.tokenRevocation(config, tokens.refresh_token);
   assert.equal((await oidc.tokenIntrospection(config, tokens.access_token)).active, false);
 });
+
+test('RP-initiated logout: with the hint, out at once and back to the registered URI with state', async () => {
+  const bye = 'https://zaiko.example.jp/bye';
+  const config = await configFor(register(['--post-logout-uri', bye]));
+  const browser = await signedIn();
+  const { to, tx } = await callback(config, browser);
+  const tokens = await grant(config, to, tx);
+  assert.ok(config.serverMetadata().end_session_endpoint);
+  const out = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: bye, state: 'st-7' });
+  const res = await browser.get(out);
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get('location'), `${bye}?state=st-7`);
+  // Signed out: the next request needs the password again.
+  const { url } = await authorization(config);
+  assert.equal((await browser.get(url)).headers.get('location'), '/login');
+  // An unregistered URI is never followed.
+  const again = await signedIn();
+  const evil = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://evil.example/' });
+  const page = await again.get(evil);
+  assert.notEqual(page.headers.get('location'), 'https://evil.example/');
+});

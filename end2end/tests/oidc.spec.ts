@@ -53,6 +53,14 @@ test('a dealer not yet signed in starts at the application, signs in on the port
   await expect(page.locator('#login-id')).toHaveText(id);
   await expect(page.locator('#amr')).toHaveText('pwd');
   await expect(page.locator('#acr')).toHaveText('urn:autobank:acr:password');
+
+  // ログアウト in the application ends the portal's session too
+  // (RP-initiated logout) and comes back.
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await expect(page).toHaveURL(`${APP}/`);
+  await expect(page.getByText('ログインしていません。')).toBeVisible();
+  await page.goto('/menu');
+  await expect(page).toHaveURL(/\/login\?next=/);
 });
 
 test('a request from an unknown application gets a Japanese page on the portal, and goes nowhere', async ({ page }) => {

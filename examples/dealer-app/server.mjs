@@ -106,13 +106,19 @@ export async function start({ issuer, clientId, clientSecret, port = 0, host = '
         const claims = tokens.claims();
         const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
         const id = randomBytes(16).toString('hex');
-        sessions.set(id, { ...claims, ...info, sid: claims.sid });
+        sessions.set(id, { ...claims, ...info, sid: claims.sid, idToken: tokens.id_token });
         res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax` });
         return res.end();
       }
       if (req.method === 'POST' && url.pathname === '/logout') {
+        // Out of this application, then out of the portal (RP-initiated
+        // logout), which sends the browser back here.
+        const who = sessions.get(jar[SESSION_COOKIE]);
         sessions.delete(jar[SESSION_COOKIE]);
-        res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0` });
+        const to = who
+          ? oidc.buildEndSessionUrl(config, { id_token_hint: who.idToken, post_logout_redirect_uri: `${base}/` }).href
+          : '/';
+        res.writeHead(303, { location: to, 'set-cookie': `${SESSION_COOKIE}=; Path=/; Max-Age=0` });
         return res.end();
       }
       send(404, page(title, '<p>ページが見つかりません。</p>'));

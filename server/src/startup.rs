@@ -48,6 +48,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             app::routes::OIDC_AUTHORIZE,
             get(provider::authorize_get).post(provider::authorize_post),
         )
+        .route(
+            app::routes::OIDC_LOGOUT,
+            get(provider::logout_get).post(provider::logout_post),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

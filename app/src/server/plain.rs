@@ -26,6 +26,58 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
     (status, Html(html)).into_response()
 }
 
+/// Text made safe inside HTML, attribute values included.
+fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page that asks before it acts: `message`, and one button that
+/// POSTs `hidden` to `action` (this origin's own path).
+pub fn confirm_page(
+    title: &str,
+    message: &str,
+    action: &str,
+    hidden: &[(&str, &str)],
+    button: &str,
+) -> Response {
+    let fields: String = hidden
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
+         <body><header class=\"bar\"><span class=\"bar-brand\">{brand}</span></header>\
+         <main class=\"page narrow\"><h1>{title}</h1><p>{message}</p>\
+         <form method=\"post\" action=\"{action}\">{fields}\
+         <button type=\"submit\" class=\"primary\">{button}</button></form>\
+         <p><a href=\"/\">{back}</a></p></main></body></html>",
+        brand = text::BRAND,
+        back = text::BACK_TO_TOP,
+        css = super::assets::Assets::current().css,
+        action = escape(action),
+    );
+    (StatusCode::OK, Html(html)).into_response()
+}
+
 /// The "try again later" page, with a 503.
 pub fn unavailable() -> Response {
     let err = AppError::Unavailable;
@@ -50,4 +102,15 @@ fn with_retry_after(mut res: Response, err: &AppError) -> Response {
         res.headers_mut().insert(header::RETRY_AFTER, secs.into());
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_leaves_no_way_out_of_an_attribute() {
+        assert_eq!(
+            super::escape(r#""><script>alert('x')</script>&"#),
+            "&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
+        );
+    }
 }

@@ -14,7 +14,7 @@ use super::request::{self, ClientAddress, CurrentSession};
 use super::services::authorize::{self, NotRedirected};
 use super::services::clients::{self, ClientInfo};
 use super::services::provider::{self, InvalidGrant, Next};
-use super::services::{signing, Client};
+use super::services::{sign_in, signing, Client};
 use super::throttle::Key;
 use super::AppState;
 use crate::error::AppError;
@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 /// The OIDC routes, for the test of who reaches what (none needs a
 /// session: the authorization endpoint asks for one itself).
-pub const ROUTES: [&str; 7] = [
+pub const ROUTES: [&str; 8] = [
     routes::OIDC_DISCOVERY,
     routes::OIDC_AUTHORIZE,
     routes::OIDC_TOKEN,
@@ -38,6 +38,7 @@ pub const ROUTES: [&str; 7] = [
     routes::OIDC_JWKS,
     routes::OIDC_REVOKE,
     routes::OIDC_INTROSPECT,
+    routes::OIDC_LOGOUT,
 ];
 
 /// Failed client authentications per client and address, in this
@@ -76,6 +77,7 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
         "jwks_uri": url(routes::OIDC_JWKS),
         "revocation_endpoint": url(routes::OIDC_REVOKE),
         "introspection_endpoint": url(routes::OIDC_INTROSPECT),
+        "end_session_endpoint": url(routes::OIDC_LOGOUT),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -240,6 +242,87 @@ fn follow(next: Next) -> Response {
             res
         }
     }
+}
+
+/// `GET /oidc/logout` (OpenID Connect RP-Initiated Logout 1.0): an
+/// application asks the portal to end the dealer's session. With an
+/// `id_token_hint` of this session the session ends at once; otherwise the
+/// dealer is asked first (a link from anywhere must not sign anyone out).
+/// Afterwards the browser goes to the `post_logout_redirect_uri` only if
+/// it is registered for the client, and to the portal otherwise.
+pub async fn logout_get(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = pairs(query.unwrap_or_default().as_bytes());
+    logout(&state, current, address, &headers, &params, false).await
+}
+
+/// `POST /oidc/logout`: the dealer's answer on the confirmation page (the
+/// cross-site check lets only this origin's own forms through).
+pub async fn logout_post(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    logout(&state, current, address, &headers, &pairs(&body), true).await
+}
+
+async fn logout(
+    state: &AppState,
+    current: CurrentSession,
+    address: ClientAddress,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+    confirmed: bool,
+) -> Response {
+    let Some(iss) = issuer(state) else {
+        return not_found();
+    };
+    let plan = match provider::logout_plan(state, iss, params).await {
+        Ok(plan) => plan,
+        Err(err) => return super::plain::error_page(text::ERR_UNAVAILABLE_TITLE, &err),
+    };
+    let mut res = see_other(plan.redirect.as_deref().unwrap_or(routes::PORTAL));
+    if let Some(session) = current.0.as_ref() {
+        let hinted = plan
+            .sid
+            .as_deref()
+            .is_some_and(|sid| provider::is_session(session, sid));
+        if !hinted && !confirmed {
+            let kept: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| {
+                    [
+                        "id_token_hint",
+                        "client_id",
+                        "post_logout_redirect_uri",
+                        "state",
+                    ]
+                    .contains(&k.as_str())
+                })
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            return super::plain::confirm_page(
+                text::LOGOUT_CONFIRM_TITLE,
+                text::LOGOUT_CONFIRM,
+                routes::OIDC_LOGOUT,
+                &kept,
+                text::LOGOUT,
+            );
+        }
+        if let Err(err) = sign_in::sign_out(state, session, &who(headers, &address)).await {
+            return super::plain::error_page(text::ERR_UNAVAILABLE_TITLE, &err);
+        }
+        res.headers_mut()
+            .append(header::SET_COOKIE, request::cleared_session_cookie());
+    }
+    res
 }
 
 /// An RFC 6749 5.2 error.

@@ -81,7 +81,12 @@ pub fn set_session_cookie(token: &Token) {
 
 /// Clears the session cookie (the session has ended on the server).
 pub fn clear_session_cookie() {
-    append_cookie(cookie_header(SESSION_COOKIE, "", Some(0)));
+    append_cookie(cleared_session_cookie());
+}
+
+/// A `Set-Cookie` that clears the session cookie, for plain routes.
+pub fn cleared_session_cookie() -> HeaderValue {
+    cookie_header(SESSION_COOKIE, "", Some(0))
 }
 
 /// Sets the remembered-device cookie.

@@ -827,3 +827,126 @@ async fn revocation_voids_the_sign_in_and_introspection_tells_only_its_own_clien
     );
     assert_eq!(introspect(&rp, access).await["active"], false);
 }
+
+/// The session is still signed in: the menu answers.
+async fn signed_in_still(app: &TestApp, session: &str) -> bool {
+    app.get("/menu", Some(session)).await.status() == StatusCode::OK
+}
+
+#[tokio::test]
+async fn rp_initiated_logout_ends_the_session_and_returns_only_to_a_registered_uri() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let bye = "https://zaiko.example.jp/bye";
+    let rp = register(
+        &app,
+        ClientSpec {
+            post_logout_uris: vec![bye.into()],
+            ..spec()
+        },
+    )
+    .await;
+    let other = register(
+        &app,
+        ClientSpec {
+            name: "見積".into(),
+            post_logout_uris: vec!["https://mitsumori.example.jp/bye".into()],
+            ..spec()
+        },
+    )
+    .await;
+    let logout = |hint: &str, uri: &str, client_id: Option<&str>| {
+        let mut q = format!(
+            "{}?id_token_hint={hint}&post_logout_redirect_uri={}&state=s-9",
+            app::routes::OIDC_LOGOUT,
+            app::domain::percent_encode(uri)
+        );
+        if let Some(id) = client_id {
+            q.push_str(&format!("&client_id={id}"));
+        }
+        q
+    };
+
+    // With the ID token of this session: out at once, back to the application.
+    let (session, body) = first_tokens(&app, &rp).await;
+    let hint = body["id_token"].as_str().unwrap();
+    let res = browse(&app, &logout(hint, bye, None), Some(&session), None).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&res).as_deref(),
+        Some("https://zaiko.example.jp/bye?state=s-9")
+    );
+    assert!(set_cookie_header(res.headers(), SESSION_COOKIE)
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert!(!signed_in_still(&app, &session).await);
+
+    // An open redirect tried: an unregistered URI, another client's URI, a
+    // client_id that disagrees with the hint. The session ends (the hint is
+    // good); the browser goes to the portal, nowhere else.
+    for (uri, client_id) in [
+        ("https://evil.example/", None),
+        ("https://zaiko.example.jp/bye/", None),
+        ("https://mitsumori.example.jp/bye", None),
+        ("https://mitsumori.example.jp/bye", Some(other.id.as_str())),
+    ] {
+        let (session, body) = first_tokens(&app, &rp).await;
+        let hint = body["id_token"].as_str().unwrap();
+        let res = browse(&app, &logout(hint, uri, client_id), Some(&session), None).await;
+        assert_eq!(
+            location(&res).as_deref(),
+            Some(app::routes::PORTAL),
+            "{uri}"
+        );
+    }
+
+    // Without a hint of this session, the dealer is asked; a link alone
+    // signs no one out.
+    let (session, _) = first_tokens(&app, &rp).await;
+    let (_, stranger) = first_tokens(&app, &rp).await;
+    let foreign_hint = stranger["id_token"].as_str().unwrap();
+    for path in [
+        logout("", bye, Some(&rp.id)),
+        logout(foreign_hint, bye, None),
+    ] {
+        let res = browse(&app, &path, Some(&session), None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains(app::text::LOGOUT_CONFIRM));
+        assert!(signed_in_still(&app, &session).await);
+    }
+    // A form from another site is refused; the dealer's own answer is not.
+    let answer = [
+        ("client_id", rp.id.as_str()),
+        ("post_logout_redirect_uri", bye),
+        ("state", "s-9"),
+    ];
+    let forged = app
+        .client
+        .post(app.url(app::routes::OIDC_LOGOUT))
+        .header(COOKIE, format!("{SESSION_COOKIE}={session}"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(signed_in_still(&app, &session).await);
+    let res = app
+        .client
+        .post(app.url(app::routes::OIDC_LOGOUT))
+        .header(COOKIE, format!("{SESSION_COOKIE}={session}"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&res).as_deref(),
+        Some("https://zaiko.example.jp/bye?state=s-9")
+    );
+    assert!(!signed_in_still(&app, &session).await);
+}

@@ -56,6 +56,7 @@ const PAGES: &[(&str, Reach)] = &[
     ("/oidc/jwks", Reach::Anyone),
     ("/oidc/revoke", Reach::Anyone),
     ("/oidc/introspect", Reach::Anyone),
+    ("/oidc/logout", Reach::Anyone),
 ];
 
 /// Every server function.

@@ -503,6 +503,75 @@ async fn access_token(
         .map(|grant| (grant, claims)))
 }
 
+/// What an RP-initiated logout request (OpenID Connect RP-Initiated
+/// Logout 1.0) may do.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LogoutPlan {
+    /// The `sid` of a valid `id_token_hint` (this issuer's, signed by a
+    /// published key; expired is fine): a session with that `sid` may be
+    /// ended without asking.
+    pub sid: Option<String>,
+    /// Where the browser goes afterwards: the `post_logout_redirect_uri`
+    /// with `state`, only if it is registered, byte for byte, for the
+    /// client the hint names (or `client_id`, which must agree with it).
+    pub redirect: Option<String>,
+}
+
+/// Reads an RP-initiated logout request's parameters.
+pub async fn logout_plan(
+    state: &AppState,
+    issuer: &str,
+    params: &[(String, String)],
+) -> Result<LogoutPlan, AppError> {
+    let get = |name: &str| {
+        let mut found = params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        match (found.next(), found.next()) {
+            (Some(v), None) if !v.is_empty() => Some(v),
+            _ => None,
+        }
+    };
+    let now = state.clock.now();
+    let published = super::signing::published(&state.db, now).await?;
+    let hint = get("id_token_hint")
+        .and_then(|t| crate::server::jws::verify(t, "JWT", &published))
+        .filter(|claims| claims["iss"] == issuer);
+    let hinted = hint
+        .as_ref()
+        .and_then(|c| c["aud"].as_str())
+        .map(str::to_owned);
+    let client_id = match (hinted, get("client_id")) {
+        (Some(aud), Some(id)) if aud != id => None,
+        (Some(aud), _) => Some(aud),
+        (None, Some(id)) => Some(id.to_owned()),
+        (None, None) => None,
+    };
+    let mut plan = LogoutPlan {
+        sid: hint
+            .as_ref()
+            .and_then(|c| c["sid"].as_str())
+            .map(str::to_owned),
+        redirect: None,
+    };
+    if let (Some(client_id), Some(uri)) = (client_id, get("post_logout_redirect_uri")) {
+        let registered = clients::find(&state.db, &client_id)
+            .await?
+            .is_some_and(|c| c.post_logout_uris.iter().any(|u| u == uri));
+        if registered {
+            let pairs: Vec<(&str, &str)> = get("state").map(|s| ("state", s)).into_iter().collect();
+            plan.redirect = Some(authorize::with_query(uri, &pairs));
+        }
+    }
+    Ok(plan)
+}
+
+/// Whether `session` is the one whose `sid` is `sid`.
+pub fn is_session(session: &Session, sid: &str) -> bool {
+    tokens::sid(&session.id_hash) == sid
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
