@@ -528,6 +528,31 @@ pub async fn token(
     }
 }
 
+/// What the revocation and introspection endpoints are asked: by an
+/// authenticated client, about one `token`.
+struct TokenQuestion {
+    client: ClientInfo,
+    token: String,
+}
+
+async fn token_question(
+    state: &AppState,
+    address: &ClientAddress,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenQuestion, Response> {
+    let form = pairs(body);
+    let client = client_of(state, headers, &form, address).await?;
+    match fields(&form, ["token"]) {
+        Ok([Some(token)]) => Ok(TokenQuestion {
+            client,
+            token: token.to_owned(),
+        }),
+        Ok([None]) => Err(invalid_request("token is required")),
+        Err(why) => Err(invalid_request(why)),
+    }
+}
+
 /// `POST /oidc/revoke` (RFC 7009): a client revokes one of its tokens,
 /// and with it every token of the same sign-in. 200 whatever the token.
 pub async fn revoke(
@@ -539,17 +564,11 @@ pub async fn revoke(
     let Some(iss) = issuer(&state) else {
         return not_found();
     };
-    let form = pairs(&body);
-    let client = match client_of(&state, &headers, &form, &address).await {
-        Ok(client) => client,
+    let asked = match token_question(&state, &address, &headers, &body).await {
+        Ok(asked) => asked,
         Err(refused) => return refused,
     };
-    let token = match fields(&form, ["token"]) {
-        Ok([Some(token)]) => token,
-        Ok([None]) => return invalid_request("token is required"),
-        Err(why) => return invalid_request(why),
-    };
-    match provider::revoke(&state, iss, &client, token).await {
+    match provider::revoke(&state, iss, &asked.client, &asked.token).await {
         Ok(()) => {
             let mut res = StatusCode::OK.into_response();
             no_store(&mut res);
@@ -559,7 +578,8 @@ pub async fn revoke(
     }
 }
 
-/// `POST /oidc/introspect` (RFC 7662), for a client's own tokens.
+/// `POST /oidc/introspect` (RFC 7662), for a confidential client's own
+/// tokens.
 pub async fn introspect(
     State(state): State<AppState>,
     Extension(address): Extension<ClientAddress>,
@@ -569,17 +589,11 @@ pub async fn introspect(
     let Some(iss) = issuer(&state) else {
         return not_found();
     };
-    let form = pairs(&body);
-    let client = match client_of(&state, &headers, &form, &address).await {
-        Ok(client) => client,
+    let asked = match token_question(&state, &address, &headers, &body).await {
+        Ok(asked) => asked,
         Err(refused) => return refused,
     };
-    let token = match fields(&form, ["token"]) {
-        Ok([Some(token)]) => token,
-        Ok([None]) => return invalid_request("token is required"),
-        Err(why) => return invalid_request(why),
-    };
-    if client.public {
+    if asked.client.public {
         // RFC 7662 2.1: the caller must be authorized; a public client
         // proves nothing but its ID.
         return token_error(
@@ -588,7 +602,7 @@ pub async fn introspect(
             "a public client cannot introspect",
         );
     }
-    match provider::introspect(&state, iss, &client, token).await {
+    match provider::introspect(&state, iss, &asked.client, &asked.token).await {
         Ok(answer) => {
             let mut res = Json(answer).into_response();
             no_store(&mut res);

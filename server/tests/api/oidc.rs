@@ -148,6 +148,39 @@ pub async fn userinfo(app: &TestApp, access_token: &str) -> Response {
         .unwrap()
 }
 
+/// A fresh app with `dealer01` and one registered client.
+async fn app_with_client() -> (TestApp, Rp) {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(&app, spec()).await;
+    (app, rp)
+}
+
+/// A second client, with the same redirect URI.
+async fn another_client(app: &TestApp) -> Rp {
+    let spec = ClientSpec {
+        name: "見積".into(),
+        ..spec()
+    };
+    register(app, spec).await
+}
+
+/// `dealer01` signs in with the form, the browser sending `cookies`.
+async fn sign_in_with(app: &TestApp, cookies: String) -> Response {
+    app.client
+        .post(app.url("/api/login"))
+        .header(ACCEPT, "application/json")
+        .header(COOKIE, cookies)
+        .form(&[
+            ("login_id", "dealer01"),
+            ("password", GOOD_PASSWORD),
+            ("next", "/menu"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The ID token's claims, checked by `jsonwebtoken` against the JWKS.
 pub async fn verified(app: &TestApp, id_token: &str, audience: &str) -> Value {
     let jwks: JwkSet = app
@@ -226,9 +259,7 @@ async fn discovery_names_only_the_code_flow_with_s256_and_iss() {
 
 #[tokio::test]
 async fn a_signed_in_dealer_gets_a_code_and_the_client_its_tokens() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let res = browse(&app, &request(&rp, &[]), Some(&session), None).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -283,19 +314,7 @@ async fn a_dealer_not_signed_in_signs_in_with_the_code_and_goes_back_with_otp() 
     assert!(cookie_value(&res, SESSION_COOKIE).is_none());
 
     // The manual's screens: the password, then the code.
-    let res = app
-        .client
-        .post(app.url("/api/login"))
-        .header(ACCEPT, "application/json")
-        .header(COOKIE, format!("{PENDING_COOKIE}={pending}"))
-        .form(&[
-            ("login_id", "dealer01"),
-            ("password", GOOD_PASSWORD),
-            ("next", "/menu"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(&app, format!("{PENDING_COOKIE}={pending}")).await;
     let half = session_cookie(&res).unwrap();
     assert!(location(&res).unwrap().starts_with(app::routes::CODE_PAGE));
     let res = app
@@ -328,30 +347,17 @@ async fn a_dealer_not_signed_in_signs_in_with_the_code_and_goes_back_with_otp() 
 
     // The request was answered once: the cookie is spent.
     let full = session_cookie(&res).unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/login"))
-        .header(ACCEPT, "application/json")
-        .header(
-            COOKIE,
-            format!("{SESSION_COOKIE}={full}; {PENDING_COOKIE}={pending}"),
-        )
-        .form(&[
-            ("login_id", "dealer01"),
-            ("password", GOOD_PASSWORD),
-            ("next", "/menu"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = sign_in_with(
+        &app,
+        format!("{SESSION_COOKIE}={full}; {PENDING_COOKIE}={pending}"),
+    )
+    .await;
     assert!(!location(&res).unwrap().starts_with(CALLBACK));
 }
 
 #[tokio::test]
 async fn a_code_works_once_and_its_second_use_revokes_its_tokens() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let code = code_for(&app, &rp, &session).await;
     let body: Value = exchange(&app, &rp, &code, VERIFIER)
@@ -380,9 +386,7 @@ async fn a_code_works_once_and_its_second_use_revokes_its_tokens() {
 
 #[tokio::test]
 async fn one_code_raced_many_times_gives_tokens_once() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     for round in 0..5 {
         let code = code_for(&app, &rp, &session).await;
@@ -398,9 +402,7 @@ async fn one_code_raced_many_times_gives_tokens_once() {
 
 #[tokio::test]
 async fn pkce_binds_the_code_to_its_verifier_and_a_wrong_one_burns_it() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let code = code_for(&app, &rp, &session).await;
     let other = "a".repeat(43);
@@ -431,9 +433,7 @@ async fn pkce_binds_the_code_to_its_verifier_and_a_wrong_one_burns_it() {
 
 #[tokio::test]
 async fn an_unknown_client_or_redirect_uri_gets_a_page_and_never_a_redirect() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let stranger = Rp {
         id: "no-such-client".into(),
@@ -474,9 +474,7 @@ async fn prompt_none_without_a_session_answers_login_required() {
 
 #[tokio::test]
 async fn prompt_login_and_max_age_ask_for_the_password_again() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     app.clock.advance(120);
     for extra in [[("prompt", "login")], [("max_age", "60")]] {
@@ -488,22 +486,11 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
         );
         let pending = cookie_value(&res, PENDING_COOKIE).unwrap();
         let before = app.clock.now();
-        let res = app
-            .client
-            .post(app.url("/api/login"))
-            .header(ACCEPT, "application/json")
-            .header(
-                COOKIE,
-                format!("{SESSION_COOKIE}={session}; {PENDING_COOKIE}={pending}"),
-            )
-            .form(&[
-                ("login_id", "dealer01"),
-                ("password", GOOD_PASSWORD),
-                ("next", "/menu"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = sign_in_with(
+            &app,
+            format!("{SESSION_COOKIE}={session}; {PENDING_COOKIE}={pending}"),
+        )
+        .await;
         let to = location(&res).unwrap();
         let code = param(&to, "code").expect("a code after the fresh sign-in");
         let body: Value = exchange(&app, &rp, &code, VERIFIER)
@@ -531,9 +518,7 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
 
 #[tokio::test]
 async fn after_sign_out_neither_a_code_nor_an_access_token_is_worth_anything() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let first = code_for(&app, &rp, &session).await;
     let body: Value = exchange(&app, &rp, &first, VERIFIER)
@@ -591,14 +576,7 @@ async fn a_wrong_secret_is_refused_recorded_and_throttled_per_client() {
         StatusCode::TOO_MANY_REQUESTS
     );
     // Another client is not slowed.
-    let other = register(
-        &app,
-        ClientSpec {
-            name: "見積".into(),
-            ..spec()
-        },
-    )
-    .await;
+    let other = another_client(&app).await;
     let res = exchange(&app, &other, "x", VERIFIER).await;
     assert_eq!(
         res.status(),
@@ -609,16 +587,8 @@ async fn a_wrong_secret_is_refused_recorded_and_throttled_per_client() {
 
 #[tokio::test]
 async fn an_access_token_forged_or_for_another_issuer_is_refused() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
-    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
-    let code = code_for(&app, &rp, &session).await;
-    let body: Value = exchange(&app, &rp, &code, VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (app, rp) = app_with_client().await;
+    let (_, body) = first_tokens(&app, &rp).await;
     // The ID token is not an access token.
     let id_token = body["id_token"].as_str().unwrap();
     assert_eq!(
@@ -709,9 +679,7 @@ async fn first_tokens(app: &TestApp, rp: &Rp) -> (String, Value) {
 
 #[tokio::test]
 async fn a_refresh_token_is_used_once_and_its_reuse_revokes_the_whole_family() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
+    let (app, rp) = app_with_client().await;
     let (_, first) = first_tokens(&app, &rp).await;
     let r1 = first["refresh_token"].as_str().unwrap().to_owned();
     let res = refresh(&app, &rp, &r1).await;
@@ -750,17 +718,8 @@ async fn a_refresh_token_is_used_once_and_its_reuse_revokes_the_whole_family() {
 
 #[tokio::test]
 async fn a_refresh_token_never_outlives_its_portal_session_nor_serves_another_client() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
-    let other = register(
-        &app,
-        ClientSpec {
-            name: "見積".into(),
-            ..spec()
-        },
-    )
-    .await;
+    let (app, rp) = app_with_client().await;
+    let other = another_client(&app).await;
     let (session, body) = first_tokens(&app, &rp).await;
     let token = body["refresh_token"].as_str().unwrap();
     assert_eq!(
@@ -776,17 +735,8 @@ async fn a_refresh_token_never_outlives_its_portal_session_nor_serves_another_cl
 
 #[tokio::test]
 async fn revocation_voids_the_sign_in_and_introspection_tells_only_its_own_client() {
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
-    let rp = register(&app, spec()).await;
-    let other = register(
-        &app,
-        ClientSpec {
-            name: "見積".into(),
-            ..spec()
-        },
-    )
-    .await;
+    let (app, rp) = app_with_client().await;
+    let other = another_client(&app).await;
     let (_, body) = first_tokens(&app, &rp).await;
     let access = body["access_token"].as_str().unwrap();
     let token = body["refresh_token"].as_str().unwrap();
