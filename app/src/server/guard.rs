@@ -107,7 +107,12 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         tracing::Span::current().record("user_id", s.user_id);
     }
     req.extensions_mut().insert(CurrentSession(current));
-    let pending = request::cookie(req.headers(), request::PENDING_COOKIE).and_then(Token::parse);
+    // Only a page's policy names the waiting application (see
+    // `content_security_policy`): server functions and files skip the read.
+    let page = req.method() == Method::GET && is_page(req.uri().path());
+    let pending = request::cookie(req.headers(), request::PENDING_COOKIE)
+        .filter(|_| page)
+        .and_then(Token::parse);
     if let Some(pending) = pending {
         match provider::waiting_origin(&state, &pending).await {
             Ok(Some(origin)) => {

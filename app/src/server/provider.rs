@@ -122,12 +122,18 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
         return not_found();
     }
     let now = state.clock.now();
-    // The first request of a new database makes the first key, so the
-    // JWKS is never empty when a client first reads it.
-    if let Err(err) = signing::current(&state.db, &state.secrets, now).await {
-        return unavailable_json(&err);
-    }
-    match signing::jwks(&state.db, now).await {
+    let published = match signing::jwks(&state.db, now).await {
+        Ok(doc) if doc["keys"].as_array().is_some_and(|keys| keys.is_empty()) => {
+            // A new database's first request makes the first key, so the
+            // JWKS is never empty when a client reads it.
+            match signing::current(&state.db, &state.secrets, now).await {
+                Ok(_) => signing::jwks(&state.db, now).await,
+                Err(err) => Err(err),
+            }
+        }
+        read => read,
+    };
+    match published {
         Ok(doc) => public_json(doc),
         Err(err) => unavailable_json(&err),
     }
@@ -168,16 +174,7 @@ fn see_other(location: &str) -> Response {
 }
 
 fn who(headers: &HeaderMap, address: &ClientAddress) -> Client {
-    Client {
-        address: address.0.map(|ip| ip.to_string()),
-        browser: super::labels::browser_label(
-            headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default(),
-        ),
-        device_token: None,
-    }
+    request::client_of(headers, address.0)
 }
 
 async fn authorize(
@@ -227,21 +224,15 @@ async fn authorize(
 
 /// Where `next` sends the browser, with the pending request's cookie.
 fn follow(next: Next) -> Response {
-    match next {
-        Next::ToClient(url) => see_other(&url),
-        Next::SignIn { pending, .. } => {
-            let mut res = see_other(routes::LOGIN);
-            res.headers_mut()
-                .append(header::SET_COOKIE, request::pending_cookie(Some(&pending)));
-            res
-        }
-        Next::Duty { pending, duty } => {
-            let mut res = see_other(request::duty_page(duty));
-            res.headers_mut()
-                .append(header::SET_COOKIE, request::pending_cookie(Some(&pending)));
-            res
-        }
-    }
+    let (to, pending) = match next {
+        Next::ToClient(url) => return see_other(&url),
+        Next::SignIn { pending } => (routes::LOGIN, pending),
+        Next::Duty { pending, duty } => (request::duty_page(duty), pending),
+    };
+    let mut res = see_other(to);
+    res.headers_mut()
+        .append(header::SET_COOKIE, request::pending_cookie(Some(&pending)));
+    res
 }
 
 /// `GET /oidc/logout` (OpenID Connect RP-Initiated Logout 1.0): an
@@ -360,7 +351,7 @@ fn credentials(
     headers: &HeaderMap,
     form: &[(String, String)],
 ) -> Result<Credentials, &'static str> {
-    let get = |name: &str| single(form, name);
+    let get = |name: &str| authorize::single(form, name);
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -408,19 +399,6 @@ fn credentials(
     })
 }
 
-/// The one value of `name` in a form: RFC 6749 3.2 forbids repeats.
-fn single<'a>(form: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, &'static str> {
-    let mut found = form
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str());
-    let first = found.next();
-    if found.next().is_some() {
-        return Err("a parameter is repeated");
-    }
-    Ok(first.filter(|v| !v.is_empty()))
-}
-
 /// The client a form to the token, revocation or introspection endpoint
 /// comes from, authenticated; or the answer that refuses it.
 async fn client_of(
@@ -444,7 +422,7 @@ fn fields<'a, const N: usize>(
 ) -> Result<[Option<&'a str>; N], &'static str> {
     let mut out = [None; N];
     for (slot, name) in out.iter_mut().zip(names) {
-        *slot = single(form, name)?;
+        *slot = authorize::single(form, name)?;
     }
     Ok(out)
 }
@@ -627,7 +605,9 @@ async fn authenticate(
         "{id}\n{}",
         address.0.map(|ip| ip.to_string()).unwrap_or_default()
     ));
-    if let Err(wait) = state.token_throttle.peek(key) {
+    // Counted before the check, and given back on success: a burst of
+    // parallel guesses gets no more checks than a sequence would.
+    if let Err(wait) = state.token_throttle.check(key) {
         let mut res = token_error(
             StatusCode::TOO_MANY_REQUESTS,
             "temporarily_unavailable",
@@ -644,9 +624,9 @@ async fn authenticate(
         Credentials::Public { id } => clients::find(&state.db, id).await?.filter(|c| c.public),
     };
     if let Some(client) = found {
+        state.token_throttle.refund(key);
         return Ok(Ok(client));
     }
-    let _ = state.token_throttle.check(key);
     provider::client_auth_failed(state, id, address.0.map(|ip| ip.to_string())).await?;
     let mut res = token_error(
         StatusCode::UNAUTHORIZED,

@@ -142,25 +142,27 @@ pub async fn after_sign_in(
 
 /// What services may know about the client of the current request.
 pub fn client() -> Client {
-    with_parts(|parts| Client {
-        address: parts
-            .extensions
-            .get::<ClientAddress>()
-            .and_then(|a| a.0)
-            .map(|ip| ip.to_string()),
+    with_parts(|parts| {
+        let address = parts.extensions.get::<ClientAddress>().and_then(|a| a.0);
+        client_of(&parts.headers, address)
+    })
+    .unwrap_or_else(|| client_of(&HeaderMap::new(), None))
+}
+
+/// What services may know about a client: its address (after
+/// `AUTOBANK_TRUSTED_PROXIES`) and what its headers say. For plain routes,
+/// which have the headers in hand.
+pub fn client_of(headers: &HeaderMap, address: Option<std::net::IpAddr>) -> Client {
+    Client {
+        address: address.map(|ip| ip.to_string()),
         browser: super::labels::browser_label(
-            parts
-                .headers
+            headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default(),
         ),
-        device_token: cookie(&parts.headers, DEVICE_COOKIE).and_then(Token::parse),
-    })
-    .unwrap_or_else(|| Client {
-        browser: super::labels::browser_label(""),
-        ..Client::default()
-    })
+        device_token: cookie(headers, DEVICE_COOKIE).and_then(Token::parse),
+    }
 }
 
 /// The session of the current request, whatever its stage.

@@ -99,17 +99,15 @@ impl Throttle {
         self.check_at(key, self.now())
     }
 
-    /// Whether one more request of `key` would be allowed now, counting
-    /// nothing: for allowances spent only by failures.
-    pub fn peek(&self, key: Key) -> Result<(), Duration> {
-        let now = self.now();
-        let cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
-        let arrival = cells.peek(&key).copied().unwrap_or(now).max(now);
-        let next = arrival.saturating_add(self.interval);
-        if next - now > self.tolerance {
-            return Err(Duration::from_nanos(next - self.tolerance - now));
+    /// Gives back one request that [`Throttle::check`] counted for `key`:
+    /// for allowances spent only by failures, where every attempt is
+    /// counted before its outcome is known (so parallel attempts cannot
+    /// all slip through) and a success is given back.
+    pub fn refund(&self, key: Key) {
+        let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(arrival) = cells.get_mut(&key) {
+            *arrival = arrival.saturating_sub(self.interval);
         }
-        Ok(())
     }
 
     fn check_at(&self, key: Key, now: u64) -> Result<(), Duration> {

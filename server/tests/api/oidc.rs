@@ -900,3 +900,62 @@ async fn rp_initiated_logout_ends_the_session_and_returns_only_to_a_registered_u
     );
     assert!(!signed_in_still(&app, &session).await);
 }
+
+#[tokio::test]
+async fn secrets_guessed_all_at_once_get_no_more_checks_than_one_after_another() {
+    let (app, rp) = app_with_client().await;
+    let wrong = Rp {
+        id: rp.id.clone(),
+        secret: "guess".into(),
+    };
+    let guesses = (0..40).map(|_| exchange(&app, &wrong, "x", VERIFIER));
+    let statuses: Vec<_> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        refused <= 11,
+        "the burst, at most one refilled: {statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        40 - refused
+    );
+    // The right secret, counted and given back, spends nothing.
+    let app2 = spawn_app().await;
+    let rp2 = register(&app2, spec()).await;
+    for _ in 0..30 {
+        let res = exchange(&app2, &rp2, "x", VERIFIER).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::BAD_REQUEST,
+            "invalid_grant, never 429"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_waiting_request_is_answered_once_however_many_sign_ins_race_for_it() {
+    let (app, rp) = app_with_client().await;
+    for round in 0..3 {
+        let res = browse(&app, &request(&rp, &[]), None, None).await;
+        let pending = cookie_value(&res, PENDING_COOKIE).unwrap();
+        let tries = (0..6).map(|_| sign_in_with(&app, format!("{PENDING_COOKIE}={pending}")));
+        let answers = futures_util::future::join_all(tries).await;
+        let codes = answers
+            .iter()
+            .filter(|r| location(r).is_some_and(|to| to.starts_with(CALLBACK)))
+            .count();
+        assert_eq!(codes, 1, "round {round}: one code for one request");
+        // The others signed in and went on to the menu.
+        assert!(answers.iter().all(|r| r.status() == StatusCode::OK));
+    }
+}

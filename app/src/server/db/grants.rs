@@ -69,19 +69,39 @@ pub struct NewGrant<'a> {
     pub method: &'a str,
 }
 
-/// Writes a grant, only while its session is still fully signed in (a
-/// sign-out landing meanwhile gets no code), ends the pending request
-/// `pending` (the hash of its cookie), if any, and records `entry`, in one
-/// transaction: a request is answered once. Returns false, changing
-/// nothing, when the session is gone.
+/// What writing a grant did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granted {
+    Done,
+    /// The session is no longer fully signed in (a sign-out landed
+    /// meanwhile): no code.
+    SessionGone,
+    /// The pending request was answered already (a parallel sign-in of the
+    /// same browser): no second code.
+    AlreadyAnswered,
+}
+
+/// Writes a grant, only while its session is still fully signed in, ends
+/// the pending request `pending` (the hash of its cookie), if any, only if
+/// it is still there, and records `entry`, in one transaction: a request
+/// is answered once. Changes nothing unless the answer is `Done`.
 pub async fn grant(
     db: &Db,
     new: NewGrant<'_>,
     pending: Option<&str>,
     entry: &Entry,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Granted, sqlx::Error> {
     let mut change = Change::start(db).await?;
+    if let Some(pending) = pending {
+        let ended = sqlx::query("DELETE FROM oidc_pending WHERE id_hash = $1")
+            .bind(pending)
+            .execute(change.conn())
+            .await?;
+        if ended.rows_affected() != 1 {
+            return Ok(Granted::AlreadyAnswered);
+        }
+    }
     let written = sqlx::query(
         "INSERT INTO oidc_grants (handle, code_hash, client_id, user_id, session_hash, \
          redirect_uri, code_challenge, nonce, scopes, auth_time, method, created_at) \
@@ -102,17 +122,10 @@ pub async fn grant(
     .bind(now)
     .execute(change.conn())
     .await?;
-    if written.rows_affected() != 1 {
-        return Ok(false);
+    if !change.commit_if_one(&written, entry, now).await? {
+        return Ok(Granted::SessionGone);
     }
-    if let Some(pending) = pending {
-        sqlx::query("DELETE FROM oidc_pending WHERE id_hash = $1")
-            .bind(pending)
-            .execute(change.conn())
-            .await?;
-    }
-    change.commit(entry, now).await?;
-    Ok(true)
+    Ok(Granted::Done)
 }
 
 /// A grant, as a code exchange or a token check reads it.
@@ -199,16 +212,6 @@ pub async fn redeem(
         return Ok(Redeemed::Replayed);
     }
     Ok(Redeemed::Unknown)
-}
-
-/// Revokes one grant (a code that failed its checks after it was used).
-pub async fn revoke(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oidc_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(db.pool())
-        .await?;
-    Ok(())
 }
 
 /// The live grant `handle` names: not revoked, its code used, its session

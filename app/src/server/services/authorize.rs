@@ -71,15 +71,19 @@ pub struct Refused {
     pub description: &'static str,
 }
 
-/// The one value of `name`, `Err` when it is repeated.
-fn single<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, ()> {
+/// The one value of `name` (an empty one is none), `Err` when it is
+/// repeated: OAuth parameters may not be (RFC 6749 3.1, 3.2).
+pub fn single<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<Option<&'a str>, &'static str> {
     let mut found = params
         .iter()
         .filter(|(k, _)| k == name)
         .map(|(_, v)| v.as_str());
     let first = found.next();
     match found.next() {
-        Some(_) => Err(()),
+        Some(_) => Err("a parameter is repeated"),
         None => Ok(first.filter(|v| !v.is_empty())),
     }
 }

@@ -12,7 +12,7 @@ use super::tokens::{self, Issued};
 use super::Client;
 use crate::error::AppError;
 use crate::server::db::audit::{Actor, Entry, Event};
-use crate::server::db::grants::{self, GrantRow, NewGrant, Redeemed};
+use crate::server::db::grants::{self, GrantRow, Granted, NewGrant, PendingRow, Redeemed};
 use crate::server::session::{Duty, Method, Session, Stage, Token};
 use crate::server::AppState;
 
@@ -34,6 +34,18 @@ struct Kept {
 }
 
 impl Kept {
+    /// Whether `session`'s sign-in is recent enough: `prompt=login` wants
+    /// one made after the request (`asked_at`, when it was kept), and
+    /// `max_age` one no older than that many seconds; a sign-in made after
+    /// the request answers both.
+    fn fresh(&self, session: &Session, asked_at: Option<i64>, now: i64) -> bool {
+        asked_at.is_some_and(|at| session.signed_in_at >= at)
+            || (!self.login
+                && self
+                    .max_age
+                    .is_none_or(|age| now - session.signed_in_at <= age))
+    }
+
     fn of(auth: &Authorization) -> Self {
         Self {
             redirect_uri: auth.redirect_uri.clone(),
@@ -53,10 +65,9 @@ pub enum Next {
     /// Back to the application: this URL carries the code, or an error,
     /// with `state` and `iss`.
     ToClient(String),
-    /// To the sign-in screens, with this token in the request's cookie.
-    /// `again`: a session exists but is too old for the request, or
-    /// `prompt=login` asked for a fresh sign-in.
-    SignIn { pending: Token, again: bool },
+    /// To the sign-in screens (again, if the session is too old for the
+    /// request), with this token in the request's cookie.
+    SignIn { pending: Token },
     /// To a duty's page first (the request is kept under `pending`).
     Duty { pending: Token, duty: Duty },
 }
@@ -88,13 +99,14 @@ pub async fn authorize(
 ) -> Result<Next, AppError> {
     let now = state.clock.now();
     let kept = Kept::of(auth);
-    let fresh = |s: &Session| {
-        auth.prompt != Prompt::Login && auth.max_age.is_none_or(|age| now - s.signed_in_at <= age)
-    };
     let readiness = session.map(|s| (s, ready(s, client)));
     if let Some((s, Ok(true))) = readiness {
-        if fresh(s) {
-            return issue(state, issuer, &client.client_id, &kept, s, None, who).await;
+        if kept.fresh(s, None, now) {
+            // Without a pending request there is nothing to answer twice.
+            if let Some(next) = issue(state, issuer, &client.client_id, &kept, s, None, who).await?
+            {
+                return Ok(next);
+            }
         }
     }
     if auth.prompt == Prompt::None {
@@ -107,14 +119,7 @@ pub async fn authorize(
     let pending = keep(state, &client.client_id, &kept, now).await?;
     Ok(match readiness {
         Some((_, Err(duty))) => Next::Duty { pending, duty },
-        Some((s, Ok(true))) if !fresh(s) => Next::SignIn {
-            pending,
-            again: true,
-        },
-        _ => Next::SignIn {
-            pending,
-            again: false,
-        },
+        _ => Next::SignIn { pending },
     })
 }
 
@@ -139,17 +144,31 @@ fn error_url(kept: &Kept, issuer: &str, error: &'static str) -> String {
     authorize::refusal_url(&refused, issuer)
 }
 
-/// The origin (`https://host[:port]`) of the redirect URI of the request
-/// that waits under `pending`, if one does.
-pub async fn waiting_origin(state: &AppState, pending: &Token) -> Result<Option<String>, AppError> {
+/// The request that waits under `pending`, if one does (unexpired), with
+/// its client's ID and when it was kept.
+async fn waiting(
+    state: &AppState,
+    pending: &Token,
+) -> Result<Option<(PendingRow, Kept)>, AppError> {
     let now = state.clock.now();
     let Some(row) = grants::pending(&state.db, &pending.hash(), now - PENDING_SECS).await? else {
         return Ok(None);
     };
-    let Ok(kept) = serde_json::from_str::<Kept>(&row.request) else {
-        return Ok(None);
-    };
-    Ok(origin(&kept.redirect_uri))
+    match serde_json::from_str::<Kept>(&row.request) {
+        Ok(kept) => Ok(Some((row, kept))),
+        Err(_) => {
+            tracing::error!("a pending authorization request does not read back");
+            Ok(None)
+        }
+    }
+}
+
+/// The origin (`https://host[:port]`) of the redirect URI of the request
+/// that waits under `pending`, if one does.
+pub async fn waiting_origin(state: &AppState, pending: &Token) -> Result<Option<String>, AppError> {
+    Ok(waiting(state, pending)
+        .await?
+        .and_then(|(_, kept)| origin(&kept.redirect_uri)))
 }
 
 /// The origin of an absolute URL: its scheme, host and port.
@@ -172,11 +191,7 @@ pub async fn resume(
     who: &Client,
 ) -> Result<Option<Next>, AppError> {
     let now = state.clock.now();
-    let Some(row) = grants::pending(&state.db, &pending.hash(), now - PENDING_SECS).await? else {
-        return Ok(None);
-    };
-    let Ok(kept) = serde_json::from_str::<Kept>(&row.request) else {
-        tracing::error!("a pending authorization request does not read back");
+    let Some((row, kept)) = waiting(state, pending).await? else {
         return Ok(None);
     };
     let Some(client) = clients::find(&state.db, &row.client_id).await? else {
@@ -186,42 +201,30 @@ pub async fn resume(
     if !client.redirect_uris.contains(&kept.redirect_uri) {
         return Ok(None);
     }
-    let fresh = session.signed_in_at >= row.created_at
-        || (!kept.login
-            && kept
-                .max_age
-                .is_none_or(|age| now - session.signed_in_at <= age));
+    let pending = pending.clone();
     match ready(session, &client) {
-        Err(duty) => Ok(Some(Next::Duty {
-            pending: pending.clone(),
-            duty,
-        })),
-        Ok(false) => Ok(Some(Next::SignIn {
-            pending: pending.clone(),
-            again: false,
-        })),
-        Ok(true) if !fresh => Ok(Some(Next::SignIn {
-            pending: pending.clone(),
-            again: true,
-        })),
-        Ok(true) => {
-            let issued = issue(
+        Err(duty) => Ok(Some(Next::Duty { pending, duty })),
+        Ok(true) if kept.fresh(session, Some(row.created_at), now) => {
+            // `None` when a parallel sign-in answered it already: the
+            // caller goes on as after any sign-in.
+            issue(
                 state,
                 issuer,
                 &client.client_id,
                 &kept,
                 session,
-                Some(pending),
+                Some(&pending),
                 who,
             )
-            .await?;
-            Ok(Some(issued))
+            .await
         }
+        Ok(_) => Ok(Some(Next::SignIn { pending })),
     }
 }
 
 /// Makes a code for `session`'s sign-in and the URL that takes it to the
 /// client, ending the pending request, if any, in the same transaction.
+/// `None` when that request was answered meanwhile.
 async fn issue(
     state: &AppState,
     issuer: &str,
@@ -230,7 +233,7 @@ async fn issue(
     session: &Session,
     pending: Option<&Token>,
     who: &Client,
-) -> Result<Next, AppError> {
+) -> Result<Option<Next>, AppError> {
     let now = state.clock.now();
     let code = Token::generate();
     let handle = Token::generate();
@@ -252,19 +255,26 @@ async fn issue(
         .entry(Event::AppSignIn)
         .with_detail(client_id);
     let pending_hash = pending.map(Token::hash);
-    if !grants::grant(&state.db, new, pending_hash.as_deref(), &entry, now).await? {
-        // Signed out meanwhile.
-        return Ok(Next::ToClient(error_url(kept, issuer, "login_required")));
+    match grants::grant(&state.db, new, pending_hash.as_deref(), &entry, now).await? {
+        Granted::Done => {}
+        Granted::SessionGone => {
+            return Ok(Some(Next::ToClient(error_url(
+                kept,
+                issuer,
+                "login_required",
+            ))));
+        }
+        Granted::AlreadyAnswered => return Ok(None),
     }
     let mut pairs = vec![("code", code.expose())];
     if let Some(s) = &kept.state {
         pairs.push(("state", s));
     }
     pairs.push(("iss", issuer));
-    Ok(Next::ToClient(authorize::with_query(
+    Ok(Some(Next::ToClient(authorize::with_query(
         &kept.redirect_uri,
         &pairs,
-    )))
+    ))))
 }
 
 /// A code exchange refused (RFC 6749 5.2 `invalid_grant`): the code is
@@ -309,7 +319,7 @@ pub async fn exchange(
     if grant.redirect_uri != redirect_uri
         || !authorize::verifier_matches(verifier, &grant.code_challenge)
     {
-        grants::revoke(&state.db, grant.id, now).await?;
+        grants::revoke_for(&state.db, grant.id, &client.client_id, now).await?;
         return Ok(Err(InvalidGrant));
     }
     Ok(Ok(tokens_for(state, issuer, &grant, now).await?))
@@ -523,16 +533,8 @@ pub async fn logout_plan(
     issuer: &str,
     params: &[(String, String)],
 ) -> Result<LogoutPlan, AppError> {
-    let get = |name: &str| {
-        let mut found = params
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str());
-        match (found.next(), found.next()) {
-            (Some(v), None) if !v.is_empty() => Some(v),
-            _ => None,
-        }
-    };
+    // A repeated parameter counts as absent.
+    let get = |name: &str| authorize::single(params, name).ok().flatten();
     let now = state.clock.now();
     let published = super::signing::published(&state.db, now).await?;
     let hint = get("id_token_hint")

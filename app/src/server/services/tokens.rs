@@ -72,6 +72,7 @@ fn random_id() -> String {
 /// The ID token's and access token's claims for `grant`, at `now`.
 pub fn claims(issuer: &str, grant: &GrantRow, now: i64) -> (Value, Value) {
     let method = Method::parse(&grant.method);
+    let (sid, amr, acr) = (sid(&grant.session_hash), amr(method), acr(method));
     let profile = grant.scopes.split(' ').any(|s| s == "profile");
     let mut id = json!({
         "iss": issuer,
@@ -81,9 +82,9 @@ pub fn claims(issuer: &str, grant: &GrantRow, now: i64) -> (Value, Value) {
         "iat": now,
         "exp": now + ID_TOKEN_SECS,
         "auth_time": grant.auth_time,
-        "sid": sid(&grant.session_hash),
-        "amr": amr(method),
-        "acr": acr(method),
+        "sid": sid,
+        "amr": amr,
+        "acr": acr,
     });
     if let Some(nonce) = &grant.nonce {
         id["nonce"] = json!(nonce);
@@ -104,9 +105,9 @@ pub fn claims(issuer: &str, grant: &GrantRow, now: i64) -> (Value, Value) {
         "jti": format!("{}.{}", grant.handle, random_id()),
         "scope": grant.scopes,
         "auth_time": grant.auth_time,
-        "sid": sid(&grant.session_hash),
-        "amr": amr(method),
-        "acr": acr(method),
+        "sid": sid,
+        "amr": amr,
+        "acr": acr,
     });
     (id, access)
 }
