@@ -10,13 +10,13 @@ export AUTOBANK_DATA_DIR="$data" RUST_LOG="${RUST_LOG:-warn}"
 unset DATABASE_URL
 "$bin" migrate >/dev/null
 # Test-only accounts: these passwords exist only in this throwaway database.
-for id in $(seq -f "dealer%02g" 1 24); do
+for id in $(seq -f "dealer%02g" 1 26); do
   echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "テスト販売店 $id" >/dev/null
 done
-for id in $(seq -f "hd%02g" 1 8); do
+for id in $(seq -f "hd%02g" 1 9); do
   echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "ヘルプデスク $id" --role helpdesk >/dev/null
 done
-for id in admin01 admin02 admin03 admin04; do
+for id in admin01 admin02 admin03 admin04 admin05; do
   echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "管理者 $id" --role admin >/dev/null
 done
 "$bin" notice add --date "$(TZ=Asia/Tokyo date +%F)" --title "テスト用の新しいお知らせ" --body "本文です。"
@@ -32,6 +32,7 @@ app_port=$((port + 1))
 out="$("$bin" client add --name "在庫登録（デモ）" \
   --redirect-uri "http://127.0.0.1:$app_port/cb" \
   --post-logout-uri "http://127.0.0.1:$app_port/" \
+  --backchannel-logout-uri "http://127.0.0.1:$app_port/backchannel-logout" \
   --tile inventory --start-url "http://127.0.0.1:$app_port/login")"
 "$bin" serve &
 server=$!

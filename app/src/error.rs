@@ -34,6 +34,14 @@ pub enum Field {
     Body,
     /// An account's role.
     Role,
+    /// A business application's URIs: where to return after sign-in, and
+    /// after logout; where to POST a logout token; where its tile opens.
+    RedirectUris,
+    PostLogoutUris,
+    BackchannelUri,
+    StartUrl,
+    /// The menu tile an application serves.
+    Tile,
 }
 
 /// What is wrong with one field: a key for a message in `text`.
@@ -68,6 +76,19 @@ pub enum Problem {
     TitleRequired,
     BodyTooLong,
     RoleWithTempPassword,
+    /// An application's name: 1 to 100 characters.
+    ClientNameRequired,
+    /// An application needs at least one redirect URI.
+    RedirectUriRequired,
+    /// A URI that is not absolute `https` (or `http` on loopback), or
+    /// carries a fragment or a user.
+    UriNotAllowed,
+    /// The tile serves another application already.
+    TileTaken,
+    /// A tile without a start URL, or a start URL without a tile.
+    TileNeedsStartUrl,
+    /// A removal not confirmed by its box.
+    ConfirmRemoval,
 }
 
 impl Problem {
@@ -99,6 +120,12 @@ impl Problem {
             Self::TitleRequired => text::ERR_TITLE_REQUIRED,
             Self::BodyTooLong => text::ERR_BODY_TOO_LONG,
             Self::RoleWithTempPassword => text::ERR_ROLE_WITH_TEMP_PASSWORD,
+            Self::ClientNameRequired => text::ERR_CLIENT_NAME_REQUIRED,
+            Self::RedirectUriRequired => text::ERR_REDIRECT_URI_REQUIRED,
+            Self::UriNotAllowed => text::ERR_URI_NOT_ALLOWED,
+            Self::TileTaken => text::ERR_TILE_TAKEN,
+            Self::TileNeedsStartUrl => text::ERR_TILE_NEEDS_START_URL,
+            Self::ConfirmRemoval => text::ERR_CONFIRM_REMOVAL,
         }
     }
 }

@@ -49,4 +49,6 @@ lazy_pages! {
     Policy => crate::console::PolicyPage;
     /// `/admin/notices`, the portal's notices.
     Notices => crate::console::NoticesPage;
+    /// `/admin/clients`, the business applications (OIDC clients).
+    Clients => crate::console::ClientsPage;
 }

@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditTrail>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/admin/policy") view={Lazy::<lazy_pages::Policy>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/admin/notices") view={Lazy::<lazy_pages::Notices>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/clients") view={Lazy::<lazy_pages::Clients>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -27,6 +27,8 @@ pub const ADMIN_PREFIX: &str = "/admin/";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 /// The portal's notices, for admins.
 pub const ADMIN_NOTICES: &str = "/admin/notices";
+/// The business applications that sign in through the portal.
+pub const ADMIN_CLIENTS: &str = "/admin/clients";
 /// The dealers' MFA policy.
 pub const ADMIN_POLICY: &str = "/admin/policy";
 /// The same records as CSV (a plain route, not a page).
@@ -46,6 +48,9 @@ pub const OIDC_JWKS: &str = "/oidc/jwks";
 pub const OIDC_REVOKE: &str = "/oidc/revoke";
 pub const OIDC_INTROSPECT: &str = "/oidc/introspect";
 pub const OIDC_LOGOUT: &str = "/oidc/logout";
+/// The way back to an application whose request waited while the dealer
+/// did a duty on the way (the portal's own, not a standard endpoint).
+pub const OIDC_CONTINUE: &str = "/oidc/continue";
 
 /// Where a business tile (`inventory`, ... as `autobank client add --tile`
 /// names it) sits: `/menu/inventory`, and `search` is `検索ログイン`'s page.

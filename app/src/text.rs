@@ -69,6 +69,15 @@ pub const ERR_CROSS_SITE: &str =
 pub const LOGOUT_CONFIRM_TITLE: &str = "ログアウトの確認";
 pub const LOGOUT_CONFIRM: &str = "業務アプリからログアウトの依頼がありました。ポータルからログアウトすると、ほかの業務アプリからもログアウトします。ログアウトしますか。";
 pub const ERR_APP_REQUEST_TITLE: &str = "業務アプリに移動できません";
+pub const ERR_CONFIRM_REMOVAL: &str = "削除する場合は、確認のチェックを入れてください。";
+pub const ERR_CLIENT_NAME_REQUIRED: &str = "連携アプリの名前を1〜100文字で入力してください。";
+pub const ERR_REDIRECT_URI_REQUIRED: &str = "リダイレクトURIを1つ以上入力してください。";
+pub const ERR_URI_NOT_ALLOWED: &str = "URIは https:// で始まる完全なURL（開発用には http://127.0.0.1 など）で、#以降やユーザー名を含めずに入力してください。";
+pub const ERR_TILE_TAKEN: &str = "このタイルはほかの連携アプリに割り当て済みです。";
+pub const ERR_TILE_NEEDS_START_URL: &str =
+    "タイルを選んだときは開始URLを、開始URLを入れたときはタイルを選んでください。";
+pub const ERR_APP_NOT_WAITING: &str =
+    "業務アプリからの要求の有効期限（10分）が切れました。業務アプリの画面を開き直してください。";
 pub const ERR_APP_UNKNOWN: &str = "業務アプリからの要求を確認できませんでした。業務アプリの画面を開き直すか、メニューからお進みください。解決しない場合はヘルプデスク(03-3556-0845)にお問い合わせください。";
 pub const ERR_UNAVAILABLE_TITLE: &str = "ただいまご利用いただけません";
 pub const ERR_UNAVAILABLE: &str =
@@ -114,6 +123,14 @@ pub const PASSWORD_NEW_HINT: &str = "10文字以上128文字以内で、推測�
 pub const PASSWORD_CODE_HINT: &str =
     "多要素認証がONのため、いまお使いのアプリに表示されている数字の入力も必要です。";
 pub const PASSWORD_CHANGE_BUTTON: &str = "変更する";
+/// Shown after a duty done on the way to a business application.
+pub const APP_WAITING: &str = "業務アプリへのログインの途中です。";
+
+/// The way back to the business application `name` after a duty.
+pub fn back_to_app(name: &str) -> String {
+    format!("「{name}」へ進む")
+}
+
 pub const PASSWORD_CHANGED: &str = "パスワードを変更しました。ほかのブラウザはログアウトしました。";
 pub const ERR_PASSWORDS_DIFFER: &str = "新しいパスワードが一致しません。";
 
@@ -300,7 +317,7 @@ pub const ERR_CHANGED: &str = "操作の間に、対象のアカウントまた�
 pub const ERR_NO_SUCH_ACCOUNT: &str = "該当するアカウントはありません。";
 
 /// The audit trail's events, by stored name, as staff read them.
-pub const EVENT_LABELS: [(&str, &str); 37] = [
+pub const EVENT_LABELS: [(&str, &str); 38] = [
     ("sign_in_success", "ログイン（パスワード）"),
     ("sign_in_failure", "ログイン失敗"),
     ("password_failure", "パスワードの誤り（設定画面）"),
@@ -331,6 +348,10 @@ pub const EVENT_LABELS: [(&str, &str); 37] = [
     ("code_replayed", "認可コードの再使用"),
     ("client_auth_failed", "連携アプリの認証失敗"),
     ("refresh_token_replayed", "リフレッシュトークンの再使用"),
+    (
+        "backchannel_logout_failed",
+        "連携アプリへのログアウト通知失敗",
+    ),
     ("device_remembered", "デバイスを記録"),
     ("device_used", "記録されたデバイスでログイン"),
     ("device_forgotten", "デバイスの記録を削除"),
@@ -419,6 +440,50 @@ pub const MFA_REQUIRED_NOW: &str = "多要素認証（ワンタイムパスワ�
 
 // Admins: notices.
 pub const NOTICES_ADMIN_TITLE: &str = "お知らせの管理";
+
+// `/admin/clients`: the business applications that sign in through the
+// portal (OpenID Connect clients).
+pub const CLIENTS_TITLE: &str = "連携アプリの管理";
+pub const CLIENTS_INTRO: &str = "業務アプリ（連携アプリ）は、ポータルでログインした販売店をそのまま受け入れます。登録・削除・シークレットの再発行には、あなたのワンタイムコードが必要です。";
+pub const CLIENTS_NONE: &str = "登録されている連携アプリはありません。";
+pub const CLIENT_NEW: &str = "連携アプリを登録する";
+pub const CLIENT_NAME: &str = "名前";
+pub const CLIENT_ID: &str = "クライアントID";
+pub const CLIENT_KIND: &str = "種類";
+pub const CLIENT_CONFIDENTIAL: &str = "サーバーあり（シークレットを使用）";
+pub const CLIENT_PUBLIC: &str = "公開クライアント（シークレットなし）";
+pub const CLIENT_PUBLIC_LABEL: &str =
+    "公開クライアント（ブラウザ・スマートフォンのアプリ。シークレットを使わない）";
+pub const CLIENT_MFA_REQUIRED: &str = "多要素認証を必須にする";
+pub const CLIENT_MFA_REQUIRED_SHORT: &str = "多要素認証必須";
+pub const CLIENT_REDIRECT_URIS: &str = "リダイレクトURI（1行に1つ）";
+pub const CLIENT_POST_LOGOUT_URIS: &str = "ログアウト後に戻るURI（1行に1つ、任意）";
+pub const CLIENT_BACKCHANNEL_URI: &str = "バックチャネルログアウトURI（任意）";
+pub const CLIENT_URI_HINT: &str = "https:// で始まる完全なURL（開発用には http://127.0.0.1 も可）。一文字でも違うURIには戻りません。";
+pub const CLIENT_TILE: &str = "割り当てるタイル";
+pub const CLIENT_TILE_NONE: &str = "なし";
+pub const CLIENT_START_URL: &str = "開始URL（タイルを選んだとき）";
+pub const CLIENT_REGISTER: &str = "登録する";
+pub const CLIENT_NEW_SECRET: &str = "シークレットを再発行する";
+pub const CLIENT_REMOVE: &str = "削除する";
+pub const CLIENT_REMOVE_CONFIRM: &str =
+    "この連携アプリを削除します（ログイン中の販売店も使えなくなります）";
+pub const CLIENT_SECRET_SHOWN: &str =
+    "この画面でだけ表示します。連携アプリの担当者に安全な方法で伝えてください。";
+pub const CLIENT_SECRET: &str = "クライアントシークレット";
+pub const CLIENT_DONE: &str = "連携アプリを更新しました。";
+/// The tile names an admin binds, by `--tile` name: the menu's seven and
+/// `検索ログイン`.
+pub const CLIENT_TILES: [(&str, &str); 8] = [
+    ("terminal", "端末設定"),
+    ("search-settings", "検索設定"),
+    ("inventory", "在庫登録"),
+    ("estimates", "見積システム設定"),
+    ("customers", "顧客管理システム"),
+    ("quality-reports", "車両品質評価書"),
+    ("web-negotiations", "WEB商談申込み履歴"),
+    ("search", SEARCH_LOGIN),
+];
 pub const NOTICE_NEW: &str = "新しいお知らせ";
 pub const NOTICE_DATE: &str = "日付";
 pub const NOTICE_TITLE: &str = "タイトル";

@@ -256,6 +256,48 @@ pub struct AuditPage {
     pub more: bool,
 }
 
+/// A business application registered to sign in through the portal, as
+/// the admins' page shows it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub client_id: String,
+    pub name: String,
+    /// Without a secret (PKCE only).
+    pub public: bool,
+    pub mfa_required: bool,
+    /// The tile it serves, as `--tile` names it.
+    pub tile: Option<String>,
+    pub start_url: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_uris: Vec<String>,
+}
+
+/// A client's ID and secret, just made by this admin's session, shown
+/// once. Its `Debug` hides the secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecret {
+    pub client_id: String,
+    /// `None` for a public client.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecret")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The admins' page of business applications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientsPage {
+    pub clients: Vec<ClientView>,
+    /// What this session's last registration or new secret made.
+    pub revealed: Option<ClientSecret>,
+}
+
 /// What the business menu needs to know of the signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MenuInfo {

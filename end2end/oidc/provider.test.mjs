@@ -14,7 +14,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import * as oidc from 'openid-client';
+import { createRemoteJWKSet, jwtVerify, decodeJwt } from 'jose';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'target', 'release', 'autobank');
@@ -356,4 +358,76 @@ test('RP-initiated logout: with the hint, out at once and back to the registered
   const evil = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: 'https://evil.example/' });
   const page = await again.get(evil);
   assert.notEqual(page.headers.get('location'), 'https://evil.example/');
+});
+
+/** An application's back-channel logout endpoint: resolves each token it is POSTed. */
+async function logoutReceiver() {
+  const tokens = [];
+  let waiting = [];
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      tokens.push(new URLSearchParams(body).get('logout_token'));
+      res.writeHead(200, { 'cache-control': 'no-store' }).end();
+      for (const w of waiting) w();
+      waiting = [];
+    });
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    uri: `http://127.0.0.1:${server.address().port}/backchannel-logout`,
+    tokens,
+    /** The `n`th token, waiting at most 10 s for it. */
+    async nth(n) {
+      const until = Date.now() + 10_000;
+      while (tokens.length < n && Date.now() < until) {
+        await new Promise((ok) => {
+          waiting.push(ok);
+          setTimeout(ok, 200);
+        });
+      }
+      assert.ok(tokens.length >= n, `${tokens.length} logout tokens, not ${n}`);
+      return tokens[n - 1];
+    },
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+test('Back-Channel Logout: a session that ends is told to the application, in a logout token jose accepts', async () => {
+  const receiver = await logoutReceiver();
+  try {
+    const rp = register(['--backchannel-logout-uri', receiver.uri]);
+    const config = await configFor(rp);
+    const meta = config.serverMetadata();
+    assert.equal(meta.backchannel_logout_supported, true);
+    assert.equal(meta.backchannel_logout_session_supported, true);
+    const browser = await signedIn();
+    const { to, tx } = await callback(config, browser);
+    const idClaims = (await grant(config, to, tx)).claims();
+    // The dealer signs out on the portal.
+    const out = await fetch(`${issuer}/api/logout`, { method: 'POST', redirect: 'manual', headers: browser.headers({ accept: 'application/json', origin: issuer }) });
+    assert.ok(out.status < 400, `sign-out: ${out.status}`);
+    const token = await receiver.nth(1);
+    // Back-Channel Logout 1.0, 2.6, by jose: the signature by the JWKS,
+    // iss, aud, typ, iat; then the event, sid, sub, and no nonce.
+    const { payload, protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(meta.jwks_uri)), {
+      issuer,
+      audience: rp.id,
+      typ: 'logout+jwt',
+      maxTokenAge: '2m',
+      requiredClaims: ['iat', 'exp', 'jti', 'events', 'sid', 'sub'],
+    });
+    assert.ok(protectedHeader.kid);
+    assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+    assert.equal(payload.sid, idClaims.sid);
+    assert.equal(payload.sub, idClaims.sub);
+    assert.ok(!('nonce' in payload));
+    // Once: nothing more comes.
+    await new Promise((ok) => setTimeout(ok, 2500));
+    assert.equal(receiver.tokens.length, 1);
+    assert.equal(decodeJwt(receiver.tokens[0]).jti, payload.jti);
+  } finally {
+    await receiver.close();
+  }
 });

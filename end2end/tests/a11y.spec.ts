@@ -13,7 +13,7 @@ import type { Page } from '@playwright/test';
 
 // The screens the tour checks (the `check` lines below): fewer means it
 // stopped short.
-const SCREENS = 37;
+const SCREENS = 40;
 
 /** Waits for the WASM to take over the page: the DOM axe sees is final. */
 async function settled(page: Page) {
@@ -157,6 +157,16 @@ async function tour(page: Page, check: (screen: string) => Promise<void>, ids: {
   await button('掲載する').click();
   await expect(page.getByText('日付はYYYY-MM-DDの形で入力してください。').first()).toBeVisible();
   await check('notices: no date');
+  await visit('/admin/clients', 'clients');
+  await button('登録する').click();
+  await expect(page.getByText('連携アプリの名前を1〜100文字で入力してください。')).toBeVisible();
+  await check('clients: no name');
+  await page.getByLabel('名前', { exact: true }).fill(`A11Y ${ids.admin}`);
+  await page.getByLabel('リダイレクトURI（1行に1つ）').fill(`https://a11y.example.jp/${ids.admin}/cb`);
+  await page.getByLabel('バックチャネルログアウトURI（任意）').fill(`https://a11y.example.jp/${ids.admin}/a-rather-long-path/backchannel-logout`);
+  await button('登録する').click();
+  await expect(page.getByLabel('クライアントシークレット')).toBeVisible();
+  await check('clients: secret shown');
 }
 
 test('every screen passes axe-core and reflows, on a PC and zoomed to 200%', async ({ page }) => {

@@ -87,3 +87,55 @@ test('before the policy date a dealer without MFA sees it on the menu', async ({
   await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
   await expect(page.getByText('2099/04/01から、多要素認証（ワンタイムパスワード）の設定が必須になります。', { exact: false })).toBeVisible();
 });
+
+test('連携アプリの管理: an admin registers an application on a tile, sees its secret once, and removes it', async ({ page }) => {
+  test.setTimeout(90_000);
+  const app = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3100) + 1}`;
+  page.on('pageerror', (e) => { throw e; });
+  await page.goto('/login?next=/menu');
+  await signIn(page, 'admin05');
+  await expect(page).toHaveURL(/\/mfa$/);
+  await setUpMfa(page, 'admin05');
+  await page.goto('/helpdesk');
+  await page.getByRole('link', { name: '連携アプリの管理' }).click();
+  await expect(page.getByRole('heading', { name: '連携アプリの管理', level: 1 })).toBeVisible();
+  await hydrated(page);
+
+  await test.step('a loose URI is refused under its field', async () => {
+    await page.getByLabel('名前', { exact: true }).fill('品質評価（テスト）');
+    await page.getByLabel('リダイレクトURI（1行に1つ）').fill(`${app}/cb#frag`);
+    await page.getByRole('button', { name: '登録する' }).click();
+    await expect(page.locator('#client-redirect-uris-error')).toContainText('https:// で始まる完全なURL');
+  });
+
+  await test.step('registered on 車両品質評価書: the ID and secret once', async () => {
+    await page.getByLabel('リダイレクトURI（1行に1つ）').fill(`${app}/cb`);
+    await page.getByLabel('割り当てるタイル').selectOption({ label: '車両品質評価書' });
+    await page.getByLabel('開始URL（タイルを選んだとき）').fill(`${app}/login`);
+    await page.getByRole('button', { name: '登録する' }).click();
+    await expect(page.getByText('連携アプリを更新しました。')).toBeVisible();
+    await expect(page.getByLabel('クライアントシークレット')).toHaveText(/^[A-Za-z0-9_-]{43}$/);
+    await expect(page.getByRole('heading', { name: '品質評価（テスト）' })).toBeVisible();
+    await page.reload();
+    await expect(page.getByRole('heading', { name: '品質評価（テスト）' })).toBeVisible();
+    await expect(page.getByLabel('クライアントシークレット')).toHaveCount(0);
+  });
+
+  await test.step('the tile opens the application', async () => {
+    await page.goto('/menu');
+    await expect(page.getByRole('link', { name: '車両品質評価書', exact: true })).toHaveAttribute('href', `${app}/login`);
+  });
+
+  await test.step('removed, after its box: the tile keeps its page again', async () => {
+    await page.goto('/admin/clients');
+    await hydrated(page);
+    const section = page.getByRole('region', { name: '品質評価（テスト）' });
+    await section.getByRole('button', { name: '削除する' }).click();
+    await expect(section.getByText('削除する場合は、確認のチェックを入れてください。')).toBeVisible();
+    await section.getByLabel('この連携アプリを削除します', { exact: false }).check();
+    await section.getByRole('button', { name: '削除する' }).click();
+    await expect(page.getByRole('heading', { name: '品質評価（テスト）' })).toHaveCount(0);
+    await page.goto('/menu');
+    await expect(page.getByRole('link', { name: '車両品質評価書', exact: true })).toHaveAttribute('href', '/menu/quality-reports');
+  });
+});

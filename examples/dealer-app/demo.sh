@@ -16,6 +16,7 @@ if [ ! -f "$registration" ]; then
   out="$("$bin" client add --name "在庫登録（デモ）" \
     --redirect-uri "http://127.0.0.1:$app_port/cb" \
     --post-logout-uri "http://127.0.0.1:$app_port/" \
+  --backchannel-logout-uri "http://127.0.0.1:$app_port/backchannel-logout" \
     --tile inventory --start-url "http://127.0.0.1:$app_port/login")"
   (umask 077
    printf 'CLIENT_ID=%s\nCLIENT_SECRET=%s\n' \

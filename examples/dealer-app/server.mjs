@@ -2,13 +2,18 @@
 // with OpenID Connect, the way a real application team would: Node's
 // `openid-client` (OpenID Certified), the authorization code flow with
 // PKCE, a nonce and a state, and every ID token's signature checked
-// against the portal's JWKS. It shows who signed in and how (`amr`).
+// against the portal's JWKS. It shows who signed in and how (`amr`), and
+// honours Back-Channel Logout: when the portal session ends (sign-out,
+// the helpdesk, a time limit...), the portal POSTs a logout token to
+// /backchannel-logout, checked here with `jose`, and every session of
+// this application that the portal session made ends at once.
 //
 //   ISSUER=http://127.0.0.1:3000 CLIENT_ID=... CLIENT_SECRET=... \
 //   PORT=3001 node server.mjs
 //
 // The tests start it in-process with `start()`.
 import * as oidc from 'openid-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
@@ -33,6 +38,22 @@ function cookies(req) {
   return out;
 }
 
+const BACKCHANNEL_LOGOUT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** The body of a POST, as form fields (at most 64 KiB). */
+function form(req) {
+  return new Promise((ok, fail) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      body += chunk;
+      if (body.length > 65536) fail(new Error('body too large'));
+    });
+    req.on('end', () => ok(new URLSearchParams(body)));
+    req.on('error', fail);
+  });
+}
+
 /**
  * Starts the application. `issuer`: the portal; `clientId`, `clientSecret`:
  * its registration (`autobank client add`); `port`: 0 for any.
@@ -50,9 +71,36 @@ export async function start({ issuer, clientId, clientSecret, port = 0, host = '
   // Check every ID token's signature against the JWKS (by default the
   // library trusts a token that came straight from the token endpoint).
   oidc.enableNonRepudiationChecks(config);
+  const metadata = config.serverMetadata();
+  const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri));
+  /** Logout tokens already honoured (their `jti`), so that one replayed is refused. */
+  const seenLogouts = new Set();
+
+  /**
+   * Checks a logout token as Back-Channel Logout 1.0, 2.6 asks: signed by
+   * the portal, for this client, fresh, of type logout+jwt, carrying the
+   * back-channel logout event and a `sid` or `sub`, and no `nonce`.
+   */
+  async function logoutClaims(token) {
+    const { payload } = await jwtVerify(token, jwks, {
+      issuer: metadata.issuer,
+      audience: clientId,
+      typ: 'logout+jwt',
+      maxTokenAge: '5m',
+      requiredClaims: ['iat', 'jti', 'events'],
+    });
+    if (typeof payload.events?.[BACKCHANNEL_LOGOUT] !== 'object') throw new Error('not a logout token');
+    if (!payload.sid && !payload.sub) throw new Error('neither sid nor sub');
+    if ('nonce' in payload) throw new Error('a nonce in a logout token');
+    if (seenLogouts.has(payload.jti)) throw new Error('a logout token replayed');
+    seenLogouts.add(payload.jti);
+    return payload;
+  }
 
   /** Signed-in browsers: session ID -> what the portal said. */
   const sessions = new Map();
+  /** The logout tokens honoured, their claims, in order. */
+  const logouts = [];
   /** Sign-ins under way: transaction ID -> { state, nonce, verifier }. */
   const pending = new Map();
   let base = '';
@@ -110,6 +158,25 @@ export async function start({ issuer, clientId, clientSecret, port = 0, host = '
         res.writeHead(303, { location: '/', 'set-cookie': `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax` });
         return res.end();
       }
+      if (req.method === 'POST' && url.pathname === '/backchannel-logout') {
+        // From the portal's server, not a browser (Back-Channel Logout 1.0, 2.8).
+        const json = (status, body) => {
+          res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          res.end(JSON.stringify(body));
+        };
+        let claims;
+        try {
+          claims = await logoutClaims((await form(req)).get('logout_token') ?? '');
+        } catch (err) {
+          return json(400, { error: 'invalid_request', error_description: String(err.code ?? err.message) });
+        }
+        for (const [id, who] of sessions) {
+          const same = claims.sid ? who.sid === claims.sid : who.sub === claims.sub;
+          if (same) sessions.delete(id);
+        }
+        logouts.push(claims);
+        return json(200, {});
+      }
       if (req.method === 'POST' && url.pathname === '/logout') {
         // Out of this application, then out of the portal (RP-initiated
         // logout), which sends the browser back here.
@@ -129,7 +196,13 @@ export async function start({ issuer, clientId, clientSecret, port = 0, host = '
   });
   await new Promise((ok) => server.listen(port, host, ok));
   base = `http://${host}:${server.address().port}`;
-  return { url: base, sessions, close: () => new Promise((ok) => server.close(ok)) };
+  return {
+    url: base,
+    backchannelLogoutUri: `${base}/backchannel-logout`,
+    sessions,
+    logouts,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -147,5 +220,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     clientSecret: need('CLIENT_SECRET'),
     port: Number(process.env.PORT ?? 3001),
   });
-  console.log(`dealer app: ${app.url}`);
+  console.log(`dealer app: ${app.url} (back-channel logout: ${app.backchannelLogoutUri})`);
 }

@@ -8,7 +8,7 @@ use app::server::crypto::SecretBox;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
 use app::server::services::{housekeeping, keys};
-use app::server::{export, guard, health, provider, AppState};
+use app::server::{backchannel, export, guard, health, provider, AppState};
 use app::{shell, App};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -52,6 +52,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             app::routes::OIDC_LOGOUT,
             get(provider::logout_get).post(provider::logout_post),
         )
+        .route(app::routes::OIDC_CONTINUE, get(provider::continue_get))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -247,6 +248,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tokio::spawn(sweep(self.state.clone(), self.audit_retention));
+        tokio::spawn(backchannel::run(self.state.clone()));
         if !self.resealed {
             tokio::spawn(reseal_when_ready(self.state.clone()));
         }

@@ -2,7 +2,7 @@
 //! current password (and the current code when MFA is on). Reached from
 //! the MFA settings page.
 
-use crate::auth::AppHeader;
+use crate::auth::{AppHeader, BackToApp};
 use crate::components::{CodeField, FormError, LoadError, PasswordField};
 use crate::error::{AppError, Field};
 use crate::routes::MFA_SETTINGS;
@@ -75,6 +75,7 @@ pub fn PasswordPage() -> impl IntoView {
             <h1>{text::PASSWORD_CHANGE_TITLE}</h1>
             {move || changed().then(|| view! {
                 <p class="form-ok" role="status">{text::PASSWORD_CHANGED}</p>
+                <BackToApp />
             })}
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {

@@ -77,6 +77,34 @@ pub async fn my_role() -> Result<MenuInfo, AppError> {
     settings::menu_info(&state, &session).await
 }
 
+/// The business application whose request waits for this browser (its
+/// name), if one does: after a duty done on the way, the way back to it.
+#[server(prefix = "/api", endpoint = "waiting-app")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "waiting_app", skip_all))]
+pub async fn waiting_app() -> Result<Option<String>, AppError> {
+    use crate::server::request;
+    request::waiting_app(&request::state()?).await
+}
+
+/// After a duty done on the way to a business application (a temporary
+/// password replaced, MFA set up): the way on to it, if it still waits.
+#[component]
+pub fn BackToApp() -> impl IntoView {
+    let app = Resource::new(|| (), |_| waiting_app());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                app.await.ok().flatten().map(|name| view! {
+                    <div class="notice-box" role="status">
+                        <p>{text::APP_WAITING}</p>
+                        <p><a class="button primary" href=crate::routes::OIDC_CONTINUE>{text::back_to_app(&name)}</a></p>
+                    </div>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 /// The bar at the top of every signed-in page: brand and `ログアウト`.
 #[component]
 pub fn AppHeader() -> impl IntoView {

@@ -6,11 +6,13 @@
 mod account;
 mod admin;
 mod audit;
+mod clients;
 mod notices;
 
 pub use account::AccountPage;
 pub use admin::PolicyPage;
 pub use audit::AuditTrailPage;
+pub use clients::ClientsPage;
 pub use notices::NoticesPage;
 
 use crate::auth::AppHeader;
@@ -126,6 +128,8 @@ pub fn ConsolePage() -> impl IntoView {
                         <a href=crate::routes::ADMIN_POLICY>{text::POLICY_TITLE}</a>
                         " "
                         <a href=crate::routes::ADMIN_NOTICES>{text::NOTICES_ADMIN_TITLE}</a>
+                        " "
+                        <a href=crate::routes::ADMIN_CLIENTS>{text::CLIENTS_TITLE}</a>
                     </nav>
                     <admin::NewAccountForm />
                 }

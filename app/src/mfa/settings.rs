@@ -3,7 +3,7 @@
 
 use super::recovery_codes::{NewCodes, RecoverySection};
 use super::{ApplyMfaSetting, EndSessions, ForgetDevice, NewRecoveryCodes};
-use crate::auth::AppHeader;
+use crate::auth::{AppHeader, BackToApp};
 use crate::components::{
     successes, CodeField, FieldError, FormError, LoadError, PasswordField, ScrollTable,
 };
@@ -64,6 +64,7 @@ fn DoneMessage() -> impl IntoView {
                         <p>{text::MFA_ON_DONE_TITLE}</p>
                         <p>{text::MFA_ON_DONE}</p>
                     </div>
+                    <BackToApp />
                 }
                 .into_any(),
             ),

@@ -14,6 +14,23 @@ pub async fn list_notices() -> Result<Vec<Notice>, AppError> {
     notices::latest(&request::state()?).await
 }
 
+/// Where `検索ログイン` goes without an application bound to it: the
+/// sign-in, then the portal's (not built) vehicle search.
+const SEARCH_ENTRY: &str = "/login?next=/search";
+
+/// Where `検索ログイン` goes: the vehicle search application bound to it
+/// (`autobank client add --tile search`), which signs the dealer in
+/// through the portal, or else [`SEARCH_ENTRY`].
+#[server(prefix = "/api", endpoint = "search_entry")]
+#[cfg_attr(feature = "ssr", tracing::instrument(name = "search_entry", skip_all))]
+pub async fn search_entry() -> Result<String, AppError> {
+    use crate::server::{request, services::clients};
+    let state = request::state()?;
+    Ok(clients::start_of_tile(&state.db, "search")
+        .await?
+        .unwrap_or_else(|| SEARCH_ENTRY.to_owned()))
+}
+
 #[component]
 fn NoticeList(notices: Vec<Notice>) -> impl IntoView {
     if notices.is_empty() {
@@ -41,6 +58,13 @@ fn NoticeList(notices: Vec<Notice>) -> impl IntoView {
 #[component]
 pub fn PortalPage() -> impl IntoView {
     let notices = Resource::new(|| (), |_| list_notices());
+    let search = Resource::new(|| (), |_| search_entry());
+    let search_href = move || {
+        Suspend::new(async move {
+            let href = search.await.unwrap_or_else(|_| SEARCH_ENTRY.to_owned());
+            view! { <a class="entry" href=href>{text::SEARCH_LOGIN}</a> }
+        })
+    };
     view! {
         <PublicHeader />
         <main class="portal">
@@ -48,7 +72,9 @@ pub fn PortalPage() -> impl IntoView {
                 <h1 class="brand">{text::BRAND}</h1>
                 <p class="tagline">{text::TAGLINE}</p>
                 <nav class="entries">
-                    <a class="entry" href="/login?next=/search">{text::SEARCH_LOGIN}</a>
+                    <Suspense fallback=|| view! { <a class="entry" href=SEARCH_ENTRY>{text::SEARCH_LOGIN}</a> }>
+                        {search_href}
+                    </Suspense>
                     <a class="entry primary" href="/login?next=/menu">{text::BUSINESS_LOGIN}</a>
                 </nav>
                 <ul class="links">

@@ -110,9 +110,7 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
     // Only a page's policy names the waiting application (see
     // `content_security_policy`): server functions and files skip the read.
     let page = req.method() == Method::GET && is_page(req.uri().path());
-    let pending = request::cookie(req.headers(), request::PENDING_COOKIE)
-        .filter(|_| page)
-        .and_then(Token::parse);
+    let pending = request::pending(req.headers()).filter(|_| page);
     if let Some(pending) = pending {
         match provider::waiting_origin(&state, &pending).await {
             Ok(Some(origin)) => {

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod assets;
+pub mod backchannel;
 pub mod clock;
 pub mod crypto;
 pub mod db;

@@ -10,7 +10,7 @@
 //! Japanese page and no redirect; the token endpoint answers RFC 6749 5.2
 //! JSON; userinfo answers RFC 6750 3.1.
 
-use super::request::{self, ClientAddress, CurrentSession};
+use super::request::{self, ClientAddress, CurrentSession, Stage};
 use super::services::authorize::{self, NotRedirected};
 use super::services::clients::{self, ClientInfo};
 use super::services::provider::{self, InvalidGrant, Next};
@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 /// The OIDC routes, for the test of who reaches what (none needs a
 /// session: the authorization endpoint asks for one itself).
-pub const ROUTES: [&str; 8] = [
+pub const ROUTES: [&str; 9] = [
     routes::OIDC_DISCOVERY,
     routes::OIDC_AUTHORIZE,
     routes::OIDC_TOKEN,
@@ -39,6 +39,7 @@ pub const ROUTES: [&str; 8] = [
     routes::OIDC_REVOKE,
     routes::OIDC_INTROSPECT,
     routes::OIDC_LOGOUT,
+    routes::OIDC_CONTINUE,
 ];
 
 /// Failed client authentications per client and address, in this
@@ -78,6 +79,8 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
         "revocation_endpoint": url(routes::OIDC_REVOKE),
         "introspection_endpoint": url(routes::OIDC_INTROSPECT),
         "end_session_endpoint": url(routes::OIDC_LOGOUT),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -232,6 +235,48 @@ fn follow(next: Next) -> Response {
     let mut res = see_other(to);
     res.headers_mut()
         .append(header::SET_COOKIE, request::pending_cookie(Some(&pending)));
+    res
+}
+
+/// `GET /oidc/continue`: the way back to the application whose request
+/// waited while the dealer did a duty on the way (replaced a temporary
+/// password, set up MFA). The request is answered as a sign-in's end
+/// answers it: a code for the application, or the next duty first. With
+/// nothing waiting any more, a page that says so; without a full
+/// sign-in, the form.
+/// A GET, as the authorization endpoint itself is: what it may do is what
+/// the waiting request asked.
+pub async fn continue_get(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    Extension(address): Extension<ClientAddress>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(iss) = issuer(&state) else {
+        return not_found();
+    };
+    let session = current.0.as_ref().filter(|s| s.stage == Stage::Full);
+    let Some(session) = session else {
+        return see_other(routes::LOGIN);
+    };
+    let next = match request::pending(&headers) {
+        Some(pending) => {
+            provider::resume(&state, iss, &pending, session, &who(&headers, &address)).await
+        }
+        None => Ok(None),
+    };
+    let mut res = match next {
+        Ok(Some(next @ (Next::Duty { .. } | Next::SignIn { .. }))) => return follow(next),
+        Ok(Some(Next::ToClient(url))) => see_other(&url),
+        Ok(None) => super::plain::message_page(
+            StatusCode::OK,
+            text::ERR_APP_REQUEST_TITLE,
+            text::ERR_APP_NOT_WAITING,
+        ),
+        Err(err) => return super::plain::error_page(text::ERR_UNAVAILABLE_TITLE, &err),
+    };
+    res.headers_mut()
+        .append(header::SET_COOKIE, request::pending_cookie(None));
     res
 }
 
@@ -605,8 +650,11 @@ async fn authenticate(
         "{id}\n{}",
         address.0.map(|ip| ip.to_string()).unwrap_or_default()
     ));
-    // Counted before the check, and given back on success: a burst of
-    // parallel guesses gets no more checks than a sequence would.
+    // One attempt of this client and address at a time: counted before
+    // the check, and given back on success. A burst of parallel guesses
+    // gets no more checks than a sequence would, and an application's
+    // parallel exchanges (all succeeding) never reach the failures' limit.
+    let _turn = state.token_throttle.one_at_a_time(key).await;
     if let Err(wait) = state.token_throttle.check(key) {
         let mut res = token_error(
             StatusCode::TOO_MANY_REQUESTS,

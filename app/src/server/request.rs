@@ -98,6 +98,11 @@ pub fn set_device_cookie(token: &Token) {
     ));
 }
 
+/// The token of the pending-request cookie `headers` carry, if any.
+pub fn pending(headers: &HeaderMap) -> Option<Token> {
+    cookie(headers, PENDING_COOKIE).and_then(Token::parse)
+}
+
 /// The pending-request cookie for `token`, or one that clears it.
 pub fn pending_cookie(token: Option<&Token>) -> HeaderValue {
     match token {
@@ -121,8 +126,7 @@ pub async fn after_sign_in(
     client: &Client,
 ) -> Result<String, AppError> {
     use super::services::provider::{self, Next};
-    let pending =
-        with_parts(|parts| cookie(&parts.headers, PENDING_COOKIE).and_then(Token::parse)).flatten();
+    let pending = with_parts(|parts| pending(&parts.headers)).flatten();
     if let (Some(pending), Some(issuer)) = (pending, state.issuer.as_deref()) {
         let now = state.clock.now();
         if let Some(session) = super::session::resolve(&state.db, token, now).await? {
@@ -138,6 +142,16 @@ pub async fn after_sign_in(
         }
     }
     Ok(landing(duty, next).to_owned())
+}
+
+/// The name of the application whose request waits for this browser, if
+/// one does (read from the pending-request cookie).
+pub async fn waiting_app(state: &AppState) -> Result<Option<String>, AppError> {
+    let pending = with_parts(|parts| pending(&parts.headers)).flatten();
+    match pending {
+        Some(pending) => super::services::provider::waiting_app(state, &pending).await,
+        None => Ok(None),
+    }
 }
 
 /// What services may know about the client of the current request.

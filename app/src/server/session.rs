@@ -206,6 +206,16 @@ impl AccountState<'_> {
     }
 }
 
+/// When a session counts as live at `now`: as [`resolve`] decides, for
+/// queries that ask about sessions they do not load (an application's
+/// grant lives only while its session does).
+pub fn live_since(now: i64) -> sessions::LiveSince {
+    sessions::LiveSince {
+        idle_since: now - IDLE_SECS,
+        created_since: now - ABSOLUTE_SECS,
+    }
+}
+
 /// Looks up the session a token names, ending it if it has expired.
 pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>, sqlx::Error> {
     let id_hash = token.hash();

@@ -66,7 +66,12 @@ pub struct Throttle {
     /// `start`, plus one so that 0 means never), and refusals since.
     logged_at: AtomicU64,
     unlogged: AtomicU64,
+    /// [`Throttle::one_at_a_time`]'s locks.
+    turns: Box<[tokio::sync::Mutex<()>]>,
 }
+
+/// How many locks [`Throttle::one_at_a_time`] shares out among keys.
+const TURNS: usize = 64;
 
 impl std::fmt::Debug for Throttle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,7 +91,24 @@ impl Throttle {
             start: Instant::now(),
             logged_at: AtomicU64::new(0),
             unlogged: AtomicU64::new(0),
+            turns: (0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
+    }
+
+    /// Waits for `key`'s turn: while the guard lives, no other attempt of
+    /// `key` runs. For allowances spent only by failures: an attempt is
+    /// counted ([`Throttle::check`]), checked and, on success, given back
+    /// ([`Throttle::refund`]) within its turn, so parallel attempts are
+    /// judged as if they came one after another (a burst of guesses gets
+    /// no more checks than a sequence would), and parallel successes
+    /// never use up the allowance meant for failures. The locks are a
+    /// fixed few, a key's chosen by its hash: whatever keys a caller
+    /// invents, memory stays the same (two keys sharing a lock wait for
+    /// each other, briefly).
+    pub async fn one_at_a_time(&self, key: Key) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        self.turns[(hash % TURNS as u64) as usize].lock().await
     }
 
     fn now(&self) -> u64 {
@@ -101,8 +123,8 @@ impl Throttle {
 
     /// Gives back one request that [`Throttle::check`] counted for `key`:
     /// for allowances spent only by failures, where every attempt is
-    /// counted before its outcome is known (so parallel attempts cannot
-    /// all slip through) and a success is given back.
+    /// counted before its outcome is known and a success is given back
+    /// (within [`Throttle::one_at_a_time`]).
     pub fn refund(&self, key: Key) {
         let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(arrival) = cells.get_mut(&key) {

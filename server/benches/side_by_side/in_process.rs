@@ -120,6 +120,7 @@ pub async fn in_process(engine: Engine) -> Vec<Row> {
         "≤ 1.1×",
         Some(ratio <= 1.1),
     ));
+    rows.extend(crate::oidc::oidc(&app, e).await);
     rows
 }
 

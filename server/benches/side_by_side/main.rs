@@ -10,6 +10,7 @@
 mod built;
 mod http;
 mod in_process;
+mod oidc;
 mod table;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use super::{cli_operator, refuse};
 use app::server::clock::Clock;
 use app::server::crypto::SecretBox;
 use app::server::db::Db;
-use app::server::services::clients::{self, ClientInfo, ClientSpec};
+use app::server::services::clients::{self, Changer, ClientInfo, ClientSpec};
 use clap::Subcommand;
 use std::io::Write;
 
@@ -108,10 +108,11 @@ pub async fn run(
                 tile,
                 start_url,
             };
-            let registered = clients::register(db, secrets, &spec, cli_operator(), now)
-                .await
-                .map_err(failed)?
-                .map_err(|invalid| refuse(format!("Not registered: {invalid}.")))?;
+            let registered =
+                clients::register(db, secrets, &spec, Changer::operator(cli_operator()), now)
+                    .await
+                    .map_err(failed)?
+                    .map_err(|invalid| refuse(format!("Not registered: {invalid}.")))?;
             println!("Registered. client ID: {}", registered.client_id);
             if let Some(secret) = registered.secret {
                 println!("client secret: {secret}");
@@ -137,7 +138,7 @@ pub async fn run(
             print(&mut std::io::stdout().lock(), &c)?;
         }
         ClientCommand::Remove { client_id } => {
-            if !clients::remove(db, &client_id, cli_operator(), now)
+            if !clients::remove(db, &client_id, Changer::operator(cli_operator()), now)
                 .await
                 .map_err(failed)?
             {
@@ -146,10 +147,16 @@ pub async fn run(
             println!("Removed {client_id}.");
         }
         ClientCommand::NewSecret { client_id } => {
-            let secret = clients::new_secret(db, secrets, &client_id, cli_operator(), now)
-                .await
-                .map_err(failed)?
-                .ok_or_else(|| refuse(format!("No confidential client has the ID {client_id}.")))?;
+            let secret = clients::new_secret(
+                db,
+                secrets,
+                &client_id,
+                Changer::operator(cli_operator()),
+                now,
+            )
+            .await
+            .map_err(failed)?
+            .ok_or_else(|| refuse(format!("No confidential client has the ID {client_id}.")))?;
             println!("client secret: {secret}");
             println!("The old secret no longer works. This one is shown this once.");
         }

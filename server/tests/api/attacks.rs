@@ -29,13 +29,16 @@ async fn error_json(res: reqwest::Response) -> AppError {
 const PUBLIC_PAGES: &[&str] = &["/", "/login", "/forgot", "/login/code", "/login/recovery"];
 /// Server functions that work without a full sign-in: signing in, the
 /// code step itself (with the app's code or a recovery code), signing
-/// out, and the portal's notices.
+/// out, the portal's notices and where its `検索ログイン` goes, and the
+/// name of an application waiting for the sign-in.
 const OPEN_FUNCTIONS: &[&str] = &[
     "/api/login",
     "/api/mfa/code",
     "/api/mfa/recovery",
     "/api/logout",
     "/api/notices",
+    "/api/search_entry",
+    "/api/waiting-app",
 ];
 
 #[tokio::test]

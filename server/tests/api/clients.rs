@@ -6,7 +6,7 @@
 use crate::helpers::*;
 use app::server::db::audit;
 use app::server::db::audit::Actor;
-use app::server::services::clients::{self, ClientSpec, Invalid};
+use app::server::services::clients::{self, Changer, ClientSpec, Invalid};
 use std::process::Output;
 
 fn cli(app: &TestApp, args: &[&str]) -> Output {
@@ -175,11 +175,11 @@ async fn a_tile_serves_one_application_and_loose_uris_are_refused() {
         start_url: Some("https://mitsumori.example.jp/".into()),
         ..Default::default()
     };
-    let first = clients::register(db, secrets, &spec, Actor::default(), now)
+    let first = clients::register(db, secrets, &spec, Changer::operator(Actor::default()), now)
         .await
         .unwrap();
     assert!(first.is_ok());
-    let second = clients::register(db, secrets, &spec, Actor::default(), now)
+    let second = clients::register(db, secrets, &spec, Changer::operator(Actor::default()), now)
         .await
         .unwrap();
     assert_eq!(second.err(), Some(Invalid::TileTaken));
@@ -232,4 +232,217 @@ async fn every_account_has_a_subject_of_its_own_that_is_not_its_login_id() {
         unique.is_err(),
         "the database refuses two accounts one subject"
     );
+}
+
+/// `検索ログイン` on the public top page goes to the sign-in and the
+/// portal's own (not built) search; bound to an application, it opens that
+/// application, which signs the dealer in through the portal.
+#[tokio::test]
+async fn search_login_opens_the_search_application_once_one_is_bound() {
+    let app = spawn_app().await;
+    let entry = |html: &str| {
+        let at = html.find("検索ログイン</a>").expect("the entry is drawn");
+        let start = html[..at].rfind("<a ").unwrap();
+        html[start..at].to_owned()
+    };
+    let page = app.get("/", None).await.text().await.unwrap();
+    assert!(
+        entry(&page).contains(r#"href="/login?next=/search""#),
+        "{}",
+        entry(&page)
+    );
+    let out = cli(
+        &app,
+        &[
+            "client",
+            "add",
+            "--name",
+            "車両検索",
+            "--redirect-uri",
+            "https://kensaku.example.jp/cb",
+            "--tile",
+            "search",
+            "--start-url",
+            "https://kensaku.example.jp/login",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = app.get("/", None).await.text().await.unwrap();
+    assert!(
+        entry(&page).contains(r#"href="https://kensaku.example.jp/login""#),
+        "{}",
+        entry(&page)
+    );
+}
+
+/// The admins' page (`/admin/clients`): an admin registers an application
+/// with the step-up code and sees its secret once; a mistake names its
+/// field and costs no code; a removal needs its box; everything is in the
+/// trail under the admin's name.
+#[tokio::test]
+async fn an_admin_registers_an_application_in_the_console_and_sees_its_secret_once() {
+    use app::error::{AppError, Field, Problem};
+    use app::types::ClientsPage;
+    let app = spawn_app().await;
+    let admin = app.staff("admin01", app::domain::Role::Admin).await.cookie;
+    async fn page_of(app: &TestApp, admin: &str) -> ClientsPage {
+        let res = app.call("admin/clients", &[], Some(admin)).await;
+        res.json().await.unwrap()
+    }
+    let add = [
+        ("op", "add"),
+        ("name", "在庫登録"),
+        (
+            "redirect_uris",
+            "https://zaiko.example.jp/cb\r\n\r\nhttps://zaiko.example.jp/cb2",
+        ),
+        ("backchannel_uri", "https://zaiko.example.jp/bc"),
+        ("tile", "inventory"),
+        ("start_url", "https://zaiko.example.jp/login"),
+        ("mfa_required", "yes"),
+    ];
+    // A loose URI is refused before the code is asked for.
+    let mut loose = add.to_vec();
+    loose[2] = ("redirect_uris", "https://zaiko.example.jp/cb#x");
+    assert_eq!(
+        error_of(app.call("admin/client", &loose, Some(&admin)).await).await,
+        AppError::validation(Field::RedirectUris, Problem::UriNotAllowed)
+    );
+    let mut untiled = add.to_vec();
+    untiled[5] = ("start_url", "");
+    assert_eq!(
+        error_of(app.call("admin/client", &untiled, Some(&admin)).await).await,
+        AppError::validation(Field::StartUrl, Problem::TileNeedsStartUrl)
+    );
+    let res = app.call("admin/client", &add, Some(&admin)).await;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+
+    let shown = page_of(&app, &admin).await;
+    let made = shown.revealed.clone().expect("the ID and secret, once");
+    let secret = made.secret.clone().expect("a confidential client's secret");
+    let listed = &shown.clients[0];
+    assert_eq!(listed.client_id, made.client_id);
+    assert_eq!(listed.redirect_uris.len(), 2, "blank lines dropped");
+    assert_eq!(listed.tile.as_deref(), Some("inventory"));
+    assert!(listed.mfa_required);
+    assert!(
+        page_of(&app, &admin).await.revealed.is_none(),
+        "not a second time"
+    );
+    let authenticated =
+        clients::authenticate(&app.db, &app.state.secrets, &made.client_id, &secret)
+            .await
+            .unwrap();
+    assert!(authenticated.is_some(), "the secret shown is the one kept");
+
+    // The tile is taken now.
+    let mut again = add.to_vec();
+    again[1] = ("name", "別の在庫");
+    assert_eq!(
+        error_of(app.call("admin/client", &again, Some(&admin)).await).await,
+        AppError::validation(Field::Tile, Problem::TileTaken)
+    );
+
+    let renew = [("op", "new-secret"), ("client_id", made.client_id.as_str())];
+    assert_eq!(
+        app.call("admin/client", &renew, Some(&admin))
+            .await
+            .status(),
+        reqwest::StatusCode::OK
+    );
+    let renewed = page_of(&app, &admin)
+        .await
+        .revealed
+        .unwrap()
+        .secret
+        .unwrap();
+    assert_ne!(renewed, secret);
+    assert!(
+        clients::authenticate(&app.db, &app.state.secrets, &made.client_id, &secret)
+            .await
+            .unwrap()
+            .is_none(),
+        "the old secret is void"
+    );
+
+    let remove = [("op", "remove"), ("client_id", made.client_id.as_str())];
+    assert_eq!(
+        error_of(app.call("admin/client", &remove, Some(&admin)).await).await,
+        AppError::validation(Field::Confirm, Problem::ConfirmRemoval)
+    );
+    let mut confirmed = remove.to_vec();
+    confirmed.push(("confirm", "yes"));
+    assert_eq!(
+        app.call("admin/client", &confirmed, Some(&admin))
+            .await
+            .status(),
+        reqwest::StatusCode::OK
+    );
+    assert!(page_of(&app, &admin).await.clients.is_empty());
+
+    let actors: Vec<(String, String)> = sqlx::query_as(
+        "SELECT event, actor FROM audit_events WHERE event LIKE 'client_%' ORDER BY id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        actors,
+        [
+            ("client_registered".to_owned(), "admin:admin01".to_owned()),
+            (
+                "client_secret_replaced".to_owned(),
+                "admin:admin01".to_owned()
+            ),
+            ("client_removed".to_owned(), "admin:admin01".to_owned()),
+        ]
+    );
+}
+
+/// An admin demoted while their form is under way changes nothing: the
+/// change re-checks, in its own transaction, that its actor is still an
+/// admin on that session.
+#[tokio::test]
+async fn a_demoted_admin_registers_nothing() {
+    let app = spawn_app().await;
+    let admin = app.staff("admin01", app::domain::Role::Admin).await;
+    let session = app::server::session::resolve(
+        &app.db,
+        &app::server::session::Token::parse(&admin.cookie).unwrap(),
+        app.clock.now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // Seen as an admin; the role changes before the change lands.
+    let by = Changer {
+        actor: Actor::default(),
+        seen: app::server::db::change::Seen::nothing().actor(
+            session.user_id,
+            "admin",
+            &session.id_hash,
+        ),
+    };
+    sqlx::query("UPDATE users SET role = 'helpdesk' WHERE login_id = 'admin01'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let spec = ClientSpec {
+        name: "在庫登録".into(),
+        redirect_uris: vec!["https://zaiko.example.jp/cb".into()],
+        ..Default::default()
+    };
+    let res = clients::register(&app.db, &app.state.secrets, &spec, by, app.clock.now()).await;
+    assert_eq!(res.err(), Some(app::error::AppError::Changed));
+    assert!(clients::list(&app.db).await.unwrap().is_empty());
 }

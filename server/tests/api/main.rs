@@ -6,6 +6,7 @@
 mod account_changes;
 mod admin;
 mod attacks;
+mod backchannel;
 mod cli;
 mod clients;
 mod code_step;

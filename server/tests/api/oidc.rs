@@ -36,7 +36,8 @@ pub async fn register(app: &TestApp, spec: ClientSpec) -> Rp {
         actor: "test".into(),
         ..Default::default()
     };
-    let registered = clients::register(&app.db, &app.state.secrets, &spec, actor, app.clock.now())
+    let by = clients::Changer::operator(actor);
+    let registered = clients::register(&app.db, &app.state.secrets, &spec, by, app.clock.now())
         .await
         .unwrap()
         .unwrap();
@@ -958,4 +959,125 @@ async fn one_waiting_request_is_answered_once_however_many_sign_ins_race_for_it(
         // The others signed in and went on to the menu.
         assert!(answers.iter().all(|r| r.status() == StatusCode::OK));
     }
+}
+
+/// A duty on the way (MFA to set up, for a client that requires it) is
+/// done on the portal's pages; the page that says it is done offers the
+/// way back, and that way answers the waiting request once.
+#[tokio::test]
+async fn after_a_duty_on_the_way_the_dealer_goes_on_to_the_waiting_application() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let rp = register(
+        &app,
+        ClientSpec {
+            mfa_required: true,
+            ..spec()
+        },
+    )
+    .await;
+    let res = browse(&app, &request(&rp, &[]), None, None).await;
+    let pending = cookie_value(&res, PENDING_COOKIE).unwrap();
+    let res = sign_in_with(&app, format!("{PENDING_COOKIE}={pending}")).await;
+    let session = session_cookie(&res).unwrap();
+    let duty = location(&res).unwrap();
+    assert!(
+        duty.starts_with(app::routes::MFA_SETTINGS),
+        "MFA first: {duty}"
+    );
+    // Not before the duty is done: back to it.
+    let res = browse(
+        &app,
+        app::routes::OIDC_CONTINUE,
+        Some(&session),
+        Some(&pending),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res)
+        .unwrap()
+        .starts_with(app::routes::MFA_SETTINGS));
+
+    app.enable_mfa(&session).await;
+    let done = app::routes::mfa_done_url(app::routes::MfaDone::On);
+    let page = browse(&app, &done, Some(&session), Some(&pending))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(app::text::APP_WAITING), "{page}");
+    assert!(page.contains(&app::text::back_to_app("在庫登録")));
+    assert!(page.contains(&format!(r#"href="{}""#, app::routes::OIDC_CONTINUE)));
+    // Without the request's cookie, no word of it.
+    let page = browse(&app, &done, Some(&session), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(app::text::APP_WAITING));
+
+    let res = browse(
+        &app,
+        app::routes::OIDC_CONTINUE,
+        Some(&session),
+        Some(&pending),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res).unwrap();
+    assert!(to.starts_with(CALLBACK), "{to}");
+    assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
+    let body: Value = exchange(&app, &rp, &param(&to, "code").unwrap(), VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claims = verified(&app, body["id_token"].as_str().unwrap(), &rp.id).await;
+    assert_eq!(
+        claims["amr"],
+        serde_json::json!(["pwd", "otp", "mfa"]),
+        "the setup's code"
+    );
+
+    // Answered once; then a page that says the request is gone.
+    let res = browse(
+        &app,
+        app::routes::OIDC_CONTINUE,
+        Some(&session),
+        Some(&pending),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains(app::text::ERR_APP_NOT_WAITING));
+    // And nothing without a sign-in.
+    let res = browse(&app, app::routes::OIDC_CONTINUE, None, Some(&pending)).await;
+    assert_eq!(location(&res).as_deref(), Some(app::routes::LOGIN));
+}
+
+/// An application's parallel code exchanges all succeed, more at once
+/// than the failures' allowance: successes are judged one after another
+/// and given back, never counted against the client.
+#[tokio::test]
+async fn parallel_exchanges_of_one_client_are_never_throttled() {
+    let (app, rp) = app_with_client().await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let burst = app::server::provider::CLIENT_FAILURES_BURST as usize;
+    let mut codes = Vec::new();
+    for _ in 0..burst * 3 {
+        codes.push(code_for(&app, &rp, &session).await);
+    }
+    let exchanges = codes.iter().map(|code| exchange(&app, &rp, code, VERIFIER));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(exchanges)
+        .await
+        .iter()
+        .map(Response::status)
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
 }

@@ -41,6 +41,7 @@ const PAGES: &[(&str, Reach)] = &[
     ("/admin/audit", Reach::Admin),
     ("/admin/policy", Reach::Admin),
     ("/admin/notices", Reach::Admin),
+    ("/admin/clients", Reach::Admin),
     // Plain routes (`app::server::export::PLAIN_ROUTES`).
     ("/admin/audit.csv", Reach::Admin),
     ("/healthz", Reach::Anyone),
@@ -57,6 +58,7 @@ const PAGES: &[(&str, Reach)] = &[
     ("/oidc/revoke", Reach::Anyone),
     ("/oidc/introspect", Reach::Anyone),
     ("/oidc/logout", Reach::Anyone),
+    ("/oidc/continue", Reach::Anyone),
 ];
 
 /// Every server function.
@@ -64,6 +66,8 @@ const FUNCTIONS: &[(&str, Reach)] = &[
     ("/api/login", Reach::Anyone),
     ("/api/logout", Reach::Anyone),
     ("/api/notices", Reach::Anyone),
+    ("/api/search_entry", Reach::Anyone),
+    ("/api/waiting-app", Reach::Anyone),
     ("/api/mfa/code", Reach::HalfSignIn),
     ("/api/mfa/recovery", Reach::HalfSignIn),
     ("/api/mfa/recovery-codes", Reach::SignedIn),
@@ -86,6 +90,8 @@ const FUNCTIONS: &[(&str, Reach)] = &[
     ("/api/admin/set-policy", Reach::Admin),
     ("/api/admin/notices", Reach::Admin),
     ("/api/admin/notice", Reach::Admin),
+    ("/api/admin/clients", Reach::Admin),
+    ("/api/admin/client", Reach::Admin),
 ];
 
 fn reaches(reach: Reach, role: Role) -> bool {

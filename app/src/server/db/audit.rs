@@ -63,6 +63,9 @@ pub enum Event {
     ClientAuthFailed,
     /// A used refresh token presented again: its grant's tokens revoked.
     RefreshTokenReplayed,
+    /// An application never confirmed a back-channel logout (the detail
+    /// names the client and the last failure).
+    BackChannelLogoutFailed,
 }
 
 impl Event {
@@ -105,6 +108,7 @@ impl Event {
             Self::CodeReplayed => "code_replayed",
             Self::ClientAuthFailed => "client_auth_failed",
             Self::RefreshTokenReplayed => "refresh_token_replayed",
+            Self::BackChannelLogoutFailed => "backchannel_logout_failed",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (migration 0009), with their redirect and post-logout URIs.
 
 use super::audit::Entry;
-use super::change::Change;
+use super::change::{Change, Seen};
 use super::Db;
 
 /// A client as stored. `secret_hash` is an HMAC, never the secret.
@@ -38,17 +38,21 @@ const COLUMNS: &str = "id, client_id, name, kind, secret_hash, mfa_required, til
                        backchannel_logout_uri, created_at";
 
 /// Adds `client`, its URIs and (for a confidential client) the hash that
-/// `hash(row id)` gives, recording `entry`, in one change. Returns the row
-/// id. A taken client ID or tile fails with the database's unique error.
-#[tracing::instrument(skip(db, hash, entry))]
+/// `hash(row id)` gives, recording `entry`, in one change, if what `seen`
+/// says still holds (`None` otherwise: nothing added). Returns the row id.
+/// A taken client ID or tile fails with the database's unique error.
+#[tracing::instrument(skip(db, seen, hash, entry))]
 pub async fn insert(
     db: &Db,
+    seen: &Seen,
     client: NewClient<'_>,
     hash: impl FnOnce(i64) -> Option<String>,
     now: i64,
     entry: &Entry,
-) -> Result<i64, sqlx::Error> {
-    let mut change = Change::start(db).await?;
+) -> Result<Option<i64>, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(None);
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO oidc_clients (client_id, name, kind, mfa_required, tile, start_url, \
          backchannel_logout_uri, created_at, updated_at) \
@@ -85,7 +89,7 @@ pub async fn insert(
     change
         .commit(&entry.clone().with_detail(client.client_id), now)
         .await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 #[tracing::instrument(skip(db))]
@@ -130,29 +134,42 @@ pub async fn uris(db: &Db, id: i64, kind: &str) -> Result<Vec<String>, sqlx::Err
     .await
 }
 
-/// Removes the client (its URIs go with it), recording `entry`. False
-/// when there was no such client.
-#[tracing::instrument(skip(db, entry))]
-pub async fn remove(db: &Db, id: i64, now: i64, entry: &Entry) -> Result<bool, sqlx::Error> {
-    let mut change = Change::start(db).await?;
+/// Removes the client (its URIs go with it), recording `entry`, if what
+/// `seen` says still holds (`None` otherwise). False when there was no
+/// such client.
+#[tracing::instrument(skip(db, seen, entry))]
+pub async fn remove(
+    db: &Db,
+    seen: &Seen,
+    id: i64,
+    now: i64,
+    entry: &Entry,
+) -> Result<Option<bool>, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(None);
+    };
     let done = sqlx::query("DELETE FROM oidc_clients WHERE id = $1")
         .bind(id)
         .execute(change.conn())
         .await?;
-    change.commit_if_one(&done, entry, now).await
+    Ok(Some(change.commit_if_one(&done, entry, now).await?))
 }
 
-/// Replaces a confidential client's secret hash, recording `entry`. False
-/// when there is no such confidential client.
-#[tracing::instrument(skip(db, hash, entry))]
+/// Replaces a confidential client's secret hash, recording `entry`, if
+/// what `seen` says still holds (`None` otherwise). False when there is
+/// no such confidential client.
+#[tracing::instrument(skip(db, seen, hash, entry))]
 pub async fn set_secret(
     db: &Db,
+    seen: &Seen,
     id: i64,
     hash: &str,
     now: i64,
     entry: &Entry,
-) -> Result<bool, sqlx::Error> {
-    let mut change = Change::start(db).await?;
+) -> Result<Option<bool>, sqlx::Error> {
+    let Some(mut change) = Change::begin(db, seen).await? else {
+        return Ok(None);
+    };
     let done = sqlx::query(
         "UPDATE oidc_clients SET secret_hash = $1, updated_at = $2 \
          WHERE id = $3 AND kind = 'confidential'",
@@ -162,5 +179,5 @@ pub async fn set_secret(
     .bind(id)
     .execute(change.conn())
     .await?;
-    change.commit_if_one(&done, entry, now).await
+    Ok(Some(change.commit_if_one(&done, entry, now).await?))
 }

@@ -5,6 +5,7 @@
 
 use super::audit::Entry;
 use super::change::Change;
+use super::sessions::LiveSince;
 use super::Db;
 
 /// An authorization request kept while its browser signs in.
@@ -174,17 +175,21 @@ pub async fn redeem(
     client_id: &str,
     since: i64,
     replayed: &Entry,
+    live: LiveSince,
     now: i64,
 ) -> Result<Redeemed, sqlx::Error> {
     let used = sqlx::query(
         "UPDATE oidc_grants SET code_used_at = $4 WHERE code_hash = $1 AND client_id = $2 \
          AND code_used_at IS NULL AND revoked_at IS NULL AND created_at > $3 \
-         AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = oidc_grants.session_hash)",
+         AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = oidc_grants.session_hash \
+                     AND s.last_seen_at >= $5 AND s.created_at >= $6)",
     )
     .bind(code_hash)
     .bind(client_id)
     .bind(since)
     .bind(now)
+    .bind(live.idle_since)
+    .bind(live.created_since)
     .execute(db.pool())
     .await?;
     if used.rows_affected() == 1 {
@@ -215,15 +220,18 @@ pub async fn redeem(
 }
 
 /// The live grant `handle` names: not revoked, its code used, its session
-/// still signed in and its account not disabled.
-pub async fn live(db: &Db, handle: &str) -> Result<Option<GrantRow>, sqlx::Error> {
+/// still signed in (and not past its limits) and its account not disabled.
+pub async fn live(db: &Db, handle: &str, live: LiveSince) -> Result<Option<GrantRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
          JOIN sessions s ON s.id_hash = g.session_hash \
+         AND s.last_seen_at >= $2 AND s.created_at >= $3 \
          WHERE g.handle = $1 AND g.revoked_at IS NULL AND g.code_used_at IS NOT NULL \
          AND u.disabled_at IS NULL"
     ))
     .bind(handle)
+    .bind(live.idle_since)
+    .bind(live.created_since)
     .fetch_optional(db.pool())
     .await
 }
@@ -269,12 +277,18 @@ pub async fn add_refresh(
     Ok(())
 }
 
-/// The grants a refresh token of `client_id` may belong to: live ones
-/// (not revoked, the portal session still signed in, the account not
-/// disabled).
-const LIVE_GRANTS_OF_CLIENT: &str = "SELECT g.id FROM oidc_grants g \
-    JOIN sessions s ON s.id_hash = g.session_hash JOIN users u ON u.id = g.user_id \
-    WHERE g.client_id = $2 AND g.revoked_at IS NULL AND u.disabled_at IS NULL";
+/// The grants a refresh token of `client_id` (`$2`) may belong to: live
+/// ones (not revoked, the portal session still signed in and not past the
+/// [`LiveSince`] in `$idle` and `$created`, the account not disabled).
+fn live_grants_of_client(idle: u8, created: u8) -> String {
+    format!(
+        "SELECT g.id FROM oidc_grants g \
+         JOIN sessions s ON s.id_hash = g.session_hash \
+         AND s.last_seen_at >= ${idle} AND s.created_at >= ${created} \
+         JOIN users u ON u.id = g.user_id \
+         WHERE g.client_id = $2 AND g.revoked_at IS NULL AND u.disabled_at IS NULL"
+    )
+}
 
 /// Uses the refresh token `token_hash` of `client_id` once, across every
 /// instance, and keeps `next_hash` as its successor in the same
@@ -287,16 +301,20 @@ pub async fn refresh(
     client_id: &str,
     next_hash: &str,
     replayed: &Entry,
+    live: LiveSince,
     now: i64,
 ) -> Result<Redeemed, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     let used = sqlx::query(&format!(
         "UPDATE oidc_refresh_tokens SET used_at = $3 WHERE token_hash = $1 AND used_at IS NULL \
-         AND grant_id IN ({LIVE_GRANTS_OF_CLIENT})"
+         AND grant_id IN ({})",
+        live_grants_of_client(4, 5)
     ))
     .bind(token_hash)
     .bind(client_id)
     .bind(now)
+    .bind(live.idle_since)
+    .bind(live.created_since)
     .execute(&mut *tx)
     .await?;
     if used.rows_affected() == 1 {
@@ -341,14 +359,18 @@ pub async fn grant_of_refresh(
     db: &Db,
     token_hash: &str,
     client_id: &str,
+    live: LiveSince,
 ) -> Result<Option<GrantRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
-         WHERE g.id IN ({LIVE_GRANTS_OF_CLIENT}) \
-         AND g.id = (SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND used_at IS NULL)"
+         WHERE g.id IN ({}) \
+         AND g.id = (SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND used_at IS NULL)",
+        live_grants_of_client(3, 4)
     ))
     .bind(token_hash)
     .bind(client_id)
+    .bind(live.idle_since)
+    .bind(live.created_since)
     .fetch_optional(db.pool())
     .await
 }

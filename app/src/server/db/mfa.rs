@@ -130,8 +130,10 @@ pub async fn confirm_enrollment(
     }
     end_sessions(change.conn(), user_id, Ending::AllBut(session_hash)).await?;
     put_recovery_codes(change.conn(), user_id, recovery, now).await?;
-    // The code that confirmed the setup counts as this session's code.
-    sqlx::query("UPDATE sessions SET code_at = $1 WHERE id_hash = $2")
+    // The code that confirmed the setup counts as this session's code:
+    // for the step-up, and for what applications are told (`amr`), so
+    // that a client requiring MFA takes this sign-in after the setup.
+    sqlx::query("UPDATE sessions SET code_at = $1, method = 'code' WHERE id_hash = $2")
         .bind(now)
         .bind(session_hash)
         .execute(change.conn())

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod endings;
 pub mod grants;
 pub mod locks;
+pub mod logouts;
 pub mod mfa;
 pub mod notices;
 pub mod policy;

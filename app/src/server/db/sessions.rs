@@ -306,6 +306,16 @@ pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// When a session counts as live: seen since `idle_since` and made since
+/// `created_since` (`now` minus the idle and the absolute limit;
+/// `session::live_since`). A session past either is over even before the
+/// sweeper deletes its row.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveSince {
+    pub idle_since: i64,
+    pub created_since: i64,
+}
+
 /// Removes sessions past their idle or absolute limit, and half sign-ins
 /// past theirs.
 #[tracing::instrument(skip(db))]

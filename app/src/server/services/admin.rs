@@ -3,6 +3,7 @@
 //! code from the last 10 minutes, like every staff action, and is
 //! recorded with who, whom, what and why.
 
+use super::clients::{Changer, ClientSpec, Invalid};
 use super::console::{self, Staff, TEMP_PASSWORD_SECS};
 use super::shown_once::{self, Kind};
 use super::Client;
@@ -14,6 +15,7 @@ use crate::server::db::policy;
 use crate::server::db::{self, audit::Event, users};
 use crate::server::session::Session;
 use crate::server::AppState;
+use crate::types::{ClientSecret, ClientView, ClientsPage};
 
 /// What the new-account form sent.
 /// No `Debug`: it holds a password or a code.
@@ -226,4 +228,157 @@ pub async fn change_notice(
         Applied::Moved => Err(AppError::Changed),
         Applied::Gone => Err(AppError::NotFound),
     }
+}
+
+/// The admins' page of business applications: every registered client,
+/// and the ID and secret this session made last, shown once.
+pub async fn clients_page(state: &AppState, session: &Session) -> Result<ClientsPage, AppError> {
+    let clients = super::clients::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| ClientView {
+            client_id: c.client_id,
+            name: c.name,
+            public: c.public,
+            mfa_required: c.mfa_required,
+            tile: c.tile,
+            start_url: c.start_url,
+            backchannel_logout_uri: c.backchannel_logout_uri,
+            redirect_uris: c.redirect_uris,
+            post_logout_uris: c.post_logout_uris,
+        })
+        .collect();
+    let revealed = shown_once::take(state, session, Kind::ClientSecret, session.user_id)
+        .await?
+        .and_then(|kept| {
+            let (client_id, secret) = kept.split_once('\n')?;
+            Some(ClientSecret {
+                client_id: client_id.to_owned(),
+                secret: (!secret.is_empty()).then(|| secret.to_owned()),
+            })
+        });
+    Ok(ClientsPage { clients, revealed })
+}
+
+/// What a client form sent. No `Debug`: it holds a code.
+pub struct ClientForm<'a> {
+    /// `add`, `new-secret` or `remove`.
+    pub op: &'a str,
+    /// The client acted on (`new-secret`, `remove`).
+    pub client_id: &'a str,
+    pub name: &'a str,
+    /// One URI a line.
+    pub redirect_uris: &'a str,
+    pub post_logout_uris: &'a str,
+    pub backchannel_uri: &'a str,
+    pub public: bool,
+    pub mfa_required: bool,
+    /// `--tile`'s name, or empty.
+    pub tile: &'a str,
+    pub start_url: &'a str,
+    /// `remove` only: the box that confirms it.
+    pub confirm: bool,
+    pub code: &'a str,
+}
+
+fn lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn optional(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    (!raw.is_empty()).then(|| raw.to_owned())
+}
+
+/// The field a refused registration points at.
+fn refusal(spec: &ClientSpec, invalid: Invalid) -> AppError {
+    let (field, problem) = match invalid {
+        Invalid::Name => (Field::Name, Problem::ClientNameRequired),
+        Invalid::NoRedirectUri => (Field::RedirectUris, Problem::RedirectUriRequired),
+        Invalid::Uri(uri, _) => {
+            let field = if spec.redirect_uris.contains(&uri) {
+                Field::RedirectUris
+            } else if spec.post_logout_uris.contains(&uri) {
+                Field::PostLogoutUris
+            } else if spec.backchannel_logout_uri.as_ref() == Some(&uri) {
+                Field::BackchannelUri
+            } else {
+                Field::StartUrl
+            };
+            (field, Problem::UriNotAllowed)
+        }
+        Invalid::Tile => return AppError::BadRequest,
+        Invalid::TileTaken => (Field::Tile, Problem::TileTaken),
+        Invalid::TileWithoutStart => (Field::StartUrl, Problem::TileNeedsStartUrl),
+    };
+    AppError::validation(field, problem)
+}
+
+/// Registers a client, makes a new secret for one, or removes one, with
+/// the admin's step-up code; the ID and secret made are kept for the page
+/// to show once.
+pub async fn change_client(
+    state: &AppState,
+    session: &Session,
+    form: ClientForm<'_>,
+    client: &Client,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let staff = Staff { session, client };
+    let by = || Changer {
+        actor: staff.entry_on(None, Event::ClientRegistered).actor,
+        seen: staff.seen(),
+    };
+    let (db, secrets) = (&state.db, &state.secrets);
+    let made = match form.op {
+        "add" => {
+            let spec = ClientSpec {
+                name: form.name.trim().to_owned(),
+                public: form.public,
+                redirect_uris: lines(form.redirect_uris),
+                post_logout_uris: lines(form.post_logout_uris),
+                backchannel_logout_uri: optional(form.backchannel_uri),
+                mfa_required: form.mfa_required,
+                tile: optional(form.tile),
+                start_url: optional(form.start_url),
+            };
+            // The rules first, so that a mistake costs no code.
+            if let Err(invalid) = super::clients::check(&spec) {
+                return Err(refusal(&spec, invalid));
+            }
+            console::step_up(state, session, form.code, client).await?;
+            match super::clients::register(db, secrets, &spec, by(), now).await? {
+                Ok(made) => (made.client_id, made.secret),
+                Err(invalid) => return Err(refusal(&spec, invalid)),
+            }
+        }
+        "new-secret" => {
+            console::step_up(state, session, form.code, client).await?;
+            let secret = super::clients::new_secret(db, secrets, form.client_id, by(), now)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            (form.client_id.to_owned(), Some(secret))
+        }
+        "remove" => {
+            if !form.confirm {
+                return Err(AppError::validation(
+                    Field::Confirm,
+                    Problem::ConfirmRemoval,
+                ));
+            }
+            console::step_up(state, session, form.code, client).await?;
+            if !super::clients::remove(db, form.client_id, by(), now).await? {
+                return Err(AppError::NotFound);
+            }
+            return Ok(());
+        }
+        _ => return Err(AppError::BadRequest),
+    };
+    let (client_id, secret) = made;
+    let kept = format!("{client_id}\n{}", secret.unwrap_or_default());
+    shown_once::put(state, session, Kind::ClientSecret, session.user_id, &kept).await
 }

@@ -6,6 +6,7 @@
 use crate::error::AppError;
 use crate::server::crypto::SecretBox;
 use crate::server::db::audit::{Actor, Entry, Event};
+use crate::server::db::change::Seen;
 use crate::server::db::clients::{self, ClientRow, NewClient};
 use crate::server::db::{self, Db};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -70,6 +71,24 @@ pub struct ClientInfo {
     pub post_logout_uris: Vec<String>,
 }
 
+/// Who changes the register, and what must still hold when the change
+/// lands: for an admin in the console, that they are still an admin,
+/// signed in on that session; for the command line, nothing.
+pub struct Changer {
+    pub actor: Actor,
+    pub seen: Seen,
+}
+
+impl Changer {
+    /// An operator at the server's command line.
+    pub fn operator(actor: Actor) -> Self {
+        Self {
+            actor,
+            seen: Seen::nothing(),
+        }
+    }
+}
+
 /// What registering gives, once: the client ID and, for a confidential
 /// client, its secret. No `Debug`: it holds the secret.
 pub struct Registered {
@@ -107,7 +126,7 @@ pub fn check_uri(raw: &str) -> Result<String, &'static str> {
     }
 }
 
-fn check(spec: &ClientSpec) -> Result<(), Invalid> {
+pub fn check(spec: &ClientSpec) -> Result<(), Invalid> {
     let name = spec.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Invalid::Name);
@@ -163,7 +182,7 @@ pub async fn register(
     db: &Db,
     secrets: &SecretBox,
     spec: &ClientSpec,
-    actor: Actor,
+    by: Changer,
     now: i64,
 ) -> Result<Result<Registered, Invalid>, AppError> {
     if let Err(invalid) = check(spec) {
@@ -186,10 +205,11 @@ pub async fn register(
         redirect_uris: &spec.redirect_uris,
         post_logout_uris: &spec.post_logout_uris,
     };
-    let entry = Entry::new(actor, Event::ClientRegistered);
+    let entry = Entry::new(by.actor, Event::ClientRegistered);
     let hashed = |id| secret.as_deref().map(|s| hash(secrets, id, s));
-    match clients::insert(db, client, hashed, now, &entry).await {
-        Ok(_) => Ok(Ok(Registered { client_id, secret })),
+    match clients::insert(db, &by.seen, client, hashed, now, &entry).await {
+        Ok(Some(_)) => Ok(Ok(Registered { client_id, secret })),
+        Ok(None) => Err(AppError::Changed),
         // The client ID is random: a taken unique value is the tile.
         Err(err) if db::is_unique_violation(&err) => Ok(Err(Invalid::TileTaken)),
         Err(err) => Err(err.into()),
@@ -210,6 +230,16 @@ async fn info(db: &Db, row: ClientRow) -> Result<ClientInfo, AppError> {
     })
 }
 
+/// The start URL of the application bound to `tile` (as `--tile` names
+/// it), if one is.
+pub async fn start_of_tile(db: &Db, tile: &str) -> Result<Option<String>, AppError> {
+    Ok(clients::tiles(db)
+        .await?
+        .into_iter()
+        .find(|(bound, _)| bound == tile)
+        .map(|(_, start)| start))
+}
+
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientInfo>, AppError> {
     match clients::find(db, client_id).await? {
         Some(row) => Ok(Some(info(db, row).await?)),
@@ -226,12 +256,14 @@ pub async fn list(db: &Db) -> Result<Vec<ClientInfo>, AppError> {
 }
 
 /// Removes a client. False when there is none of that ID.
-pub async fn remove(db: &Db, client_id: &str, actor: Actor, now: i64) -> Result<bool, AppError> {
+pub async fn remove(db: &Db, client_id: &str, by: Changer, now: i64) -> Result<bool, AppError> {
     let Some(row) = clients::find(db, client_id).await? else {
         return Ok(false);
     };
-    let entry = Entry::new(actor, Event::ClientRemoved).with_detail(client_id);
-    Ok(clients::remove(db, row.id, now, &entry).await?)
+    let entry = Entry::new(by.actor, Event::ClientRemoved).with_detail(client_id);
+    clients::remove(db, &by.seen, row.id, now, &entry)
+        .await?
+        .ok_or(AppError::Changed)
 }
 
 /// A new secret for a confidential client; the old one stops working at
@@ -240,18 +272,21 @@ pub async fn new_secret(
     db: &Db,
     secrets: &SecretBox,
     client_id: &str,
-    actor: Actor,
+    by: Changer,
     now: i64,
 ) -> Result<Option<String>, AppError> {
     let Some(row) = clients::find(db, client_id).await? else {
         return Ok(None);
     };
     let secret = random(32);
-    let entry = Entry::new(actor, Event::ClientSecretReplaced).with_detail(client_id);
+    let entry = Entry::new(by.actor, Event::ClientSecretReplaced).with_detail(client_id);
     let stored = hash(secrets, row.id, &secret);
-    Ok(clients::set_secret(db, row.id, &stored, now, &entry)
-        .await?
-        .then_some(secret))
+    Ok(
+        clients::set_secret(db, &by.seen, row.id, &stored, now, &entry)
+            .await?
+            .ok_or(AppError::Changed)?
+            .then_some(secret),
+    )
 }
 
 /// The confidential client `client_id`, if `secret` is its secret

@@ -6,8 +6,8 @@
 
 use super::{provider, tokens};
 use crate::server::db::devices;
-use crate::server::db::{audit, grants, mfa, reveals, sessions};
-use crate::server::session::{ABSOLUTE_SECS, HALF_SECS, IDLE_SECS};
+use crate::server::db::{audit, grants, logouts, mfa, reveals, sessions};
+use crate::server::session::{live_since, ABSOLUTE_SECS, HALF_SECS, IDLE_SECS};
 use crate::server::AppState;
 
 /// How many rows one sweep deleted, by kind.
@@ -18,7 +18,8 @@ pub struct Swept {
     pub devices: u64,
     pub audit_events: u64,
     pub reveals: u64,
-    /// Applications' requests and grants.
+    /// Applications' requests and grants, and settled back-channel
+    /// logouts.
     pub grants: u64,
 }
 
@@ -26,6 +27,10 @@ pub struct Swept {
 pub async fn sweep(state: &AppState, audit_retention_secs: i64) -> Result<Swept, sqlx::Error> {
     let now = state.clock.now();
     let db = &state.db;
+    // Every ended session's logouts are queued before its grants (which
+    // say whom to tell) may go; the sender usually has done it already.
+    logouts::queue_ended(db, live_since(now), now).await?;
+    let grants_before = now - ABSOLUTE_SECS - tokens::ACCESS_TOKEN_SECS;
     Ok(Swept {
         sessions: sessions::delete_expired(
             db,
@@ -43,8 +48,11 @@ pub async fn sweep(state: &AppState, audit_retention_secs: i64) -> Result<Swept,
             db,
             now - provider::PENDING_SECS,
             now - provider::CODE_SECS,
-            now - ABSOLUTE_SECS - tokens::ACCESS_TOKEN_SECS,
+            grants_before,
         )
-        .await?,
+        .await?
+            // Made after their grants: by now those are gone too, so
+            // none is queued again.
+            + logouts::delete_old(db, grants_before).await?,
     })
 }

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod authorize;
+pub mod backchannel;
 pub mod clients;
 pub mod console;
 pub mod housekeeping;

@@ -13,7 +13,7 @@ use super::Client;
 use crate::error::AppError;
 use crate::server::db::audit::{Actor, Entry, Event};
 use crate::server::db::grants::{self, GrantRow, Granted, NewGrant, PendingRow, Redeemed};
-use crate::server::session::{Duty, Method, Session, Stage, Token};
+use crate::server::session::{live_since, Duty, Method, Session, Stage, Token};
 use crate::server::AppState;
 
 /// How long a code may wait for its exchange.
@@ -163,6 +163,17 @@ async fn waiting(
     }
 }
 
+/// The name of the application whose request waits under `pending`, if
+/// one does: the way back after a duty done on the way.
+pub async fn waiting_app(state: &AppState, pending: &Token) -> Result<Option<String>, AppError> {
+    let Some((row, _)) = waiting(state, pending).await? else {
+        return Ok(None);
+    };
+    Ok(clients::find(&state.db, &row.client_id)
+        .await?
+        .map(|client| client.name))
+}
+
 /// The origin (`https://host[:port]`) of the redirect URI of the request
 /// that waits under `pending`, if one does.
 pub async fn waiting_origin(state: &AppState, pending: &Token) -> Result<Option<String>, AppError> {
@@ -303,6 +314,7 @@ pub async fn exchange(
         &client.client_id,
         now - CODE_SECS,
         &replayed,
+        live_since(now),
         now,
     )
     .await?;
@@ -368,6 +380,7 @@ pub async fn refresh(
         &client.client_id,
         &next.hash(),
         &replayed,
+        live_since(now),
         now,
     )
     .await?;
@@ -390,7 +403,9 @@ async fn grant_of_token(
     token: &str,
 ) -> Result<Option<(GrantRow, Option<serde_json::Value>)>, AppError> {
     if let Some(refresh) = Token::parse(token) {
-        let grant = grants::grant_of_refresh(&state.db, &refresh.hash(), &client.client_id).await?;
+        let live = live_since(state.clock.now());
+        let grant =
+            grants::grant_of_refresh(&state.db, &refresh.hash(), &client.client_id, live).await?;
         return Ok(grant.map(|g| (g, None)));
     }
     Ok(access_token(state, issuer, token)
@@ -508,7 +523,7 @@ async fn access_token(
     let Some(handle) = tokens::grant_handle(&claims) else {
         return Ok(None);
     };
-    Ok(grants::live(&state.db, handle)
+    Ok(grants::live(&state.db, handle, live_since(now))
         .await?
         .map(|grant| (grant, claims)))
 }

@@ -19,6 +19,9 @@ const WAIT_SECS: i64 = 5 * 60;
 pub enum Kind {
     TempPassword,
     RecoveryCodes,
+    /// A business application's client ID and secret (about the admin
+    /// who made it).
+    ClientSecret,
 }
 
 impl Kind {
@@ -26,6 +29,7 @@ impl Kind {
         match self {
             Self::TempPassword => "temp_password",
             Self::RecoveryCodes => "recovery_codes",
+            Self::ClientSecret => "client_secret",
         }
     }
 }

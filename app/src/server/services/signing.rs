@@ -10,6 +10,7 @@ use crate::server::db::signing_keys::{self, KeyRow, NewKey};
 use crate::server::db::Db;
 use crate::server::jws::{Alg, SigningKey};
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 
 /// How long a retired key stays in the JWKS: the longest-lived token it
 /// may have signed (an access token, 10 minutes), and 5 minutes for
@@ -45,11 +46,50 @@ fn open(secrets: &SecretBox, row: &KeyRow) -> Result<SigningKey, AppError> {
     Ok(key)
 }
 
+/// The last key [`current`] opened, and what it was opened from.
+struct Opened {
+    secrets: SecretBox,
+    row_id: i64,
+    kid: String,
+    sealed: Vec<u8>,
+    key: Arc<SigningKey>,
+}
+
+/// Opening a key (unsealing it, parsing an RSA private key and checking
+/// it) costs more than a signature: the key that signs now is opened once
+/// and kept, for as long as it stays current. Kept for exactly what it was
+/// opened from: the very server key (the same `SecretBox`), the row, its
+/// `kid` and its sealed bytes; a rotation, another server key, or a row
+/// changed under it opens afresh.
+static OPENED: Mutex<Option<Opened>> = Mutex::new(None);
+
+fn open_current(secrets: &SecretBox, row: &KeyRow) -> Result<Arc<SigningKey>, AppError> {
+    let kept = |o: &Opened| {
+        o.secrets.is(secrets)
+            && o.row_id == row.id
+            && o.kid == row.kid
+            && o.sealed == row.private_key
+    };
+    let mut opened = OPENED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(o) = opened.as_ref().filter(|o| kept(o)) {
+        return Ok(o.key.clone());
+    }
+    let key = Arc::new(open(secrets, row)?);
+    *opened = Some(Opened {
+        secrets: secrets.clone(),
+        row_id: row.id,
+        kid: row.kid.clone(),
+        sealed: row.private_key.clone(),
+        key: key.clone(),
+    });
+    Ok(key)
+}
+
 /// The key that signs now; on a database without one, a new RS256 key
 /// (recorded as made by `actor`).
-pub async fn current(db: &Db, secrets: &SecretBox, now: i64) -> Result<SigningKey, AppError> {
+pub async fn current(db: &Db, secrets: &SecretBox, now: i64) -> Result<Arc<SigningKey>, AppError> {
     if let Some(row) = signing_keys::current(db).await? {
-        return open(secrets, &row);
+        return open_current(secrets, &row);
     }
     let system = Actor {
         actor: "system".into(),
@@ -57,7 +97,7 @@ pub async fn current(db: &Db, secrets: &SecretBox, now: i64) -> Result<SigningKe
     };
     rotate(db, secrets, Alg::RS256, system, now).await?;
     let row = signing_keys::current(db).await?.ok_or(AppError::Internal)?;
-    open(secrets, &row)
+    open_current(secrets, &row)
 }
 
 /// Makes a new key of `alg` that signs from now on; the one it replaces

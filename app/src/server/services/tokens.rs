@@ -28,6 +28,14 @@ pub const ACCESS_TOKEN_SECS: i64 = 10 * 60;
 /// The access token's JWS `typ` (RFC 9068 2.1).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
+/// The logout token's JWS `typ` (Back-Channel Logout 1.0, 2.4).
+pub const LOGOUT_TOKEN_TYPE: &str = "logout+jwt";
+/// A logout token's life: long enough for a slow application, short
+/// enough that a captured one is soon worthless.
+pub const LOGOUT_TOKEN_SECS: i64 = 2 * 60;
+/// The one member of a logout token's `events` (Back-Channel Logout 1.0, 2.4).
+pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
 /// What the token endpoint answers. No `Debug`: it holds tokens.
 pub struct Issued {
     pub id_token: String,
@@ -110,6 +118,28 @@ pub fn claims(issuer: &str, grant: &GrantRow, now: i64) -> (Value, Value) {
         "acr": acr,
     });
     (id, access)
+}
+
+/// A logout token's claims (Back-Channel Logout 1.0, 2.4): the portal
+/// session `session_hash` of the account `subject` ended, told to
+/// `client_id`. Both `sub` and `sid`, a `jti`, and never a `nonce`.
+pub fn logout_claims(
+    issuer: &str,
+    subject: &str,
+    client_id: &str,
+    session_hash: &str,
+    now: i64,
+) -> Value {
+    json!({
+        "iss": issuer,
+        "sub": subject,
+        "aud": client_id,
+        "iat": now,
+        "exp": now + LOGOUT_TOKEN_SECS,
+        "jti": random_id(),
+        "sid": sid(session_hash),
+        "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
+    })
 }
 
 /// Signs the tokens of `grant` with `key`; `refresh_token` goes with them.
