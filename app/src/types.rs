@@ -257,7 +257,8 @@ pub struct AuditPage {
 }
 
 /// A business application registered to sign in through the portal, as
-/// the admins' page shows it: never its secret.
+/// the admins' page and the command line show it (`services::clients`
+/// calls it `ClientInfo`): never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientView {
     pub client_id: String,

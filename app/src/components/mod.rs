@@ -172,6 +172,52 @@ where
     })
 }
 
+/// A page of several forms (one per item, and one for a new item) that
+/// share one action: the last run's error ([`FormErrors::all`]), and, for
+/// each form, that error only if that form sent it ([`FormErrors::of`]),
+/// so that a refused code shows under the code field of the form that
+/// sent it.
+pub struct FormErrors<K: Send + Sync + 'static> {
+    pub all: Signal<Option<AppError>>,
+    /// The form the last run came from (`None`: the new item's, also when
+    /// unknown, after a form sent without JavaScript).
+    sent_from: RwSignal<Option<K>>,
+}
+
+impl<K: Send + Sync + 'static> Clone for FormErrors<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: Send + Sync + 'static> Copy for FormErrors<K> {}
+
+impl<K: Clone + PartialEq + Send + Sync + 'static> FormErrors<K> {
+    /// `form_of` names the form a run of `action` came from.
+    pub fn new<S>(
+        action: ServerAction<S>,
+        form_of: impl Fn(&S) -> Option<K> + Send + Sync + 'static,
+    ) -> Self
+    where
+        S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+        S::Output: Clone + Send + Sync + 'static,
+    {
+        let all = Signal::derive(move || action.value().get().and_then(Result::err));
+        let sent_from = RwSignal::new(None::<K>);
+        Effect::new(move |_| {
+            if let Some(sent) = action.input().get() {
+                sent_from.set(form_of(&sent));
+            }
+        });
+        Self { all, sent_from }
+    }
+
+    /// The error of the form `form` (`None`: the new item's).
+    pub fn of(self, form: Option<K>) -> Signal<Option<AppError>> {
+        Signal::derive(move || self.all.get().filter(|_| self.sent_from.get() == form))
+    }
+}
+
 /// A table that may be wider than a phone: it scrolls inside its own box,
 /// which the keyboard can reach, so that the page itself never scrolls
 /// sideways (WCAG 1.4.10).

@@ -4,8 +4,13 @@
 //! one. Every change needs the admin's step-up code and is recorded; a
 //! secret is shown once, on this page, to the admin who made it.
 
+// The registration form's fields are the server function's arguments (as
+// every form's are), and `#[server]` copies them to functions of its own,
+// where an `allow` on the function does not reach.
+#![allow(clippy::too_many_arguments)]
+
 use crate::auth::AppHeader;
-use crate::components::{successes, CodeField, FieldError, FormError, LoadError};
+use crate::components::{successes, CodeField, FieldError, FormError, FormErrors, LoadError};
 use crate::error::{AppError, Field};
 use crate::routes::CONSOLE;
 use crate::text;
@@ -28,7 +33,6 @@ pub async fn load_clients() -> Result<ClientsPage, AppError> {
 /// `削除する` (`op=remove`, with the confirming box).
 #[server(prefix = "/api", endpoint = "admin/client")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "admin_client", skip_all))]
-#[allow(clippy::too_many_arguments)]
 pub async fn change_client(
     op: String,
     #[server(default)] client_id: String,
@@ -72,19 +76,12 @@ pub fn ClientsPage() -> impl IntoView {
     let change = ServerAction::<ChangeClient>::new();
     let changed = successes(change);
     let page = Resource::new(move || changed.get(), |_| load_clients());
-    let server = Signal::derive(move || change.value().get().and_then(Result::err));
     let done = move || matches!(change.value().get(), Some(Ok(())));
-    // The client whose form was sent last (`None`: the new client's), so
-    // that a refused code shows under that form's code field only.
-    let sent_from = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(sent) = change.input().get() {
-            sent_from.set((!sent.client_id.is_empty()).then_some(sent.client_id));
-        }
+    // A client's own form, or the new client's.
+    let errors = FormErrors::new(change, |sent: &ChangeClient| {
+        (!sent.client_id.is_empty()).then(|| sent.client_id.clone())
     });
-    let server_for = move |id: Option<String>| {
-        Signal::derive(move || server.get().filter(|_| sent_from.get() == id))
-    };
+    let server = errors.all;
     view! {
         <AppHeader />
         <main class="page">
@@ -97,7 +94,7 @@ pub fn ClientsPage() -> impl IntoView {
                     match page.await {
                         Ok(page) => view! {
                             {page.revealed.map(|made| view! { <Revealed made /> })}
-                            <ClientList clients=page.clients change server_for />
+                            <ClientList clients=page.clients change errors />
                         }
                         .into_any(),
                         Err(err) => view! { <LoadError err /> }.into_any(),
@@ -105,7 +102,7 @@ pub fn ClientsPage() -> impl IntoView {
                 })}
             </Suspense>
             <h2>{text::CLIENT_NEW}</h2>
-            <NewClientForm change server=server_for(None) />
+            <NewClientForm change server=errors.of(None) />
             <p><a href=CONSOLE>{text::CONSOLE_BACK}</a></p>
         </main>
     }
@@ -141,7 +138,7 @@ fn tile_label(tile: &str) -> &str {
 fn ClientList(
     clients: Vec<ClientView>,
     change: ServerAction<ChangeClient>,
-    server_for: impl Fn(Option<String>) -> Signal<Option<AppError>> + Copy + Send + 'static,
+    errors: FormErrors<String>,
 ) -> impl IntoView {
     if clients.is_empty() {
         return view! { <p>{text::CLIENTS_NONE}</p> }.into_any();
@@ -183,7 +180,7 @@ fn ClientList(
                                 <dd><code>{u}</code></dd>
                             })}
                     </dl>
-                    <ClientActions client_id=id.clone() public=c.public change server=server_for(Some(id)) />
+                    <ClientActions client_id=id.clone() public=c.public change server=errors.of(Some(id)) />
                 </section>
             }
         })

@@ -2,7 +2,7 @@
 //! portal's notices (date, title, body). `NEW` is computed from the date.
 
 use crate::auth::AppHeader;
-use crate::components::{successes, CodeField, FieldError, FormError, LoadError};
+use crate::components::{successes, CodeField, FieldError, FormError, FormErrors, LoadError};
 use crate::error::{AppError, Field};
 use crate::routes::CONSOLE;
 use crate::text;
@@ -55,20 +55,10 @@ pub fn NoticesPage() -> impl IntoView {
     let change = ServerAction::<ChangeNotice>::new();
     let changed = successes(change);
     let notices = Resource::new(move || changed.get(), |_| load_notices());
-    let server = Signal::derive(move || change.value().get().and_then(Result::err));
     let done = move || matches!(change.value().get(), Some(Ok(())));
-    // The notice whose form was sent last (`None`: the new notice's, also
-    // when unknown, after a form sent without JavaScript), so that a
-    // refused code shows under that form's code field only.
-    let sent_from = RwSignal::new(None::<i64>);
-    Effect::new(move |_| {
-        if let Some(sent) = change.input().get() {
-            sent_from.set(sent.id);
-        }
-    });
-    let server_for = move |id: Option<i64>| {
-        Signal::derive(move || server.get().filter(|_| sent_from.get() == id))
-    };
+    // A notice's own form, or the new notice's.
+    let errors = FormErrors::new(change, |sent: &ChangeNotice| sent.id);
+    let server = errors.all;
     view! {
         <AppHeader />
         <main class="page">
@@ -80,7 +70,7 @@ pub fn NoticesPage() -> impl IntoView {
             <FieldError id="notice-title-error" field=Field::Title server />
             <FieldError id="notice-body-error" field=Field::Body server />
             <h2>{text::NOTICE_NEW}</h2>
-            <NoticeForm notice=None change server=server_for(None) />
+            <NoticeForm notice=None change server=errors.of(None) />
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match notices.await {
@@ -88,7 +78,7 @@ pub fn NoticesPage() -> impl IntoView {
                             .into_iter()
                             .map(|n| view! {
                                 <h2>{n.date.clone()} " " {n.title.clone()}</h2>
-                                <NoticeForm notice=Some(n.clone()) change server=server_for(Some(n.id)) />
+                                <NoticeForm notice=Some(n.clone()) change server=errors.of(Some(n.id)) />
                             })
                             .collect_view()
                             .into_any(),

@@ -7,7 +7,7 @@
 //! Node's `jose` judges them too, in `end2end/oidc/`.
 
 use crate::helpers::*;
-use crate::oidc::{code_for, exchange, register, spec, verified, Rp, VERIFIER};
+use crate::oidc::{code_for, exchange, register, spec, tokens_of, verified, Rp, VERIFIER};
 use app::server::services::backchannel::{backoff, LEASE_SECS, MAX_ATTEMPTS};
 use app::server::services::clients::ClientSpec;
 use app::server::session::IDLE_SECS;
@@ -83,13 +83,7 @@ async fn client_told_at(app: &TestApp, name: &str, uri: &str) -> Rp {
 /// `login_id` signs in and `rp` gets its tokens: the session cookie and
 /// the ID token's claims.
 async fn signed_into(app: &TestApp, rp: &Rp, login_id: &str) -> (String, Value) {
-    let session = app.signed_in(login_id, GOOD_PASSWORD).await;
-    let code = code_for(app, rp, &session).await;
-    let body: Value = exchange(app, rp, &code, VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (session, body) = tokens_of(app, rp, login_id).await;
     let id = verified(app, body["id_token"].as_str().unwrap(), &rp.id).await;
     (session, id)
 }
@@ -154,7 +148,7 @@ async fn every_way_a_session_ends_tells_each_application_it_signed_into_once() {
             "helpdesk" => {
                 let mut tx = app.db.pool().begin().await.unwrap();
                 let ended = app::server::db::endings::end_sessions(
-                    &mut *tx,
+                    &mut tx,
                     user_id,
                     app::server::db::endings::Ending::All,
                 )

@@ -666,9 +666,15 @@ async fn refresh(app: &TestApp, rp: &Rp, token: &str) -> Response {
     .await
 }
 
-/// Signs in, and gets `rp` its first tokens.
+/// Signs `dealer01` in, and gets `rp` its first tokens.
 async fn first_tokens(app: &TestApp, rp: &Rp) -> (String, Value) {
-    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    tokens_of(app, rp, "dealer01").await
+}
+
+/// Signs `login_id` in, and gets `rp` its first tokens: the session
+/// cookie and the token response.
+pub async fn tokens_of(app: &TestApp, rp: &Rp, login_id: &str) -> (String, Value) {
+    let session = app.signed_in(login_id, GOOD_PASSWORD).await;
     let code = code_for(app, rp, &session).await;
     let body: Value = exchange(app, rp, &code, VERIFIER)
         .await
@@ -985,14 +991,16 @@ async fn after_a_duty_on_the_way_the_dealer_goes_on_to_the_waiting_application()
         duty.starts_with(app::routes::MFA_SETTINGS),
         "MFA first: {duty}"
     );
+    let go_on = || {
+        browse(
+            &app,
+            app::routes::OIDC_CONTINUE,
+            Some(&session),
+            Some(&pending),
+        )
+    };
     // Not before the duty is done: back to it.
-    let res = browse(
-        &app,
-        app::routes::OIDC_CONTINUE,
-        Some(&session),
-        Some(&pending),
-    )
-    .await;
+    let res = go_on().await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res)
         .unwrap()
@@ -1016,13 +1024,7 @@ async fn after_a_duty_on_the_way_the_dealer_goes_on_to_the_waiting_application()
         .unwrap();
     assert!(!page.contains(app::text::APP_WAITING));
 
-    let res = browse(
-        &app,
-        app::routes::OIDC_CONTINUE,
-        Some(&session),
-        Some(&pending),
-    )
-    .await;
+    let res = go_on().await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let to = location(&res).unwrap();
     assert!(to.starts_with(CALLBACK), "{to}");
@@ -1040,13 +1042,7 @@ async fn after_a_duty_on_the_way_the_dealer_goes_on_to_the_waiting_application()
     );
 
     // Answered once; then a page that says the request is gone.
-    let res = browse(
-        &app,
-        app::routes::OIDC_CONTINUE,
-        Some(&session),
-        Some(&pending),
-    )
-    .await;
+    let res = go_on().await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res
         .text()

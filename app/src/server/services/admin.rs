@@ -15,7 +15,7 @@ use crate::server::db::policy;
 use crate::server::db::{self, audit::Event, users};
 use crate::server::session::Session;
 use crate::server::AppState;
-use crate::types::{ClientSecret, ClientView, ClientsPage};
+use crate::types::{ClientSecret, ClientsPage};
 
 /// What the new-account form sent.
 /// No `Debug`: it holds a password or a code.
@@ -233,21 +233,7 @@ pub async fn change_notice(
 /// The admins' page of business applications: every registered client,
 /// and the ID and secret this session made last, shown once.
 pub async fn clients_page(state: &AppState, session: &Session) -> Result<ClientsPage, AppError> {
-    let clients = super::clients::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|c| ClientView {
-            client_id: c.client_id,
-            name: c.name,
-            public: c.public,
-            mfa_required: c.mfa_required,
-            tile: c.tile,
-            start_url: c.start_url,
-            backchannel_logout_uri: c.backchannel_logout_uri,
-            redirect_uris: c.redirect_uris,
-            post_logout_uris: c.post_logout_uris,
-        })
-        .collect();
+    let clients = super::clients::list(&state.db).await?;
     let revealed = shown_once::take(state, session, Kind::ClientSecret, session.user_id)
         .await?
         .and_then(|kept| {

@@ -57,19 +57,9 @@ pub enum Invalid {
     TileWithoutStart,
 }
 
-/// A client as the operator sees it: never its secret or hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientInfo {
-    pub client_id: String,
-    pub name: String,
-    pub public: bool,
-    pub mfa_required: bool,
-    pub tile: Option<String>,
-    pub start_url: Option<String>,
-    pub backchannel_logout_uri: Option<String>,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_uris: Vec<String>,
-}
+/// A client as an operator or an admin sees it: never its secret or
+/// hash. The same shape the console's page receives.
+pub use crate::types::ClientView as ClientInfo;
 
 /// Who changes the register, and what must still hold when the change
 /// lands: for an admin in the console, that they are still an admin,
