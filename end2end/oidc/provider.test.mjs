@@ -283,14 +283,32 @@ test('prompt=login and max_age: the password again, and auth_time tells when', a
   }
 });
 
-test('key rotation: the new key signs at once, and a client reading the JWKS afresh finds it by kid', async () => {
+test('key rotation: the new key is published first and signs later, so that no client refuses its tokens', async () => {
+  const rp = register();
+  const config = await configFor(rp);
+  const browser = await signedIn();
+  const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid;
+  let { to, tx } = await callback(config, browser);
+  const old = kidOf((await grant(config, to, tx)).id_token);
+  const said = cli(['keys', 'rotate']);
+  const fresh = /signing key (\S+), published now/.exec(said)[1];
+  // In the JWKS at once, beside the key that still signs.
+  const jwks = await (await fetch(`${issuer}/oidc/jwks`)).json();
+  assert.deepEqual(jwks.keys.map((k) => k.kid).sort(), [old, fresh].sort());
+  // The same client, its JWKS copy fresh (under a minute old, so it would
+  // not read it again for an unknown kid): its next sign-in still checks.
+  ({ to, tx } = await callback(config, browser));
+  assert.equal(kidOf((await grant(config, to, tx)).id_token), old);
+});
+
+test('key rotation --now: the new key signs at once, and a client reading the JWKS afresh finds it by kid', async () => {
   const rp = register();
   let config = await configFor(rp);
   const browser = await signedIn();
   let { to, tx } = await callback(config, browser);
   const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid;
   const old = kidOf((await grant(config, to, tx)).id_token);
-  cli(['keys', 'rotate']);
+  cli(['keys', 'rotate', '--now']);
   // A client's JWKS cache is its own (openid-client reads the JWKS again
   // for an unknown kid once its copy is a minute old): a new client here.
   config = await configFor(rp);

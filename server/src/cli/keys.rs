@@ -6,18 +6,25 @@ use app::server::clock::{format_jst, Clock};
 use app::server::crypto::SecretBox;
 use app::server::db::Db;
 use app::server::jws::Alg;
-use app::server::services::signing;
+use app::server::services::signing::{self, Starts};
 use clap::Subcommand;
 use std::io::Write;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Make a new signing key, used from now on. The one it replaces stays
-    /// published for 15 minutes, until the tokens it signed have expired.
+    /// Make a new signing key. It is published at once and signs from 10
+    /// minutes later, when every application's copy of the key set has
+    /// it; the one it replaces signs until then and stays published 15
+    /// minutes more, until the tokens it signed have expired.
     Rotate {
         /// RS256 (what every client accepts) or ES256.
         #[arg(long, default_value = "RS256")]
         alg: String,
+        /// Sign with the new key at once (the old one is suspected leaked).
+        /// Applications that read the key set within the last minute may
+        /// refuse sign-ins until they read it again.
+        #[arg(long)]
+        now: bool,
     },
     /// List the signing keys, newest first.
     List,
@@ -31,15 +38,28 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let now = clock.now();
     match cmd {
-        KeysCommand::Rotate { alg } => {
+        KeysCommand::Rotate { alg, now: at_once } => {
             let alg = Alg::parse(&alg).ok_or_else(|| refuse("--alg must be RS256 or ES256."))?;
-            let kid = signing::rotate(db, secrets, alg, cli_operator(), now)
+            let starts = if at_once {
+                Starts::Now
+            } else {
+                Starts::AfterPublishing
+            };
+            let (kid, from) = signing::rotate(db, secrets, alg, starts, cli_operator(), now)
                 .await
                 .map_err(|err| refuse(format!("No new key: {err:?}. Nothing was changed.")))?;
-            println!(
-                "New {} signing key {kid}; it signs from now on.",
-                alg.as_str()
-            );
+            if at_once {
+                println!(
+                    "New {} signing key {kid}; it signs from now on.",
+                    alg.as_str()
+                );
+            } else {
+                println!(
+                    "New {} signing key {kid}, published now; it signs from {} (JST).",
+                    alg.as_str(),
+                    format_jst(from)
+                );
+            }
         }
         KeysCommand::List => {
             let mut out = std::io::stdout().lock();
@@ -49,11 +69,15 @@ pub async fn run(
                 .map_err(|err| refuse(format!("{err:?}")))?
             {
                 let state = match key.retired_at {
-                    None => "signing".to_owned(),
-                    Some(at) if at > now - signing::PUBLISHED_AFTER_RETIRING => {
+                    Some(at) if at <= now && at > now - signing::PUBLISHED_AFTER_RETIRING => {
                         format!("retired {}, still published", format_jst(at))
                     }
-                    Some(at) => format!("retired {}", format_jst(at)),
+                    Some(at) if at <= now => format!("retired {}", format_jst(at)),
+                    _ if key.signs_from > now => {
+                        format!("published, signs from {}", format_jst(key.signs_from))
+                    }
+                    Some(at) => format!("signing until {}", format_jst(at)),
+                    None => "signing".to_owned(),
                 };
                 writeln!(
                     out,

@@ -955,7 +955,21 @@ async fn one_waiting_request_is_answered_once_however_many_sign_ins_race_for_it(
     for round in 0..3 {
         let res = browse(&app, &request(&rp, &[]), None, None).await;
         let pending = cookie_value(&res, PENDING_COOKIE).unwrap();
-        let tries = (0..6).map(|_| sign_in_with(&app, format!("{PENDING_COOKIE}={pending}")));
+        // Six at once. A sign-in the busy password queue turns away (503,
+        // when the whole suite shares the machine) is made again: what is
+        // tested is what the sign-ins that land do with one request.
+        let tries = (0..6).map(|_| async {
+            let cookies = format!("{PENDING_COOKIE}={pending}");
+            let mut res = sign_in_with(&app, cookies.clone()).await;
+            for _ in 0..50 {
+                if res.status() != StatusCode::SERVICE_UNAVAILABLE {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                res = sign_in_with(&app, cookies.clone()).await;
+            }
+            res
+        });
         let answers = futures_util::future::join_all(tries).await;
         let codes = answers
             .iter()
@@ -963,7 +977,11 @@ async fn one_waiting_request_is_answered_once_however_many_sign_ins_race_for_it(
             .count();
         assert_eq!(codes, 1, "round {round}: one code for one request");
         // The others signed in and went on to the menu.
-        assert!(answers.iter().all(|r| r.status() == StatusCode::OK));
+        let statuses: Vec<_> = answers.iter().map(Response::status).collect();
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "{statuses:?}"
+        );
     }
 }
 

@@ -8,7 +8,9 @@ use crate::helpers::*;
 use app::server::db::audit;
 use app::server::db::audit::Actor;
 use app::server::jws::Alg;
-use app::server::services::signing::{self, PUBLISHED_AFTER_RETIRING};
+use app::server::services::signing::{
+    self, Starts, PUBLISHED_AFTER_RETIRING, PUBLISHED_BEFORE_SIGNING,
+};
 use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
 use serde_json::{json, Value};
 
@@ -71,8 +73,11 @@ async fn the_first_key_is_made_once_even_when_asked_for_at_once() {
     assert_eq!(claims["sub"], "s-1");
 }
 
+/// A rotated-in key is published at once and signs only once every
+/// application's copy of the JWKS can have it; the key it replaces signs
+/// until then and stays published until its tokens have expired.
 #[tokio::test]
-async fn a_rotated_key_stays_published_until_its_tokens_have_expired() {
+async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_after() {
     let app = spawn_app().await;
     let (db, secrets) = (&app.db, &app.state.secrets);
     let old = signing::current(db, secrets, app.clock.now())
@@ -84,9 +89,27 @@ async fn a_rotated_key_stays_published_until_its_tokens_have_expired() {
         actor: "cli:test".into(),
         ..Default::default()
     };
-    let kid = signing::rotate(db, secrets, Alg::ES256, operator, app.clock.now())
+    let rotated = signing::rotate(
+        db,
+        secrets,
+        Alg::ES256,
+        Starts::AfterPublishing,
+        operator,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    let kid = rotated.0;
+    assert_eq!(rotated.1, app.clock.now() + PUBLISHED_BEFORE_SIGNING);
+    // Published at once, not signing yet.
+    let jwks = signing::jwks(db, app.clock.now()).await.unwrap();
+    assert_eq!(kids(&jwks), [kid.clone(), old.kid().to_owned()]);
+    app.clock.advance(PUBLISHED_BEFORE_SIGNING - 1);
+    let still = signing::current(db, secrets, app.clock.now())
         .await
         .unwrap();
+    assert_eq!(still.kid(), old.kid(), "the old key signs until then");
+    app.clock.advance(1);
     let new = signing::current(db, secrets, app.clock.now())
         .await
         .unwrap();
@@ -126,10 +149,10 @@ async fn a_private_key_is_sealed_and_bound_to_its_row() {
     let app = spawn_app().await;
     let (db, secrets, now) = (&app.db, &app.state.secrets, app.clock.now());
     let operator = Actor::default();
-    signing::rotate(db, secrets, Alg::RS256, operator.clone(), now)
+    signing::rotate(db, secrets, Alg::RS256, Starts::Now, operator.clone(), now)
         .await
         .unwrap();
-    signing::rotate(db, secrets, Alg::RS256, operator, now)
+    signing::rotate(db, secrets, Alg::RS256, Starts::Now, operator, now)
         .await
         .unwrap();
     let rows: Vec<(i64, Vec<u8>)> =
@@ -168,10 +191,16 @@ async fn the_operator_rotates_and_lists_the_keys_on_the_command_line() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    let second = keys(&["keys", "rotate", "--alg", "ES256"]);
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(said.contains("published now; it signs from"), "{said}");
+    // A key suspected leaked is replaced at once.
+    let second = keys(&["keys", "rotate", "--alg", "ES256", "--now"]);
     assert!(second.status.success());
     let said = String::from_utf8_lossy(&second.stdout);
-    assert!(said.contains("New ES256 signing key"), "{said}");
+    assert!(
+        said.contains("New ES256 signing key") && said.contains("signs from now on"),
+        "{said}"
+    );
 
     let wrong = keys(&["keys", "rotate", "--alg", "HS256"]);
     assert_eq!(wrong.status.code(), Some(1));

@@ -17,12 +17,31 @@ use std::sync::{Arc, Mutex};
 /// clocks and caches.
 pub const PUBLISHED_AFTER_RETIRING: i64 = 15 * 60;
 
+/// How long a new key is published before it signs: longer than relying
+/// parties keep a JWKS without reading it again when they meet an unknown
+/// `kid` (openid-client: a minute; jose: 30 seconds) and than the JWKS
+/// response may be cached, so that no application refuses the first
+/// tokens of a rotation.
+pub const PUBLISHED_BEFORE_SIGNING: i64 = 10 * 60;
+
+/// When a rotated-in key starts to sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Starts {
+    /// After [`PUBLISHED_BEFORE_SIGNING`]: the routine rotation.
+    AfterPublishing,
+    /// At once: for a key that must stop signing now (suspected leaked).
+    /// Applications that read the JWKS within the last minute may refuse
+    /// the new key's tokens until they read it again.
+    Now,
+}
+
 /// A key as the operator sees it: never its private part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
     pub kid: String,
     pub alg: String,
     pub created_at: i64,
+    pub signs_from: i64,
     pub retired_at: Option<i64>,
 }
 
@@ -88,27 +107,37 @@ fn open_current(secrets: &SecretBox, row: &KeyRow) -> Result<Arc<SigningKey>, Ap
 /// The key that signs now; on a database without one, a new RS256 key
 /// (recorded as made by `actor`).
 pub async fn current(db: &Db, secrets: &SecretBox, now: i64) -> Result<Arc<SigningKey>, AppError> {
-    if let Some(row) = signing_keys::current(db).await? {
+    if let Some(row) = signing_keys::current(db, now).await? {
         return open_current(secrets, &row);
     }
     let system = Actor {
         actor: "system".into(),
         ..Default::default()
     };
-    rotate(db, secrets, Alg::RS256, system, now).await?;
-    let row = signing_keys::current(db).await?.ok_or(AppError::Internal)?;
+    // The first key: no client can have a JWKS without it yet.
+    rotate(db, secrets, Alg::RS256, Starts::Now, system, now).await?;
+    let row = signing_keys::current(db, now)
+        .await?
+        .ok_or(AppError::Internal)?;
     open_current(secrets, &row)
 }
 
-/// Makes a new key of `alg` that signs from now on; the one it replaces
-/// stays published for [`PUBLISHED_AFTER_RETIRING`]. Returns its `kid`.
+/// Makes a new key of `alg`, published at once, that signs from when
+/// `starts` says; the one it replaces signs until then and stays
+/// published [`PUBLISHED_AFTER_RETIRING`] after. Returns its `kid` and
+/// when it signs from.
 pub async fn rotate(
     db: &Db,
     secrets: &SecretBox,
     alg: Alg,
+    starts: Starts,
     actor: Actor,
     now: i64,
-) -> Result<String, AppError> {
+) -> Result<(String, i64), AppError> {
+    let signs_from = match starts {
+        Starts::AfterPublishing => now + PUBLISHED_BEFORE_SIGNING,
+        Starts::Now => now,
+    };
     // An RSA key takes tens of milliseconds of one core to make.
     let (key, pkcs8) = tokio::task::spawn_blocking(move || SigningKey::generate(alg))
         .await
@@ -124,14 +153,20 @@ pub async fn rotate(
         public_jwk: &jwk,
     };
     let entry = Entry::new(actor, Event::SigningKeyRotated).with_detail(format!(
-        "{} {}",
+        "{} {} signs from {}",
         alg.as_str(),
-        key.kid()
+        key.kid(),
+        crate::server::clock::format_jst(signs_from)
     ));
     let seal = |id| secrets.seal(Purpose::SigningKey, id, &pkcs8);
-    signing_keys::rotate(db, new, seal, now, &entry).await?;
-    tracing::info!(kid = key.kid(), alg = alg.as_str(), "new signing key");
-    Ok(key.kid().to_owned())
+    signing_keys::rotate(db, new, seal, now, signs_from, &entry).await?;
+    tracing::info!(
+        kid = key.kid(),
+        alg = alg.as_str(),
+        signs_from,
+        "new signing key"
+    );
+    Ok((key.kid().to_owned(), signs_from))
 }
 
 /// Every published key's public JWK, newest first.
@@ -157,6 +192,7 @@ pub async fn list(db: &Db) -> Result<Vec<KeyInfo>, AppError> {
             kid: row.kid,
             alg: row.alg,
             created_at: row.created_at,
+            signs_from: row.signs_from,
             retired_at: row.retired_at,
         })
         .collect())
