@@ -97,7 +97,9 @@ pub fn BackToApp() -> impl IntoView {
                 app.await.ok().flatten().map(|name| view! {
                     <div class="notice-box" role="status">
                         <p>{text::APP_WAITING}</p>
-                        <p><a class="button primary" href=crate::routes::OIDC_CONTINUE>{text::back_to_app(&name)}</a></p>
+                        // A plain route, not a page: the browser follows it,
+                        // not the router.
+                        <p><a class="button primary" href=crate::routes::OIDC_CONTINUE rel="external">{text::back_to_app(&name)}</a></p>
                     </div>
                 })
             })}

@@ -606,6 +606,11 @@ async fn an_access_token_forged_or_for_another_issuer_is_refused() {
     )
     .unwrap();
     let forged = mine.sign("at+jwt", &claims).unwrap();
+    // Under its own, unknown kid.
+    assert_eq!(
+        userinfo(&app, &forged).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let kid = decode_header(access).unwrap().kid.unwrap();
     let head = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(serde_json::json!({ "alg": "RS256", "kid": kid, "typ": "at+jwt" }).to_string());

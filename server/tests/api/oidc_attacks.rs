@@ -120,6 +120,46 @@ async fn a_code_of_one_client_is_nothing_to_another_and_stays_its_own() {
     assert_eq!(claims["aud"], a.id.as_str());
     assert_eq!(claims["azp"], a.id.as_str());
     assert_eq!(claims["iss"], pair.issuer());
+
+    // A's tokens presented by B, on the other instance: B's introspection
+    // learns nothing of A's access token, A's ID token is no bearer token,
+    // and as B's logout hint it sends the browser nowhere of B's.
+    let (id_token, access) = (
+        body["id_token"].as_str().unwrap(),
+        body["access_token"].as_str().unwrap(),
+    );
+    let looked: Value = pair
+        .client
+        .post(pair.url(1, app::routes::OIDC_INTROSPECT))
+        .basic_auth(&b.id, Some(&b.secret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(looked, serde_json::json!({ "active": false }));
+    let bearer = pair
+        .client
+        .get(pair.url(1, app::routes::OIDC_USERINFO))
+        .bearer_auth(id_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), StatusCode::UNAUTHORIZED);
+    let hint = format!(
+        "{}?id_token_hint={id_token}&client_id={}&post_logout_redirect_uri={}",
+        app::routes::OIDC_LOGOUT,
+        b.id,
+        app::domain::percent_encode(CALLBACK)
+    );
+    let res = pair.get(1, &hint, Some(&cookie)).await;
+    assert!(
+        !location(&res).is_some_and(|to| to.starts_with(CALLBACK)),
+        "{:?}",
+        location(&res)
+    );
 }
 
 #[tokio::test]
