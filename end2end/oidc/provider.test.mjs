@@ -301,23 +301,27 @@ test('key rotation: the new key is published first and signs later, so that no c
   assert.equal(kidOf((await grant(config, to, tx)).id_token), old);
 });
 
-test('key rotation --now: the new key signs at once, and a client reading the JWKS afresh finds it by kid', async () => {
+test('key rotation --now (a leaked key): the new key signs at once, the old one is withdrawn, and a client reading the JWKS afresh finds the new one by kid', async () => {
   const rp = register();
   let config = await configFor(rp);
   const browser = await signedIn();
   let { to, tx } = await callback(config, browser);
   const kidOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url')).kid;
-  const old = kidOf((await grant(config, to, tx)).id_token);
+  const before = await grant(config, to, tx);
+  const old = kidOf(before.id_token);
   cli(['keys', 'rotate', '--now']);
+  // What the old key signed is worth nothing at the portal any more.
+  const info = await fetch(`${issuer}/oidc/userinfo`, { headers: { authorization: `Bearer ${before.access_token}` } });
+  assert.equal(info.status, 401);
   // A client's JWKS cache is its own (openid-client reads the JWKS again
   // for an unknown kid once its copy is a minute old): a new client here.
   config = await configFor(rp);
   ({ to, tx } = await callback(config, browser));
   const tokens = await grant(config, to, tx);
   assert.notEqual(kidOf(tokens.id_token), old);
-  // The old key stays published for its tokens' lifetime.
+  // The old key is out of the JWKS at once.
   const jwks = await (await fetch(`${issuer}/oidc/jwks`)).json();
-  assert.ok(jwks.keys.some((k) => k.kid === old));
+  assert.deepEqual(jwks.keys.map((k) => k.kid), [kidOf(tokens.id_token)]);
   assert.ok(jwks.keys.every((k) => k.alg === 'RS256' && !('d' in k)));
 });
 

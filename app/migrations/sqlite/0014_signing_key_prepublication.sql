@@ -5,3 +5,6 @@
 -- `signs_from` has come and that is not retired; keys made before this
 -- migration signed from their start.
 ALTER TABLE signing_keys ADD COLUMN signs_from BIGINT NOT NULL DEFAULT 0;
+-- A key withdrawn (replaced with `keys rotate --now`, suspected leaked)
+-- leaves the JWKS at once, instead of staying published for its tokens.
+ALTER TABLE signing_keys ADD COLUMN withdrawn_at BIGINT;

@@ -56,21 +56,28 @@ async fn round(
             (delivery, outcome)
         });
     }
+    // Every try is settled, whatever becomes of the others: one that
+    // cannot be (the database away) is tried again when its lease ends.
     while let Some(done) = tries.join_next().await {
         let Ok((delivery, outcome)) = done else {
             continue;
         };
-        backchannel::settle(state, &delivery, outcome).await?;
+        if let Err(err) = backchannel::settle(state, &delivery, outcome).await {
+            tracing::warn!(error = ?err, client_id = delivery.client_id(), "a back-channel logout's outcome was not recorded; it will be tried again");
+        }
     }
     Ok(())
 }
 
 /// POSTs the logout token (Back-Channel Logout 1.0, 2.5).
 async fn send(http: &reqwest::Client, delivery: &Delivery) -> Outcome {
+    let Some(token) = &delivery.token else {
+        return Outcome::Failed("not signed".into());
+    };
     let sent = http
         .post(&delivery.uri)
         .header(reqwest::header::CACHE_CONTROL, "no-store")
-        .form(&[("logout_token", delivery.token.as_str())])
+        .form(&[("logout_token", token.as_str())])
         .send()
         .await;
     match sent {

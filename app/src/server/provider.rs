@@ -646,15 +646,15 @@ async fn authenticate(
         Credentials::Secret { id, basic, .. } => (id.as_str(), *basic),
         Credentials::Public { id } => (id.as_str(), false),
     };
-    let key = Key::named(&format!(
-        "{id}\n{}",
-        address.0.map(|ip| ip.to_string()).unwrap_or_default()
-    ));
+    // By the client and its address's block (an IPv6 /64, as the
+    // address throttle counts), so that a new address of one subscriber
+    // is no new allowance.
+    let key = Key::named(&format!("{id}\n{:?}", address.0.map(Key::of)));
     // One attempt of this client and address at a time: counted before
     // the check, and given back on success. A burst of parallel guesses
     // gets no more checks than a sequence would, and an application's
     // parallel exchanges (all succeeding) never reach the failures' limit.
-    let _turn = state.token_throttle.one_at_a_time(key).await;
+    let turn = state.token_throttle.one_at_a_time(key).await;
     if let Err(wait) = state.token_throttle.check(key) {
         let mut res = token_error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -675,6 +675,9 @@ async fn authenticate(
         state.token_throttle.refund(key);
         return Ok(Ok(client));
     }
+    // Counted; the record is written after the turn, which is held only
+    // for the count and the check.
+    drop(turn);
     provider::client_auth_failed(state, id, address.0.map(|ip| ip.to_string())).await?;
     let mut res = token_error(
         StatusCode::UNAUTHORIZED,

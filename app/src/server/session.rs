@@ -230,8 +230,11 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
         sessions::delete(db, &id_hash).await?;
         return Ok(None);
     }
-    if now - row.last_seen_at >= TOUCH_EVERY_SECS {
-        sessions::touch(db, &id_hash, now).await?;
+    // A session whose end an application was already told of (another
+    // instance saw it idle a moment earlier) does not come back to life.
+    if now - row.last_seen_at >= TOUCH_EVERY_SECS && !sessions::touch(db, &id_hash, now).await? {
+        sessions::delete(db, &id_hash).await?;
+        return Ok(None);
     }
     let stage = if half { Stage::Code } else { Stage::Full };
     // An unknown role (only a hand-edited row) gets a dealer's rights.

@@ -66,8 +66,11 @@ pub struct Throttle {
     /// `start`, plus one so that 0 means never), and refusals since.
     logged_at: AtomicU64,
     unlogged: AtomicU64,
-    /// [`Throttle::one_at_a_time`]'s locks.
+    /// [`Throttle::one_at_a_time`]'s locks, and the hasher that picks
+    /// one for a key: seeded at random, so that no one can work out which
+    /// keys share a lock and crowd a chosen key's.
     turns: Box<[tokio::sync::Mutex<()>]>,
+    turn_of: std::hash::RandomState,
 }
 
 /// How many locks [`Throttle::one_at_a_time`] shares out among keys.
@@ -92,6 +95,7 @@ impl Throttle {
             logged_at: AtomicU64::new(0),
             unlogged: AtomicU64::new(0),
             turns: (0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect(),
+            turn_of: std::hash::RandomState::new(),
         }
     }
 
@@ -106,8 +110,8 @@ impl Throttle {
     /// invents, memory stays the same (two keys sharing a lock wait for
     /// each other, briefly).
     pub async fn one_at_a_time(&self, key: Key) -> tokio::sync::MutexGuard<'_, ()> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        use std::hash::BuildHasher;
+        let hash = self.turn_of.hash_one(key);
         self.turns[(hash % TURNS as u64) as usize].lock().await
     }
 

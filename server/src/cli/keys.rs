@@ -20,9 +20,10 @@ pub enum KeysCommand {
         /// RS256 (what every client accepts) or ES256.
         #[arg(long, default_value = "RS256")]
         alg: String,
-        /// Sign with the new key at once (the old one is suspected leaked).
-        /// Applications that read the key set within the last minute may
-        /// refuse sign-ins until they read it again.
+        /// Sign with the new key at once, and withdraw the old one from the
+        /// key set at once (it is suspected leaked): its tokens stop
+        /// working. Applications that read the key set within the last
+        /// minute may refuse sign-ins until they read it again.
         #[arg(long)]
         now: bool,
     },
@@ -50,7 +51,7 @@ pub async fn run(
                 .map_err(|err| refuse(format!("No new key: {err:?}. Nothing was changed.")))?;
             if at_once {
                 println!(
-                    "New {} signing key {kid}; it signs from now on.",
+                    "New {} signing key {kid}; it signs from now on, and the keys it replaces are withdrawn.",
                     alg.as_str()
                 );
             } else {
@@ -69,6 +70,10 @@ pub async fn run(
                 .map_err(|err| refuse(format!("{err:?}")))?
             {
                 let state = match key.retired_at {
+                    _ if key.withdrawn_at.is_some() => format!(
+                        "withdrawn {}",
+                        format_jst(key.withdrawn_at.unwrap_or_default())
+                    ),
                     Some(at) if at <= now && at > now - signing::PUBLISHED_AFTER_RETIRING => {
                         format!("retired {}, still published", format_jst(at))
                     }

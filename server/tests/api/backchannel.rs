@@ -359,3 +359,31 @@ async fn a_logout_claimed_by_an_instance_that_died_is_sent_once_its_lease_runs_o
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(outbox(&app).await, (2, true, false));
 }
+
+/// An instance that judged a session over (its clock a moment ahead)
+/// told the application; an instance that still took the session for
+/// live must not bring it back: its next touch ends it.
+#[tokio::test]
+async fn a_session_an_application_was_told_has_ended_does_not_come_back() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let (receiver, url) = Receiver::start(vec![]).await;
+    let rp = client_told_at(&app, "在庫登録", &url).await;
+    let (session, _) = signed_into(&app, &rp, "dealer01").await;
+    // What the other instance wrote, with the session row still there.
+    let now = app.clock.now();
+    sqlx::query(
+        "INSERT INTO oidc_logouts (session_hash, client_id, user_id, created_at, next_at) \
+         SELECT session_hash, client_id, user_id, $1, $1 FROM oidc_grants",
+    )
+    .bind(now)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    receiver.wait_for(1).await;
+    app.clock.advance(61);
+    let res = app.get("/menu", Some(&session)).await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(location(&res).unwrap().starts_with("/login"));
+    assert_eq!(app.session_count("dealer01").await, 0);
+}

@@ -215,7 +215,7 @@ async fn the_operator_rotates_and_lists_the_keys_on_the_command_line() {
         "{listed}"
     );
     assert!(
-        lines[1].contains("RS256") && lines[1].contains("still published"),
+        lines[1].contains("RS256") && lines[1].contains("withdrawn"),
         "{listed}"
     );
 
@@ -227,4 +227,9 @@ async fn the_operator_rotates_and_lists_the_keys_on_the_command_line() {
     let token = signer.sign("JWT", &json!({ "sub": "s-9" })).unwrap();
     let jwks = signing::jwks(db, now).await.unwrap();
     assert_eq!(verified_by_jwks(&token, &jwks).unwrap()["sub"], "s-9");
+    assert_eq!(
+        kids(&jwks),
+        [signer.kid().to_owned()],
+        "the replaced key withdrawn"
+    );
 }

@@ -65,6 +65,19 @@ pub struct DueRow {
     pub attempts: i64,
 }
 
+/// Whether any logout is due at `now` (a read: the idle poll claims and
+/// writes nothing).
+pub async fn any_due(db: &Db, now: i64) -> Result<bool, sqlx::Error> {
+    let due: Option<i64> = sqlx::query_scalar(
+        "SELECT user_id FROM oidc_logouts \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= $1 LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(due.is_some())
+}
+
 /// Claims up to `limit` due logouts for one try each, across every
 /// instance: a row is claimed by one conditional `UPDATE` that moves its
 /// `next_at` to `lease_until`, so a second instance no longer sees it due.

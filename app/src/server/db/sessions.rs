@@ -287,14 +287,20 @@ pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Er
     .await
 }
 
+/// Marks the session seen at `now`. False (nothing changed) when it is
+/// gone, or when an application was already told it ended (another
+/// instance judged it over a moment earlier): it must not come back.
 #[tracing::instrument(skip(db, id_hash))]
-pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-        .bind(now)
-        .bind(id_hash)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 \
+         AND NOT EXISTS (SELECT 1 FROM oidc_logouts WHERE session_hash = $2)",
+    )
+    .bind(now)
+    .bind(id_hash)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[tracing::instrument(skip(db, id_hash))]

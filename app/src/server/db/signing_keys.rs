@@ -23,6 +23,8 @@ pub struct KeyRow {
     pub signs_from: i64,
     /// When it stopped (or stops) signing: its successor's `signs_from`.
     pub retired_at: Option<i64>,
+    /// When it left the JWKS at once (suspected leaked).
+    pub withdrawn_at: Option<i64>,
 }
 
 /// A key to add: its public parts, and how to seal its private key once
@@ -34,7 +36,8 @@ pub struct NewKey<'a> {
     pub public_jwk: &'a str,
 }
 
-const COLUMNS: &str = "id, kid, alg, private_key, public_jwk, created_at, signs_from, retired_at";
+const COLUMNS: &str = "id, kid, alg, private_key, public_jwk, created_at, signs_from, \
+                       retired_at, withdrawn_at";
 
 /// The key that signs at `now`: of the keys not retired by then, the
 /// newest whose `signs_from` has come; if none has come yet (the very
@@ -43,7 +46,8 @@ const COLUMNS: &str = "id, kid, alg, private_key, public_jwk, created_at, signs_
 #[tracing::instrument(skip(db))]
 pub async fn current(db: &Db, now: i64) -> Result<Option<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1 \
+        "SELECT {COLUMNS} FROM signing_keys \
+         WHERE (retired_at IS NULL OR retired_at > $1) AND withdrawn_at IS NULL \
          ORDER BY CASE WHEN signs_from <= $1 THEN 0 ELSE 1 END, \
                   CASE WHEN signs_from <= $1 THEN -signs_from ELSE signs_from END, id DESC \
          LIMIT 1"
@@ -53,12 +57,13 @@ pub async fn current(db: &Db, now: i64) -> Result<Option<KeyRow>, sqlx::Error> {
     .await
 }
 
-/// Every key still published: not retired, or retired after
-/// `retired_after`; newest first.
+/// Every key still published: not withdrawn, and not retired or retired
+/// after `retired_after`; newest first.
 #[tracing::instrument(skip(db))]
 pub async fn published(db: &Db, retired_after: i64) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM signing_keys WHERE retired_at IS NULL OR retired_at > $1 \
+        "SELECT {COLUMNS} FROM signing_keys \
+         WHERE (retired_at IS NULL OR retired_at > $1) AND withdrawn_at IS NULL \
          ORDER BY id DESC"
     ))
     .bind(retired_after)
@@ -78,8 +83,9 @@ pub async fn all(db: &Db) -> Result<Vec<KeyRow>, sqlx::Error> {
 
 /// Adds `key` (its private key sealed by `seal(row id)`), published now
 /// and signing from `signs_from`, retires every other key at that moment
-/// (a key already retired earlier keeps its time), and records `entry`,
-/// all in one change. Returns the new row's id.
+/// (a key already retired earlier keeps its time), with `withdraw` also
+/// takes every other key out of the JWKS now, and records `entry`, all in
+/// one change. Returns the new row's id.
 #[tracing::instrument(skip(db, seal, entry))]
 pub async fn rotate(
     db: &Db,
@@ -87,6 +93,7 @@ pub async fn rotate(
     seal: impl FnOnce(i64) -> Vec<u8>,
     now: i64,
     signs_from: i64,
+    withdraw: bool,
     entry: &Entry,
 ) -> Result<i64, sqlx::Error> {
     let mut change = Change::start(db).await?;
@@ -115,6 +122,15 @@ pub async fn rotate(
     .bind(id)
     .execute(change.conn())
     .await?;
+    if withdraw {
+        sqlx::query(
+            "UPDATE signing_keys SET withdrawn_at = $1 WHERE withdrawn_at IS NULL AND id <> $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(change.conn())
+        .await?;
+    }
     change.commit(entry, now).await?;
     Ok(id)
 }

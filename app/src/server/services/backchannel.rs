@@ -34,8 +34,9 @@ pub struct Delivery {
     row: DueRow,
     /// The application's back-channel logout URI.
     pub uri: String,
-    /// The signed logout token.
-    pub token: String,
+    /// The signed logout token; `None` if it could not be signed (the try
+    /// then fails, and is counted, like any other).
+    pub token: Option<String>,
 }
 
 impl Delivery {
@@ -57,30 +58,32 @@ pub enum Outcome {
 
 /// Queues a logout for every application an ended session signed into,
 /// then claims the due ones (for this instance alone) and signs their
-/// logout tokens.
+/// logout tokens. The key is opened before anything is claimed: a key
+/// that does not open claims nothing (and the next round tries again).
 pub async fn due(state: &AppState, issuer: &str) -> Result<Vec<Delivery>, AppError> {
     let now = state.clock.now();
     logouts::queue_ended(&state.db, live_since(now), now).await?;
-    let rows = logouts::claim_due(&state.db, now, now + LEASE_SECS, BATCH).await?;
-    if rows.is_empty() {
+    if !logouts::any_due(&state.db, now).await? {
         return Ok(Vec::new());
     }
     let key = signing::current(&state.db, &state.secrets, now).await?;
-    rows.into_iter()
+    let rows = logouts::claim_due(&state.db, now, now + LEASE_SECS, BATCH).await?;
+    Ok(rows
+        .into_iter()
         .map(|row| {
             let claims =
                 tokens::logout_claims(issuer, &row.subject, &row.client_id, &row.session_hash, now);
-            let token = key.sign(LOGOUT_TOKEN_TYPE, &claims).map_err(|err| {
-                tracing::error!(error = %err, "could not sign a logout token");
-                AppError::Internal
-            })?;
-            Ok(Delivery {
+            let token = key
+                .sign(LOGOUT_TOKEN_TYPE, &claims)
+                .inspect_err(|err| tracing::error!(error = %err, "could not sign a logout token"))
+                .ok();
+            Delivery {
                 uri: row.uri.clone(),
                 token,
                 row,
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
 /// Settles one try: sent, tried again later, or (the last try) given up

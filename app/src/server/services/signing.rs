@@ -29,9 +29,12 @@ pub const PUBLISHED_BEFORE_SIGNING: i64 = 10 * 60;
 pub enum Starts {
     /// After [`PUBLISHED_BEFORE_SIGNING`]: the routine rotation.
     AfterPublishing,
-    /// At once: for a key that must stop signing now (suspected leaked).
-    /// Applications that read the JWKS within the last minute may refuse
-    /// the new key's tokens until they read it again.
+    /// At once, and the keys it replaces are withdrawn from the JWKS at
+    /// once: for a key suspected leaked, whose signatures must stop being
+    /// trusted (its tokens stop working at the portal now, and at an
+    /// application when it next reads the JWKS). Applications that read
+    /// the JWKS within the last minute may refuse the new key's tokens
+    /// until they read it again.
     Now,
 }
 
@@ -43,6 +46,7 @@ pub struct KeyInfo {
     pub created_at: i64,
     pub signs_from: i64,
     pub retired_at: Option<i64>,
+    pub withdrawn_at: Option<i64>,
 }
 
 fn open(secrets: &SecretBox, row: &KeyRow) -> Result<SigningKey, AppError> {
@@ -159,7 +163,8 @@ pub async fn rotate(
         crate::server::clock::format_jst(signs_from)
     ));
     let seal = |id| secrets.seal(Purpose::SigningKey, id, &pkcs8);
-    signing_keys::rotate(db, new, seal, now, signs_from, &entry).await?;
+    let withdraw = starts == Starts::Now;
+    signing_keys::rotate(db, new, seal, now, signs_from, withdraw, &entry).await?;
     tracing::info!(
         kid = key.kid(),
         alg = alg.as_str(),
@@ -194,6 +199,7 @@ pub async fn list(db: &Db) -> Result<Vec<KeyInfo>, AppError> {
             created_at: row.created_at,
             signs_from: row.signs_from,
             retired_at: row.retired_at,
+            withdrawn_at: row.withdrawn_at,
         })
         .collect())
 }
