@@ -42,7 +42,7 @@ pub async fn run(
         KeysCommand::Rotate { alg, now: at_once } => {
             let alg = Alg::parse(&alg).ok_or_else(|| refuse("--alg must be RS256 or ES256."))?;
             let starts = if at_once {
-                Starts::Now
+                Starts::NowWithdrawing
             } else {
                 Starts::AfterPublishing
             };

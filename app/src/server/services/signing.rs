@@ -29,13 +29,17 @@ pub const PUBLISHED_BEFORE_SIGNING: i64 = 10 * 60;
 pub enum Starts {
     /// After [`PUBLISHED_BEFORE_SIGNING`]: the routine rotation.
     AfterPublishing,
+    /// At once; the keys it replaces stay published for their tokens.
+    /// For the first key (and two instances making it at once: the
+    /// other's key signed a token already).
+    Now,
     /// At once, and the keys it replaces are withdrawn from the JWKS at
     /// once: for a key suspected leaked, whose signatures must stop being
     /// trusted (its tokens stop working at the portal now, and at an
     /// application when it next reads the JWKS). Applications that read
     /// the JWKS within the last minute may refuse the new key's tokens
     /// until they read it again.
-    Now,
+    NowWithdrawing,
 }
 
 /// A key as the operator sees it: never its private part.
@@ -140,7 +144,7 @@ pub async fn rotate(
 ) -> Result<(String, i64), AppError> {
     let signs_from = match starts {
         Starts::AfterPublishing => now + PUBLISHED_BEFORE_SIGNING,
-        Starts::Now => now,
+        Starts::Now | Starts::NowWithdrawing => now,
     };
     // An RSA key takes tens of milliseconds of one core to make.
     let (key, pkcs8) = tokio::task::spawn_blocking(move || SigningKey::generate(alg))
@@ -163,7 +167,7 @@ pub async fn rotate(
         crate::server::clock::format_jst(signs_from)
     ));
     let seal = |id| secrets.seal(Purpose::SigningKey, id, &pkcs8);
-    let withdraw = starts == Starts::Now;
+    let withdraw = starts == Starts::NowWithdrawing;
     signing_keys::rotate(db, new, seal, now, signs_from, withdraw, &entry).await?;
     tracing::info!(
         kid = key.kid(),
