@@ -472,18 +472,15 @@ pub const CLIENT_SECRET_SHOWN: &str =
     "この画面でだけ表示します。連携アプリの担当者に安全な方法で伝えてください。";
 pub const CLIENT_SECRET: &str = "クライアントシークレット";
 pub const CLIENT_DONE: &str = "連携アプリを更新しました。";
-/// The tile names an admin binds, by `--tile` name: the menu's seven and
-/// `検索ログイン`.
-pub const CLIENT_TILES: [(&str, &str); 8] = [
-    ("terminal", "端末設定"),
-    ("search-settings", "検索設定"),
-    ("inventory", "在庫登録"),
-    ("estimates", "見積システム設定"),
-    ("customers", "顧客管理システム"),
-    ("quality-reports", "車両品質評価書"),
-    ("web-negotiations", "WEB商談申込み履歴"),
-    ("search", SEARCH_LOGIN),
-];
+/// The tiles an admin binds, by `--tile` name, with the words the menu
+/// shows: the menu's business tiles (their path's last part) and
+/// `検索ログイン` (`search`).
+pub fn client_tiles() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TILES
+        .iter()
+        .filter_map(|(path, title, _)| Some((path.strip_prefix("/menu/")?, *title)))
+        .chain([("search", SEARCH_LOGIN)])
+}
 pub const NOTICE_NEW: &str = "新しいお知らせ";
 pub const NOTICE_DATE: &str = "日付";
 pub const NOTICE_TITLE: &str = "タイトル";

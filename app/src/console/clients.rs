@@ -127,8 +127,7 @@ fn Revealed(made: ClientSecret) -> impl IntoView {
 }
 
 fn tile_label(tile: &str) -> &str {
-    text::CLIENT_TILES
-        .iter()
+    text::client_tiles()
         .find(|(name, _)| *name == tile)
         .map_or(tile, |(_, label)| label)
 }
@@ -224,9 +223,8 @@ fn NewClientForm(
     change: ServerAction<ChangeClient>,
     server: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let tiles = text::CLIENT_TILES
-        .iter()
-        .map(|(name, label)| view! { <option value=*name>{*label}</option> })
+    let tiles = text::client_tiles()
+        .map(|(name, label)| view! { <option value=name>{label}</option> })
         .collect_view();
     view! {
         <ActionForm action=change attr:class="client-form">

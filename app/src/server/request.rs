@@ -103,6 +103,11 @@ pub fn pending(headers: &HeaderMap) -> Option<Token> {
     cookie(headers, PENDING_COOKIE).and_then(Token::parse)
 }
 
+/// The pending-request token of the current request (a server function's).
+fn pending_here() -> Option<Token> {
+    with_parts(|parts| pending(&parts.headers)).flatten()
+}
+
 /// The pending-request cookie for `token`, or one that clears it.
 pub fn pending_cookie(token: Option<&Token>) -> HeaderValue {
     match token {
@@ -126,7 +131,7 @@ pub async fn after_sign_in(
     client: &Client,
 ) -> Result<String, AppError> {
     use super::services::provider::{self, Next};
-    let pending = with_parts(|parts| pending(&parts.headers)).flatten();
+    let pending = pending_here();
     if let (Some(pending), Some(issuer)) = (pending, state.issuer.as_deref()) {
         let now = state.clock.now();
         if let Some(session) = super::session::resolve(&state.db, token, now).await? {
@@ -147,7 +152,7 @@ pub async fn after_sign_in(
 /// The name of the application whose request waits for this browser, if
 /// one does (read from the pending-request cookie).
 pub async fn waiting_app(state: &AppState) -> Result<Option<String>, AppError> {
-    let pending = with_parts(|parts| pending(&parts.headers)).flatten();
+    let pending = pending_here();
     match pending {
         Some(pending) => super::services::provider::waiting_app(state, &pending).await,
         None => Ok(None),

@@ -140,6 +140,15 @@ pub async fn exchange(app: &TestApp, rp: &Rp, code: &str, verifier: &str) -> Res
         .unwrap()
 }
 
+/// The token response to `code` (its verifier the right one), as JSON.
+pub async fn tokens(app: &TestApp, rp: &Rp, code: &str) -> Value {
+    exchange(app, rp, code, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn userinfo(app: &TestApp, access_token: &str) -> Response {
     app.client
         .get(app.url(app::routes::OIDC_USERINFO))
@@ -337,11 +346,7 @@ async fn a_dealer_not_signed_in_signs_in_with_the_code_and_goes_back_with_otp() 
         .unwrap()
         .contains("Max-Age=0"));
     let code = param(&to, "code").unwrap();
-    let body: Value = exchange(&app, &rp, &code, VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = tokens(&app, &rp, &code).await;
     let claims = verified(&app, body["id_token"].as_str().unwrap(), &rp.id).await;
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
     assert_eq!(claims["acr"], "urn:autobank:acr:mfa");
@@ -361,11 +366,7 @@ async fn a_code_works_once_and_its_second_use_revokes_its_tokens() {
     let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let code = code_for(&app, &rp, &session).await;
-    let body: Value = exchange(&app, &rp, &code, VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = tokens(&app, &rp, &code).await;
     let access = body["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&app, access).await.status(), StatusCode::OK);
 
@@ -494,11 +495,7 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
         .await;
         let to = location(&res).unwrap();
         let code = param(&to, "code").expect("a code after the fresh sign-in");
-        let body: Value = exchange(&app, &rp, &code, VERIFIER)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let body = tokens(&app, &rp, &code).await;
         let claims = verified(&app, body["id_token"].as_str().unwrap(), &rp.id).await;
         assert!(
             claims["auth_time"].as_i64().unwrap() >= before,
@@ -522,11 +519,7 @@ async fn after_sign_out_neither_a_code_nor_an_access_token_is_worth_anything() {
     let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let first = code_for(&app, &rp, &session).await;
-    let body: Value = exchange(&app, &rp, &first, VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = tokens(&app, &rp, &first).await;
     let unused = code_for(&app, &rp, &session).await;
     let res = app.call("logout", &[], Some(&session)).await;
     assert!(res.status().is_success() || res.status().is_redirection());
@@ -681,11 +674,7 @@ async fn first_tokens(app: &TestApp, rp: &Rp) -> (String, Value) {
 pub async fn tokens_of(app: &TestApp, rp: &Rp, login_id: &str) -> (String, Value) {
     let session = app.signed_in(login_id, GOOD_PASSWORD).await;
     let code = code_for(app, rp, &session).await;
-    let body: Value = exchange(app, rp, &code, VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = tokens(app, rp, &code).await;
     (session, body)
 }
 
@@ -1052,11 +1041,7 @@ async fn after_a_duty_on_the_way_the_dealer_goes_on_to_the_waiting_application()
     let to = location(&res).unwrap();
     assert!(to.starts_with(CALLBACK), "{to}");
     assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
-    let body: Value = exchange(&app, &rp, &param(&to, "code").unwrap(), VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = tokens(&app, &rp, &param(&to, "code").unwrap()).await;
     let claims = verified(&app, body["id_token"].as_str().unwrap(), &rp.id).await;
     assert_eq!(
         claims["amr"],

@@ -65,38 +65,33 @@ pub struct DueRow {
     pub attempts: i64,
 }
 
-/// Whether any logout is due at `now` (a read: the idle poll claims and
-/// writes nothing).
-pub async fn any_due(db: &Db, now: i64) -> Result<bool, sqlx::Error> {
-    let due: Option<i64> = sqlx::query_scalar(
-        "SELECT user_id FROM oidc_logouts \
-         WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= $1 LIMIT 1",
-    )
-    .bind(now)
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(due.is_some())
-}
+/// The logout that [`claim`] may claim: its session and client.
+pub type DueKey = (String, String);
 
-/// Claims up to `limit` due logouts for one try each, across every
-/// instance: a row is claimed by one conditional `UPDATE` that moves its
-/// `next_at` to `lease_until`, so a second instance no longer sees it due.
-/// If this instance dies before settling, the row is due again at
-/// `lease_until`.
-pub async fn claim_due(
-    db: &Db,
-    now: i64,
-    lease_until: i64,
-    limit: i64,
-) -> Result<Vec<DueRow>, sqlx::Error> {
-    let due: Vec<(String, String)> = sqlx::query_as(
+/// Up to `limit` logouts due at `now`, oldest first (a read: the idle
+/// poll claims and writes nothing).
+pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<DueKey>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT session_hash, client_id FROM oidc_logouts \
          WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= $1 ORDER BY next_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)
     .fetch_all(db.pool())
-    .await?;
+    .await
+}
+
+/// Claims the `due` logouts for one try each, across every instance: a
+/// row is claimed by one conditional `UPDATE` that moves its `next_at` to
+/// `lease_until`, only if it is still due at `now`, so a second instance
+/// no longer sees it due. If this instance dies before settling, the row
+/// is due again at `lease_until`.
+pub async fn claim(
+    db: &Db,
+    due: Vec<DueKey>,
+    now: i64,
+    lease_until: i64,
+) -> Result<Vec<DueRow>, sqlx::Error> {
     let mut claimed = Vec::with_capacity(due.len());
     for (session_hash, client_id) in due {
         let won = sqlx::query(

@@ -63,11 +63,12 @@ pub enum Outcome {
 pub async fn due(state: &AppState, issuer: &str) -> Result<Vec<Delivery>, AppError> {
     let now = state.clock.now();
     logouts::queue_ended(&state.db, live_since(now), now).await?;
-    if !logouts::any_due(&state.db, now).await? {
+    let due = logouts::due(&state.db, now, BATCH).await?;
+    if due.is_empty() {
         return Ok(Vec::new());
     }
     let key = signing::current(&state.db, &state.secrets, now).await?;
-    let rows = logouts::claim_due(&state.db, now, now + LEASE_SECS, BATCH).await?;
+    let rows = logouts::claim(&state.db, due, now, now + LEASE_SECS).await?;
     Ok(rows
         .into_iter()
         .map(|row| {

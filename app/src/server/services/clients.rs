@@ -13,7 +13,8 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 
 /// The tiles a client may serve: the menu's business tiles by their path's
-/// last part, and `search` (`検索ログイン`).
+/// last part, and `search` (`検索ログイン`); the same as the console offers
+/// (`text::client_tiles`, a test checks).
 pub const TILES: [&str; 8] = [
     "terminal",
     "search-settings",
@@ -306,6 +307,12 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_console_offers_exactly_the_tiles_a_client_may_serve() {
+        let offered: Vec<&str> = crate::text::client_tiles().map(|(name, _)| name).collect();
+        assert_eq!(offered, TILES);
+    }
 
     #[test]
     fn a_uri_is_https_or_loopback_http_and_nothing_loose() {
