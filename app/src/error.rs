@@ -89,6 +89,10 @@ pub enum Problem {
     TileNeedsStartUrl,
     /// A removal not confirmed by its box.
     ConfirmRemoval,
+    /// A staff action that stops the account holder, not confirmed by its box.
+    ConfirmAction,
+    /// OFF chosen by staff, who always keep MFA.
+    StaffKeepMfa,
 }
 
 impl Problem {
@@ -126,6 +130,8 @@ impl Problem {
             Self::TileTaken => text::ERR_TILE_TAKEN,
             Self::TileNeedsStartUrl => text::ERR_TILE_NEEDS_START_URL,
             Self::ConfirmRemoval => text::ERR_CONFIRM_REMOVAL,
+            Self::ConfirmAction => text::ERR_CONFIRM_ACTION,
+            Self::StaffKeepMfa => text::ERR_STAFF_KEEP_MFA,
         }
     }
 }
@@ -141,6 +147,9 @@ pub enum AppError {
     /// Too many failures in a row: only the helpdesk can enable it again.
     #[error("account disabled")]
     Disabled,
+    /// Stopped by the helpdesk or an admin: they lift it.
+    #[error("account stopped by staff")]
+    Stopped,
     /// A one-time code that is well formed but not accepted.
     #[error("invalid one-time code")]
     InvalidCode,
@@ -212,6 +221,7 @@ impl AppError {
             Self::InvalidCredentials => text::ERR_INVALID_CREDENTIALS,
             Self::Locked => text::ERR_LOCKED,
             Self::Disabled => text::ERR_DISABLED,
+            Self::Stopped => text::ERR_STOPPED,
             Self::InvalidCode => text::ERR_INVALID_CODE,
             Self::Validation { problem, .. } => problem.message(),
             Self::NotSignedIn => text::ERR_NOT_SIGNED_IN,
@@ -264,7 +274,7 @@ impl AppError {
         match self {
             Self::InvalidCredentials | Self::NotSignedIn | Self::SignInAgain => 401,
             Self::SetupExpired | Self::Changed => 409,
-            Self::Locked | Self::Disabled => 423,
+            Self::Locked | Self::Disabled | Self::Stopped => 423,
             Self::InvalidCode | Self::InvalidRecoveryCode | Self::Validation { .. } => 422,
             Self::Forbidden
             | Self::ChangePasswordFirst

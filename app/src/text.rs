@@ -54,6 +54,8 @@ pub const FORGOT_TELL_US: &str = "お電話の際は、会社名・お名前・�
 pub const ERR_INVALID_CREDENTIALS: &str = "ログインIDまたはパスワードが正しくありません。";
 pub const ERR_LOCKED: &str = "ログインに続けて失敗したため、アカウントを一時的にロックしています。時間をおいて再度お試しいただくか、ヘルプデスク(03-3556-0845)にお問い合わせください。";
 pub const ERR_DISABLED: &str = "ログインの失敗が続いたため、安全のためアカウントを停止しました。ヘルプデスク(03-3556-0845)にお問い合わせください。";
+/// An account stopped by the helpdesk or an admin (not by failures).
+pub const ERR_STOPPED: &str = "このアカウントはヘルプデスクにより停止されています。ご不明な点はヘルプデスク(03-3556-0845)にお問い合わせください。";
 pub const ERR_REQUIRED_LOGIN_ID: &str = "ログインIDを入力してください。";
 pub const ERR_REQUIRED_PASSWORD: &str = "パスワードを入力してください。";
 pub const ERR_TOO_LONG: &str = "256文字以内で入力してください。";
@@ -64,12 +66,16 @@ pub const EXPIRED_INPUT_KEPT: &str = "入力した内容は、パスワードと
 pub const EXPIRED_SIGN_IN_LINK: &str = "別のタブでログインする";
 pub const ERR_FORBIDDEN: &str = "この操作は許可されていません。";
 pub const ERR_STAFF_ONLY: &str = "この画面はヘルプデスク・管理者専用です。";
+pub const ERR_ADMIN_ONLY: &str = "この画面は管理者専用です。";
 pub const ERR_CROSS_SITE: &str =
     "不正なリクエストのため処理できませんでした。画面を開き直してから操作してください。";
 pub const LOGOUT_CONFIRM_TITLE: &str = "ログアウトの確認";
 pub const LOGOUT_CONFIRM: &str = "業務アプリからログアウトの依頼がありました。ポータルからログアウトすると、ほかの業務アプリからもログアウトします。ログアウトしますか。";
 pub const ERR_APP_REQUEST_TITLE: &str = "業務アプリに移動できません";
 pub const ERR_CONFIRM_REMOVAL: &str = "削除する場合は、確認のチェックを入れてください。";
+pub const ERR_STAFF_KEEP_MFA: &str =
+    "ヘルプデスク・管理者のアカウントは多要素認証が必須のため、OFFにはできません。";
+pub const ERR_CONFIRM_ACTION: &str = "この操作を行う場合は、確認のチェックを入れてください。";
 pub const ERR_CLIENT_NAME_REQUIRED: &str = "連携アプリの名前を1〜100文字で入力してください。";
 pub const ERR_REDIRECT_URI_REQUIRED: &str = "リダイレクトURIを1つ以上入力してください。";
 pub const ERR_URI_NOT_ALLOWED: &str = "URIは https:// で始まる完全なURL（開発用には http://127.0.0.1 など）で、#以降やユーザー名を含めずに入力してください。";
@@ -154,6 +160,8 @@ pub const NEXT_BUTTON: &str = ">";
 pub const ERR_SIGN_IN_AGAIN: &str =
     "ワンタイムコードを続けて5回間違えたため、ログインを最初からやり直してください。";
 pub const SIGN_IN_AGAIN_LINK: &str = "ログイン画面へ戻る";
+/// The settings page's hint: recovery codes first, then the helpdesk.
+pub const LOST_PHONE_SETTINGS: &str = "スマートフォンをなくした（Authenticatorが使えない）ときは、保管したリカバリーコードでログインできます（ログイン画面の「スマートフォンが手元にない場合は、リカバリーコードでログイン」から）。リカバリーコードもない場合は、ヘルプデスク(03-3556-0845)にお問い合わせください。多要素認証設定を外した設定に変更し、ご連絡致します。";
 pub const LOST_PHONE: &str = "スマートフォンをなくした（Authenticatorが使えない）場合は、ヘルプデスク(03-3556-0845)にお問い合わせください。多要素認証設定を外した設定に変更し、ご連絡致します。";
 
 // MFA settings (manual: 多要素認証設定 3-8).
@@ -283,6 +291,10 @@ pub const COL_REASON: &str = "理由";
 pub const COL_ADDRESS: &str = "接続元";
 pub const COUNT_SUFFIX: &str = "件";
 pub const ACTOR_SELF: &str = "本人";
+/// The command line on the server; its operating-system user follows.
+pub const ACTOR_CLI: &str = "サーバーのコマンド";
+pub const ACTOR_CLIENT: &str = "連携アプリ";
+pub const ACTOR_SYSTEM: &str = "システム";
 
 // The caller check.
 pub const CALLER_CHECK_TITLE: &str = "本人確認（操作の前に必ず行なってください）";
@@ -302,6 +314,9 @@ pub const ACTION_RESET_MFA: &str = "多要素認証をリセットする（OFF�
 pub const ACTION_TEMP_PASSWORD: &str = "仮パスワードを発行する";
 pub const ACTION_END_SESSIONS: &str = "すべてのログインを終了させる";
 pub const ACTION_DISABLE: &str = "アカウントを停止する";
+/// The group of actions that stop the account holder from working.
+pub const ACTIONS_STOPPING_TITLE: &str = "利用を止める操作（取り消すにはもう一度操作が必要です）";
+pub const ACTIONS_STOPPING_CONFIRM: &str = "お客様に説明し、この操作を行うことを確認しました";
 pub const ACTION_ENABLE: &str = "アカウントの停止を解除する";
 pub const ACTION_DONE: &str = "操作を完了しました。記録に残っています。";
 pub const ACTIONS_NOT_ALLOWED_SELF: &str = "ご自身のアカウントはこの画面では操作できません。";

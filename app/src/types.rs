@@ -185,6 +185,13 @@ impl StaffAction {
         Self::ALL.into_iter().find(|a| a.as_str() == raw)
     }
 
+    /// Whether it is done only with the confirming box ticked: it stops
+    /// the account holder from working (a stop, an MFA reset, every
+    /// browser signed out), so one click beside the others must not do it.
+    pub fn needs_confirmation(self) -> bool {
+        matches!(self, Self::ResetMfa | Self::EndSessions | Self::Disable)
+    }
+
     /// The button's words.
     pub fn label(self) -> &'static str {
         match self {

@@ -13,7 +13,7 @@ import type { Page } from '@playwright/test';
 
 // The screens the tour checks (the `check` lines below): fewer means it
 // stopped short.
-const SCREENS = 40;
+const SCREENS = 42;
 
 /** Waits for the WASM to take over the page: the DOM axe sees is final. */
 async function settled(page: Page) {
@@ -53,6 +53,11 @@ async function tour(page: Page, check: (screen: string) => Promise<void>, ids: {
   await expect(page.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
   await settled(page);
   await check('menu');
+  // A staff page opened by a dealer: the one refusal page (plain HTML,
+  // drawn by the guard before anything of the page).
+  await page.goto('/admin/audit');
+  await expect(page.getByText('この画面は管理者専用です。')).toBeVisible();
+  await check('staff page refused');
   await visit('/menu/inventory', 'a page not built');
   await page.goto('/search');
   await settled(page);
@@ -133,6 +138,10 @@ async function tour(page: Page, check: (screen: string) => Promise<void>, ids: {
   await button('多要素認証をリセットする（OFFにする）').click();
   await expect(page.getByText('理由（問い合わせ番号など）を入力してください。')).toBeVisible();
   await check('account: no reason');
+  await page.getByLabel('理由（問い合わせ番号など）').fill('A11Y-0002');
+  await button('アカウントを停止する').click();
+  await expect(page.getByText('この操作を行う場合は、確認のチェックを入れてください。')).toBeVisible();
+  await check('account: a stop not confirmed');
   await button('ログアウト').click();
 
   // An admin: the console's extra form, a temporary password, the audit

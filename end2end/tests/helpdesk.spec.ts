@@ -38,6 +38,11 @@ test('a new member of staff must set up MFA before any other page', async ({ pag
   await expect(page).toHaveURL(/\/mfa$/);
   await expect(page.getByText(MFA_REQUIRED)).toBeVisible();
   await hydrated(page);
+  // Only what the duty allows: no OFF, no way to the password page (it
+  // would send them back here).
+  await expect(page.getByRole('radio', { name: 'ON', exact: true })).toBeVisible();
+  await expect(page.getByRole('radio', { name: 'OFF', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'パスワードを変更する' })).toHaveCount(0);
   for (const path of ['/menu', '/helpdesk', '/password']) {
     await page.goto(path);
     await expect(page, path).toHaveURL(/\/mfa$/);
@@ -81,11 +86,21 @@ test('a dealer loses the phone: the helpdesk checks the caller and resets MFA', 
     await staff.getByRole('button', { name: '多要素認証をリセットする（OFFにする）' }).click();
     await expect(staff.getByText('理由（問い合わせ番号など）を入力してください。')).toBeVisible();
     await staff.getByLabel('理由（問い合わせ番号など）').fill('INC-20261130-001');
-    await staff.getByRole('button', { name: '多要素認証をリセットする（OFFにする）' }).click();
+    // It stops the dealer's sign-in with the phone: asked to confirm first.
+    const reset = staff.getByRole('button', { name: '多要素認証をリセットする（OFFにする）' });
+    await expect(reset).toHaveClass(/danger/);
+    await reset.click();
+    await expect(staff.getByText('この操作を行う場合は、確認のチェックを入れてください。')).toBeVisible();
+    await expect(staff.getByText('操作を完了しました。記録に残っています。')).toHaveCount(0);
+    await staff.getByLabel('お客様に説明し、この操作を行うことを確認しました').check();
+    await reset.click();
     await expect(staff.getByText('操作を完了しました。記録に残っています。')).toBeVisible();
     const row = staff.getByRole('row').filter({ hasText: '多要素認証リセット' });
-    await expect(row).toContainText('helpdesk:hd02');
+    // The actor by name and login ID.
+    await expect(row).toContainText('ヘルプデスク hd02（hd02）');
     await expect(row).toContainText('INC-20261130-001');
+    // The next action is another ticket's: the reason is emptied.
+    await expect(staff.getByLabel('理由（問い合わせ番号など）')).toHaveValue('');
   });
 
   await test.step('the dealer signs in with the password alone and sets up the new phone', async () => {
@@ -188,7 +203,69 @@ test('without JavaScript: staff setup, the caller check, a temporary password an
   await staff.reload();
   await staff.getByLabel('理由（問い合わせ番号など）').fill('INC-20261130-004');
   await staff.getByRole('button', { name: 'すべてのログインを終了させる' }).click();
+  // Without JavaScript too, nothing is done until the box is ticked.
+  await expect(staff.getByText('この操作を行う場合は、確認のチェックを入れてください。')).toBeVisible();
+  await dealer.goto('/menu');
+  await expect(dealer.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+  await staff.getByLabel('理由（問い合わせ番号など）').fill('INC-20261130-004');
+  await staff.getByLabel('お客様に説明し、この操作を行うことを確認しました').check();
+  await staff.getByRole('button', { name: 'すべてのログインを終了させる' }).click();
   await expect(staff.locator('table.events').getByRole('cell', { name: 'すべてのログインを終了', exact: true })).toBeVisible();
   await dealer.goto('/menu');
   await expect(dealer).toHaveURL(/\/login/);
+});
+
+test('a dealer on a staff page gets one refusal page; a dealer stopped by staff is told so', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const dealerId = 'dealer27';
+  const dealer = await (await browser.newContext()).newPage();
+  const staff = await (await browser.newContext()).newPage();
+  staff.on('pageerror', (e) => { throw e; });
+
+  await test.step('every staff page answers the same refusal, drawn before any staff widget', async () => {
+    await signInAt(dealer, dealerId);
+    await expect(dealer.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+    for (const [path, only] of [
+      ['/helpdesk', 'この画面はヘルプデスク・管理者専用です。'],
+      ['/helpdesk/users/dealer01', 'この画面はヘルプデスク・管理者専用です。'],
+      ['/admin/audit', 'この画面は管理者専用です。'],
+      ['/admin/clients', 'この画面は管理者専用です。'],
+    ]) {
+      const res = await dealer.goto(path);
+      expect(res?.status(), path).toBe(403);
+      await expect(dealer.getByText(only), path).toBeVisible();
+      await expect(dealer.getByRole('link', { name: 'autoBank SYSTEM' }), path).toBeVisible();
+      await expect(dealer.getByRole('button', { name: 'ログアウト' }), path).toBeVisible();
+      await expect(dealer.getByRole('link', { name: '業務メニューへ戻る' }), path).toBeVisible();
+      // Nothing of the staff page: no form, no CSV link, no way into the console.
+      await expect(dealer.locator('main form'), path).toHaveCount(0);
+      await expect(dealer.locator('a[href*="audit.csv"]'), path).toHaveCount(0);
+      await expect(dealer.getByRole('link', { name: '検索へ戻る' }), path).toHaveCount(0);
+    }
+    await dealer.getByRole('link', { name: '業務メニューへ戻る' }).click();
+    await expect(dealer.getByRole('heading', { name: '業務メニュー' })).toBeVisible();
+  });
+
+  await test.step('the helpdesk stops the account, asked to confirm, with the buttons set apart', async () => {
+    await staffReady(staff, 'hd10');
+    await openAccount(staff, dealerId);
+    await hydrated(staff);
+    const stop = staff.getByRole('button', { name: 'アカウントを停止する' });
+    await expect(staff.getByRole('group', { name: /利用を止める操作/ }).getByRole('button', { name: 'アカウントを停止する' })).toBeVisible();
+    await expect(staff.getByRole('button', { name: '仮パスワードを発行する' })).not.toHaveClass(/danger/);
+    await staff.getByLabel('理由（問い合わせ番号など）').fill('INC-20261203-001');
+    await staff.getByLabel('お客様に説明し、この操作を行うことを確認しました').check();
+    await stop.click();
+    await expect(staff.getByText('操作を完了しました。記録に残っています。')).toBeVisible();
+    await expect(staff.getByLabel('理由（問い合わせ番号など）')).toHaveValue('');
+  });
+
+  await test.step('the dealer is told the helpdesk stopped it, with its number, not blamed for failures', async () => {
+    await dealer.goto('/menu');
+    await expect(dealer).toHaveURL(/\/login/);
+    await signIn(dealer, dealerId);
+    await expect(dealer.getByText('このアカウントはヘルプデスクにより停止されています。', { exact: false })).toBeVisible();
+    await expect(dealer.getByText('03-3556-0845', { exact: false })).toBeVisible();
+    await expect(dealer.getByText('ログインの失敗が続いたため', { exact: false })).toHaveCount(0);
+  });
 });

@@ -148,6 +148,12 @@ test('keyboard alone: a new member of staff sets up MFA and resets a dealer\'s M
     await tabThroughPage(page);
     await tabTo(page, page.getByLabel('理由（問い合わせ番号など）'));
     await page.keyboard.type('KEY-0001');
+    // The reset stops the dealer's sign-in with the phone: the confirming
+    // box first, ticked with the space bar.
+    const confirm = page.getByLabel('お客様に説明し、この操作を行うことを確認しました');
+    await tabTo(page, confirm);
+    await page.keyboard.press('Space');
+    await expect(confirm).toBeChecked();
     await tabTo(page, button(page, '多要素認証をリセットする（OFFにする）'));
     await page.keyboard.press('Enter');
     await expect(page.getByText('操作を完了しました。記録に残っています。')).toBeVisible();

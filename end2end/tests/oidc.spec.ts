@@ -115,6 +115,7 @@ test('the helpdesk ending all of a dealer\'s sessions ends the application sessi
   await staff.getByRole('link', { name: id, exact: true }).click();
   await hydrated(staff);
   await staff.getByLabel('理由（問い合わせ番号など）').fill('INC-20261203-001');
+  await staff.getByLabel('お客様に説明し、この操作を行うことを確認しました').check();
   await staff.getByRole('button', { name: 'すべてのログインを終了させる' }).click();
   // Just set up with a code: no step-up asked yet.
   await expect(staff.locator('table.events').getByRole('cell', { name: 'すべてのログインを終了', exact: true })).toBeVisible();

@@ -104,8 +104,10 @@ pub struct Settings {
     pub database_url: String,
     /// Folder for the embedded database and the key file.
     pub data_dir: PathBuf,
-    /// `AUTOBANK_SECRET_KEY`: base64 of the 32-byte key that seals TOTP
-    /// secrets. Unset: a key file in `data_dir`, created on first start.
+    /// `AUTOBANK_SECRET_KEYS` (`ID:BASE64,...`, the first sealing, all
+    /// opening: a rolling key change) or `AUTOBANK_SECRET_KEY` (one key):
+    /// the keys that seal TOTP secrets and the other secrets at rest.
+    /// Unset: the key file in `data_dir`, created on first start.
     pub secret_key: Option<String>,
     /// `AUTOBANK_TRUSTED_PROXIES`: comma-separated addresses of the load
     /// balancers whose `X-Forwarded-For` names the client. Empty: none.
@@ -118,6 +120,9 @@ pub struct Settings {
     /// address when it is loopback (development), otherwise the provider
     /// is off.
     pub issuer: Option<String>,
+    /// `AUTOBANK_METRICS_ADDR`: where `/metrics` is served (Prometheus),
+    /// on a private address only. Unset: nowhere.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -133,6 +138,7 @@ impl std::fmt::Debug for Settings {
             .field("log_format", &self.log_format)
             .field("limits", &self.limits)
             .field("issuer", &self.issuer)
+            .field("metrics_addr", &self.metrics_addr)
             .finish()
     }
 }
@@ -182,9 +188,18 @@ impl Settings {
         // An empty value (`AUTOBANK_SECRET_KEY=${UNSET}` in a compose file)
         // is no key: on PostgreSQL the start is refused, not given a key
         // file of this instance's own.
-        let secret_key = std::env::var("AUTOBANK_SECRET_KEY")
-            .ok()
-            .filter(|key| !key.trim().is_empty());
+        let given = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|k: &String| !k.trim().is_empty())
+        };
+        let secret_key = match (given("AUTOBANK_SECRET_KEYS"), given("AUTOBANK_SECRET_KEY")) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "AUTOBANK_SECRET_KEYS and AUTOBANK_SECRET_KEY are both set: give the keys in \
+                 AUTOBANK_SECRET_KEYS alone"
+            ),
+            (keys, key) => keys.or(key),
+        };
         let trusted_proxies = std::env::var("AUTOBANK_TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
@@ -205,7 +220,14 @@ impl Settings {
             Ok(raw) if !raw.trim().is_empty() => Some(issuer(&raw)?),
             _ => None,
         };
+        let metrics_addr = match std::env::var("AUTOBANK_METRICS_ADDR") {
+            Ok(raw) if !raw.trim().is_empty() => Some(raw.trim().parse().map_err(|_| {
+                anyhow::anyhow!("AUTOBANK_METRICS_ADDR: {raw:?} is not an address and port (127.0.0.1:9100, say)")
+            })?),
+            _ => None,
+        };
         Ok(Self {
+            metrics_addr,
             database_url,
             data_dir,
             secret_key,
@@ -224,7 +246,8 @@ impl Settings {
         if self.secret_key.is_none() && !self.database_url.starts_with("sqlite:") {
             anyhow::bail!(
                 "AUTOBANK_SECRET_KEY is unset. On PostgreSQL every instance must be given the same key \
-                 (base64 of 32 random bytes, e.g. `openssl rand -base64 32`); refusing to start."
+                 (base64 of 32 random bytes, e.g. `openssl rand -base64 32`), or the same keys in \
+                 AUTOBANK_SECRET_KEYS; refusing to start."
             );
         }
         if self.secret_key.is_none() {
@@ -273,7 +296,7 @@ pub fn private_sqlite_file(file: &Path) -> anyhow::Result<()> {
 }
 
 /// The file a `sqlite://` URL names, if it names one (not `:memory:`).
-fn sqlite_file(url: &str) -> Option<PathBuf> {
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     let path = url.strip_prefix("sqlite://")?.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
 }
@@ -321,6 +344,7 @@ mod tests {
             log_format: LogFormat::Text,
             limits: Limits::default(),
             issuer: None,
+            metrics_addr: None,
         }
     }
 
@@ -383,6 +407,7 @@ mod tests {
             log_format: LogFormat::Text,
             limits: Limits::default(),
             issuer: None,
+            metrics_addr: None,
         };
         let shown = format!("{settings:?}");
         assert!(

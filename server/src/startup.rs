@@ -18,6 +18,7 @@ use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -136,7 +137,96 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(provider_api)
         .merge(pages)
         .layer(middleware::from_fn(guard::security_headers))
+        .layer(middleware::from_fn(track))
         .with_state(state)
+}
+
+/// Counts each answer by its route's pattern, and times it (`/metrics`).
+/// A catch-all's own path is used only for the server functions, a fixed
+/// set, and only when one answered: a client's made-up path never becomes
+/// a series of its own.
+async fn track(
+    matched: Option<axum::extract::MatchedPath>,
+    req: Request<Body>,
+    next: middleware::Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    let route = match matched.as_ref().map(|m| m.as_str()) {
+        Some(pattern) if pattern.starts_with("/api/") && pattern.contains("{*") => {
+            if server_functions().contains(path.as_str()) {
+                path
+            } else {
+                "/api/(unknown)".to_owned()
+            }
+        }
+        Some(pattern) => pattern.to_owned(),
+        None => "(other)".to_owned(),
+    };
+    app::server::metrics::request(route, status, started.elapsed());
+    res
+}
+
+/// The paths of the server functions: the only paths under the catch-all
+/// that name a series of their own.
+fn server_functions() -> &'static std::collections::HashSet<&'static str> {
+    static PATHS: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path)
+            .collect()
+    })
+}
+
+/// This process's Prometheus recorder, installed on first use (tests start
+/// many applications in one process; the metrics are the process's).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new()
+                // Histograms with buckets (not summaries): they add up
+                // across instances. From 1 ms to 10 s.
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ])
+                .expect("the buckets are not empty")
+                .install_recorder()
+                .expect("no other metrics recorder is installed");
+            app::server::metrics::describe();
+            handle
+        })
+        .clone()
+}
+
+/// `/metrics` in the Prometheus text format, on a listener of its own
+/// (`AUTOBANK_METRICS_ADDR`), never behind the proxy. The gauges are read
+/// when scraped.
+fn metrics_router(state: AppState) -> Router {
+    let handle = metrics_handle();
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let (handle, state) = (handle.clone(), state.clone());
+            async move {
+                let (running, waiting) = state.passwords.queue();
+                app::server::metrics::hash_queue(running, waiting);
+                let pool = state.db.pool();
+                app::server::metrics::pool(pool.size(), pool.num_idle());
+                handle.run_upkeep();
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    handle.render(),
+                )
+            }
+        }),
+    )
 }
 
 /// One span per request: every log line of the request carries its id.
@@ -168,10 +258,14 @@ pub struct Application {
     audit_retention: Duration,
     /// Whether [`keys::reseal_legacy`] ran at build; if not, `run` retries.
     resealed: bool,
+    /// Where `/metrics` is served, if anywhere.
+    metrics: Option<TcpListener>,
 }
 
 impl Application {
     /// Binds `addr` (port 0 picks a free one) over an open database.
+    /// `secrets` are the keys with the MAC key the database keeps, as
+    /// [`open_keyring`] gives them.
     pub async fn build(
         options: LeptosOptions,
         db: Db,
@@ -231,7 +325,20 @@ impl Application {
             state,
             audit_retention: limits.audit_retention,
             resealed,
+            metrics: None,
         })
+    }
+
+    /// Serves `/metrics` on `addr` too (port 0 picks a free one).
+    pub async fn with_metrics(mut self, addr: SocketAddr) -> anyhow::Result<Self> {
+        metrics_handle();
+        self.metrics = Some(TcpListener::bind(addr).await?);
+        Ok(self)
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -251,6 +358,14 @@ impl Application {
         tokio::spawn(backchannel::run(self.state.clone()));
         if !self.resealed {
             tokio::spawn(reseal_when_ready(self.state.clone()));
+        }
+        if let Some(listener) = self.metrics {
+            let metrics = metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, metrics).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            });
         }
         // Without TCP_NODELAY, a response whose head and body go out in
         // two writes waits for the client's delayed ACK (40 ms on Linux)
@@ -295,6 +410,21 @@ async fn reseal_when_ready(state: AppState) {
         match keys::reseal_legacy(&state.db, &state.secrets).await {
             Ok(_) => return,
             Err(err) => tracing::warn!(error = %err, "cannot reseal secrets yet; will retry"),
+        }
+    }
+}
+
+/// `secrets` with the MAC key the database keeps (`keys::open_keyring`),
+/// waiting while the database is away as [`open_database`] does.
+pub async fn open_keyring(db: &Db, secrets: &SecretBox) -> anyhow::Result<SecretBox> {
+    loop {
+        match keys::open_keyring(db, secrets).await {
+            Ok(secrets) => return Ok(secrets),
+            Err(keys::KeyringError::Db(err)) if db::is_unavailable(&err) => {
+                tracing::warn!(error = %err, "cannot read the keyring yet; will retry");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(err) => return Err(err.into()),
         }
     }
 }

@@ -36,6 +36,7 @@ fn aliases(word: &str) -> Option<&'static [&'static str]> {
             "server::clock",
             "server::labels",
             "server::jws",
+            "server::metrics",
         ]),
         _ => None,
     }

@@ -8,7 +8,7 @@ use crate::components::{successes, CodeField, FieldError, FormError, LoadError};
 use crate::error::{AppError, Field};
 use crate::routes::CONSOLE;
 use crate::text;
-use crate::types::{AccountView, NoActions, TempPassword};
+use crate::types::{AccountView, NoActions, StaffAction, TempPassword};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -141,36 +141,70 @@ fn Actions(account: AccountView, act: ServerAction<Act>) -> impl IntoView {
     let code_fresh = account.code_fresh;
     let ask_code =
         move || !code_fresh || matches!(server_error.get(), Some(AppError::StepUpRequired));
-    let buttons = account
+    let button = move |action: StaffAction, class: &'static str| {
+        view! {
+            <button type="submit" name="action" value=action.as_str() class=class
+                disabled=move || act.pending().get()>
+                {action.label()}
+            </button>
+        }
+    };
+    let (stopping, others): (Vec<StaffAction>, Vec<StaffAction>) = account
         .actions
         .iter()
-        .map(|action| {
-            view! {
-                <button type="submit" name="action" value=action.as_str()
-                    disabled=move || act.pending().get()>
-                    {action.label()}
-                </button>
-            }
-        })
+        .partition(|action| action.needs_confirmation());
+    let others = others
+        .into_iter()
+        .map(|action| button(action, "action"))
         .collect_view();
+    let stopping = (!stopping.is_empty()).then(|| {
+        let buttons = stopping
+            .into_iter()
+            .map(|action| button(action, "action danger"))
+            .collect_view();
+        view! {
+            <fieldset class="danger-zone">
+                <legend>{text::ACTIONS_STOPPING_TITLE}</legend>
+                <label class="check">
+                    <input name="confirm" type="checkbox" value="yes"
+                        aria-describedby="confirm-error" />
+                    {text::ACTIONS_STOPPING_CONFIRM}
+                </label>
+                <FieldError id="confirm-error" field=Field::Confirm server=server_error />
+                <div class="actions">{buttons}</div>
+            </fieldset>
+        }
+    });
+    // After an action, the reason is emptied: the next action is another
+    // ticket's, and must not be recorded with this one's number. (The form
+    // is kept across the page's reload, so its input keeps what was typed.)
+    let reason = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if matches!(act.value().get(), Some(Ok(_))) {
+            if let Some(input) = reason.get_untracked() {
+                input.set_value("");
+            }
+        }
+    });
     view! {
         <h2>{text::ACTIONS_TITLE}</h2>
         {account.recovery_on_server.then(|| view! {
             <p class="notice-box">{text::ACTIONS_STAFF_RECOVERY_ON_SERVER}</p>
         })}
         {move || done().then(|| view! { <p class="form-ok" role="status">{text::ACTION_DONE}</p> })}
-        <ActionForm action=act>
+        <ActionForm action=act attr:class="staff-actions">
             <input type="hidden" name="login_id" value=account.login_id.clone() />
             <FormError server=server_error />
             <label for="reason">{text::ACTION_REASON}</label>
-            <input id="reason" name="reason" type="text" autocomplete="off"
+            <input id="reason" name="reason" type="text" autocomplete="off" node_ref=reason
                 aria-describedby="reason-error" />
             <FieldError id="reason-error" field=Field::Reason server=server_error />
             {move || ask_code().then(|| view! {
                 <CodeField name="code" label=text::ACTION_CODE hint=text::ACTION_CODE_HINT
                     server=server_error />
             })}
-            <div class="actions">{buttons}</div>
+            <div class="actions">{others}</div>
+            {stopping}
         </ActionForm>
     }
     .into_any()

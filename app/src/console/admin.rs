@@ -168,7 +168,7 @@ pub fn RoleForm(
                 {move || ask_code().then(|| view! {
                     <CodeField name="code" label=text::ACTION_CODE hint=text::ACTION_CODE_HINT server />
                 })}
-                <button type="submit" disabled=move || action.pending().get()>{text::ROLE_CHANGE_BUTTON}</button>
+                <button type="submit" class="action" disabled=move || action.pending().get()>{text::ROLE_CHANGE_BUTTON}</button>
             </ActionForm>
         </section>
     }

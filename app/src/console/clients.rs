@@ -209,9 +209,9 @@ fn ClientActions(
             <FieldError id=confirm_error field=Field::Confirm server />
             <div class="actions">
                 {(!public).then(|| view! {
-                    <button type="submit" name="op" value="new-secret">{text::CLIENT_NEW_SECRET}</button>
+                    <button type="submit" name="op" value="new-secret" class="action">{text::CLIENT_NEW_SECRET}</button>
                 })}
-                <button type="submit" name="op" value="remove" class="danger">{text::CLIENT_REMOVE}</button>
+                <button type="submit" name="op" value="remove" class="action danger">{text::CLIENT_REMOVE}</button>
             </div>
         </ActionForm>
     }

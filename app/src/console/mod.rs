@@ -67,6 +67,7 @@ pub async fn act(
     action: String,
     #[server(default)] reason: String,
     #[server(default)] code: String,
+    #[server(default)] confirm: Option<String>,
 ) -> Result<StaffAction, AppError> {
     use crate::domain::Reason;
     use crate::server::request::{Call, Need};
@@ -81,6 +82,7 @@ pub async fn act(
         action: StaffAction::parse(&action).ok_or(AppError::BadRequest)?,
         reason: Reason::parse(&reason)?,
         code: &code,
+        confirmed: confirm.as_deref() == Some("yes"),
     };
     match console::act(&state, &session, form, &client).await? {
         Acted::Done(action) => Ok(action),

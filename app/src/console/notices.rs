@@ -119,11 +119,11 @@ fn NoticeForm(
             <textarea id=id("body") name="body" rows="3" aria-describedby="notice-body-error">{body}</textarea>
             <CodeField name="code" id=id("code") label=text::ACTION_CODE hint=text::ACTION_CODE_HINT server />
             <div class="actions">
-                <button type="submit" name="op" value="save">
+                <button type="submit" name="op" value="save" class="action">
                     {if existing.is_some() { text::NOTICE_SAVE } else { text::NOTICE_POST }}
                 </button>
                 {existing.is_some().then(|| view! {
-                    <button type="submit" name="op" value="delete">{text::NOTICE_DELETE}</button>
+                    <button type="submit" name="op" value="delete" class="action danger">{text::NOTICE_DELETE}</button>
                 })}
             </div>
         </ActionForm>

@@ -25,7 +25,7 @@ pub fn CodePage() -> impl IntoView {
     let must_restart = move || {
         matches!(
             server_error.get(),
-            Some(AppError::SignInAgain | AppError::Locked | AppError::Disabled)
+            Some(AppError::SignInAgain | AppError::Locked | AppError::Disabled | AppError::Stopped)
         )
     };
 

@@ -22,7 +22,7 @@ pub fn RecoveryPage() -> impl IntoView {
     let must_restart = move || {
         matches!(
             server_error.get(),
-            Some(AppError::SignInAgain | AppError::Locked | AppError::Disabled)
+            Some(AppError::SignInAgain | AppError::Locked | AppError::Disabled | AppError::Stopped)
         )
     };
     let input = NodeRef::<html::Input>::new();

@@ -50,7 +50,7 @@ pub fn RecoverySection(left: i64, renew: ServerAction<NewRecoveryCodes>) -> impl
                 <FormError server=server_error />
                 <CodeField name="current_code" label=text::MFA_CURRENT_CODE
                     hint=text::RECOVERY_REGENERATE_HINT server=server_error />
-                <button type="submit" disabled=move || renew.pending().get()>{text::RECOVERY_REGENERATE}</button>
+                <button type="submit" class="action" disabled=move || renew.pending().get()>{text::RECOVERY_REGENERATE}</button>
             </ActionForm>
         </section>
     }

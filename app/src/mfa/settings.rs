@@ -44,8 +44,7 @@ pub fn MfaSettingsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <p class="hint">{text::LOST_PHONE}</p>
-            <p><a href=crate::routes::PASSWORD>{text::PASSWORD_CHANGE_LINK}</a></p>
+            <p class="hint">{text::LOST_PHONE_SETTINGS}</p>
         </main>
     }
 }
@@ -109,7 +108,8 @@ fn Settings(
         {status.new_recovery_codes.map(|codes| view! { <NewCodes codes=codes.0 /> })}
         <p class="state" class:on=enabled>{state_line}</p>
         <Preparation />
-        <SettingForm apply enabled />
+        // Staff always keep MFA: no OFF to offer.
+        <SettingForm apply enabled offer_off=!status.staff />
         <aside class="caution">
             <p><strong>{text::MFA_CAUTION_TITLE}</strong></p>
             <p>{text::MFA_CAUTION}</p>
@@ -117,6 +117,11 @@ fn Settings(
         {status.recovery_left.map(|left| view! { <RecoverySection left renew /> })}
         {enabled.then(|| view! { <Devices devices=status.devices forget /> })}
         <Browsers browsers=status.browsers end />
+        // While MFA must be set up first, the password page would only send
+        // the user back here.
+        {(!status.required).then(|| view! {
+            <p><a href=crate::routes::PASSWORD>{text::PASSWORD_CHANGE_LINK}</a></p>
+        })}
     }
     // Erased: the page's full type is too deep for the compiler's default
     // limit in every crate that builds the router.
@@ -137,7 +142,11 @@ fn Preparation() -> impl IntoView {
 }
 
 #[component]
-fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl IntoView {
+fn SettingForm(
+    apply: ServerAction<ApplyMfaSetting>,
+    enabled: bool,
+    offer_off: bool,
+) -> impl IntoView {
     let server_error = Signal::derive(move || apply.value().get().and_then(Result::err));
     view! {
         <ActionForm action=apply>
@@ -150,7 +159,9 @@ fn SettingForm(apply: ServerAction<ApplyMfaSetting>, enabled: bool) -> impl Into
             <fieldset class="choice" aria-describedby="setting-error">
                 <legend>{text::MFA_SETTING}</legend>
                 <label class="check"><input type="radio" name="setting" value="on" />{text::MFA_ON}</label>
-                <label class="check"><input type="radio" name="setting" value="off" />{text::MFA_OFF}</label>
+                {offer_off.then(|| view! {
+                    <label class="check"><input type="radio" name="setting" value="off" />{text::MFA_OFF}</label>
+                })}
             </fieldset>
             <FieldError id="setting-error" field=Field::Setting server=server_error />
             {if enabled {

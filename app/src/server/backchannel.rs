@@ -48,6 +48,7 @@ async fn round(
     issuer: &str,
 ) -> Result<(), crate::error::AppError> {
     let due = backchannel::due(state, issuer).await?;
+    crate::server::metrics::backchannel_due(due.len());
     let mut tries = tokio::task::JoinSet::new();
     for delivery in due {
         let http = http.clone();

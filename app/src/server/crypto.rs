@@ -6,8 +6,11 @@
 //! value copied onto another account, or into another purpose's column,
 //! does not open.
 //!
-//! A sealed value is `2 || nonce (12 bytes) || ciphertext+tag`. Values
-//! written before purposes existed (`nonce || ciphertext+tag`, the server
+//! The server may hold several keys during a key change (a ring: the
+//! first seals, every one opens). A value sealed by a key without an id is
+//! `2 || nonce (12 bytes) || ciphertext+tag`, tried under every key; by a
+//! key with an id, `3 || id length || id || nonce || ciphertext+tag`,
+//! opened by that key alone. Values written before purposes existed (`nonce || ciphertext+tag`, the server
 //! key itself, the user id alone as associated data) open only through
 //! [`SecretBox::open_legacy`], which `services::keys::reseal_legacy` uses
 //! at start to seal them again.
@@ -19,8 +22,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 const NONCE_LEN: usize = 12;
-/// The first byte of a value sealed under a purpose's subkey.
+/// The first byte of a value sealed under a purpose's subkey by a key
+/// without an id.
 const VERSION: u8 = 2;
+/// The first byte of a value sealed by a key with an id; the id follows.
+const VERSION_WITH_ID: u8 = 3;
 
 /// What a sealed value is for. Each has its own subkey and associated data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,16 +39,25 @@ pub enum Purpose {
     /// The OpenID Connect provider's private signing key (PKCS#8), bound
     /// to its row in `signing_keys`.
     SigningKey,
+    /// A key the database keeps for the server (`keyring`): the MAC key
+    /// of recovery codes and client secrets, bound to its row.
+    Keyring,
 }
 
 impl Purpose {
-    const ALL: [Self; 3] = [Self::TotpSecret, Self::ShownOnce, Self::SigningKey];
+    const ALL: [Self; 4] = [
+        Self::TotpSecret,
+        Self::ShownOnce,
+        Self::SigningKey,
+        Self::Keyring,
+    ];
 
     fn label(self) -> &'static [u8] {
         match self {
             Self::TotpSecret => b"totp-secret",
             Self::ShownOnce => b"shown-once",
             Self::SigningKey => b"signing-key",
+            Self::Keyring => b"keyring",
         }
     }
 
@@ -58,10 +73,20 @@ impl Purpose {
 /// Name of the key file created in the data folder when no key is given.
 pub const KEY_FILE: &str = "secret.key";
 
+/// The longest key id, in bytes.
+const MAX_ID_LEN: usize = 32;
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("AUTOBANK_SECRET_KEY must be the base64 of exactly 32 bytes")]
-    BadKey,
+    #[error(
+        "{0}: each key must be the base64 of exactly 32 bytes, alone or as ID:BASE64 \
+         (the ID is 1 to 32 letters, digits, '.', '_' or '-')"
+    )]
+    BadKey(String),
+    #[error("{0}: two keys have the id {1}; each key needs an id of its own")]
+    SameId(String, String),
+    #[error("{0}: only one key may go without an id (the one from before ids existed)")]
+    TwoUnnamed(String),
     #[error("could not read or create the key file {path}: {source}")]
     File {
         path: String,
@@ -69,20 +94,57 @@ pub enum KeyError {
     },
 }
 
-/// The key that seals secrets. Its `Debug` hides it.
+/// A server key as given, with its id if it has one.
+pub type NamedKey = (Option<String>, [u8; 32]);
+
+/// One key of the ring.
+struct RingKey {
+    /// `None` for a key given alone, as before keys had ids: it seals in
+    /// the format without an id.
+    id: Option<String>,
+    /// One cipher per [`Purpose`], under its subkey.
+    ciphers: [Aes256Gcm; 4],
+    /// The key itself, for values sealed before purposes existed.
+    legacy: Aes256Gcm,
+}
+
+impl RingKey {
+    fn new(id: Option<String>, key: &[u8; 32]) -> Self {
+        let subkey = |purpose: Purpose| {
+            let mut out = [0u8; 32];
+            hkdf::Hkdf::<sha2::Sha256>::new(Some(b"autobank seal"), key)
+                .expand(purpose.label(), &mut out)
+                .expect("32 bytes is a valid HKDF-SHA-256 length");
+            Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&out))
+        };
+        Self {
+            id,
+            ciphers: Purpose::ALL.map(subkey),
+            legacy: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
+        }
+    }
+
+    fn cipher(&self, purpose: Purpose) -> &Aes256Gcm {
+        &self.ciphers[purpose as usize]
+    }
+}
+
+/// The keys that seal secrets: the first seals, every one opens, so that
+/// instances can share old and new keys during a rolling change. Its
+/// `Debug` hides them.
 #[derive(Clone)]
 pub struct SecretBox {
-    /// One cipher per [`Purpose`], under its subkey.
-    ciphers: Arc<[Aes256Gcm; 3]>,
-    /// The server key itself, for values sealed before purposes existed.
-    legacy: Arc<Aes256Gcm>,
-    /// For [`SecretBox::mac`]: derived from the key, never the key itself.
+    keys: Arc<[RingKey]>,
+    /// For [`SecretBox::mac`]: derived from a key, never a key itself. The
+    /// database keeps it sealed (`keyring`), so that a key can be retired
+    /// without invalidating what was MACed under it; see
+    /// `services::keys::open_keyring`.
     mac_key: Arc<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SecretBox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretBox(<key redacted>)")
+        write!(f, "SecretBox(<{} key(s) redacted>)", self.keys.len())
     }
 }
 
@@ -94,41 +156,92 @@ fn aad(user_id: i64) -> [u8; 16] {
     aad
 }
 
+/// The MAC key derived from a server key, as it was before the database
+/// kept one: what `keyring` starts from, so that recovery codes and client
+/// secrets made before it still check.
+fn derived_mac_key(key: &[u8; 32]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(b"autobank mac key v1\0")
+        .chain_update(key)
+        .finalize()
+        .into()
+}
+
+/// Whether a sealed value is sealed under the key that seals now.
+#[derive(Debug)]
+pub enum Freshness {
+    /// Under the first key, in its format.
+    Current,
+    /// Opens, but under another key or in an older format: the plaintext,
+    /// to be sealed again.
+    Stale(Vec<u8>),
+    /// Opens under none of the keys.
+    Unreadable,
+}
+
 impl SecretBox {
     /// Whether `other` is this very box (a clone of it), not merely one
-    /// made from the same key: for caches of what it opened.
+    /// made from the same keys: for caches of what it opened.
     pub fn is(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.ciphers, &other.ciphers)
+        Arc::ptr_eq(&self.keys, &other.keys)
     }
 
+    /// One key, without an id: as before keys had ids.
     pub fn from_key(key: &[u8; 32]) -> Self {
-        use sha2::{Digest, Sha256};
-        let mac_key: [u8; 32] = Sha256::new()
-            .chain_update(b"autobank mac key v1\0")
-            .chain_update(key)
-            .finalize()
-            .into();
-        let subkey = |purpose: Purpose| {
-            let mut out = [0u8; 32];
-            hkdf::Hkdf::<sha2::Sha256>::new(Some(b"autobank seal"), key)
-                .expand(purpose.label(), &mut out)
-                .expect("32 bytes is a valid HKDF-SHA-256 length");
-            Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&out))
-        };
+        Self::from_keys(&[(None, *key)])
+    }
+
+    /// Several keys; the first seals. `keys` must not be empty.
+    pub fn from_keys(keys: &[NamedKey]) -> Self {
+        assert!(!keys.is_empty(), "a secret box needs a key");
+        assert!(
+            keys.iter()
+                .all(|(id, _)| id.as_ref().is_none_or(|id| id.len() <= MAX_ID_LEN)),
+            "key ids are at most {MAX_ID_LEN} bytes (parse_keys refuses longer ones)"
+        );
+        // Before the database kept it, the MAC key was derived from the
+        // one key; during a change the oldest key is given last.
+        let oldest = &keys[keys.len() - 1].1;
         Self {
-            ciphers: Arc::new(Purpose::ALL.map(subkey)),
-            legacy: Arc::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))),
+            keys: keys
+                .iter()
+                .map(|(id, key)| RingKey::new(id.clone(), key))
+                .collect(),
+            mac_key: Arc::new(derived_mac_key(oldest)),
+        }
+    }
+
+    /// This box with the MAC key the database keeps.
+    pub fn with_mac_key(&self, mac_key: [u8; 32]) -> Self {
+        Self {
+            keys: self.keys.clone(),
             mac_key: Arc::new(mac_key),
         }
     }
 
-    fn cipher(&self, purpose: Purpose) -> &Aes256Gcm {
-        &self.ciphers[purpose as usize]
+    /// The MAC key in use, for `services::keys` to keep it sealed in the
+    /// database. Never logged, never sent.
+    pub(crate) fn mac_key_bytes(&self) -> [u8; 32] {
+        *self.mac_key
     }
 
-    /// HMAC-SHA-256 of `message` for one user, in hex, under a key derived
-    /// from this one: what the database keeps of a recovery code, so that
-    /// a copy of the database alone cannot test guesses offline.
+    /// The id of the key that seals (`None`: the key given alone).
+    pub fn sealing_key_id(&self) -> Option<&str> {
+        self.keys[0].id.as_deref()
+    }
+
+    /// The ids of the other keys, which only open.
+    pub fn other_key_ids(&self) -> Vec<String> {
+        self.keys[1..]
+            .iter()
+            .map(|k| k.id.clone().unwrap_or_else(|| "(without id)".into()))
+            .collect()
+    }
+
+    /// HMAC-SHA-256 of `message` for one user, in hex, under the MAC key:
+    /// what the database keeps of a recovery code, so that a copy of the
+    /// database alone cannot test guesses offline.
     pub fn mac(&self, user_id: i64, message: &[u8]) -> String {
         use hmac::{Hmac, Mac};
         let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key[..])
@@ -138,47 +251,50 @@ impl SecretBox {
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// From `AUTOBANK_SECRET_KEY` (base64 of 32 bytes) when it is given,
-    /// which is how several instances share one key; otherwise from a key
-    /// file in `data_dir`, created on first start, readable only by its owner.
-    pub fn load(env_key: Option<&str>, data_dir: &Path) -> Result<Self, KeyError> {
-        if let Some(encoded) = env_key.filter(|k| !k.trim().is_empty()) {
-            return Self::decode(encoded.trim());
+    /// The keys from `AUTOBANK_SECRET_KEYS` (several, `ID:BASE64` separated
+    /// by commas, the first sealing) or `AUTOBANK_SECRET_KEY` (one) when
+    /// given, which is how several instances share them; otherwise from
+    /// the key file in `data_dir` (one key per line, in the same form),
+    /// created with one new key on first start, readable only by its owner.
+    pub fn load(env_keys: Option<&str>, data_dir: &Path) -> Result<Self, KeyError> {
+        Ok(Self::from_keys(&Self::read_keys(env_keys, data_dir)?))
+    }
+
+    /// What [`SecretBox::load`] reads: the keys with their ids.
+    pub fn read_keys(env_keys: Option<&str>, data_dir: &Path) -> Result<Vec<NamedKey>, KeyError> {
+        if let Some(keys) = env_keys.filter(|k| !k.trim().is_empty()) {
+            return parse_keys(keys, "AUTOBANK_SECRET_KEYS (or AUTOBANK_SECRET_KEY)");
         }
         let path = data_dir.join(KEY_FILE);
         let file_error = |source| KeyError::File {
             path: path.display().to_string(),
             source,
         };
+        let origin = path.display().to_string();
         match std::fs::read_to_string(&path) {
-            Ok(encoded) => Self::decode(encoded.trim()),
+            Ok(text) => parse_keys(&text, &origin),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir).map_err(file_error)?;
                 let key: [u8; 32] = Aes256Gcm::generate_key(&mut OsRng).into();
                 let written =
                     create_once(&path, STANDARD.encode(key).as_bytes()).map_err(file_error)?;
                 // Another process may have made it first: theirs is the key.
-                Self::decode(
-                    std::str::from_utf8(&written)
-                        .map_err(|_| KeyError::BadKey)?
-                        .trim(),
-                )
+                let text =
+                    String::from_utf8(written).map_err(|_| KeyError::BadKey(origin.clone()))?;
+                parse_keys(&text, &origin)
             }
             Err(err) => Err(file_error(err)),
         }
     }
 
-    fn decode(encoded: &str) -> Result<Self, KeyError> {
-        let bytes = STANDARD.decode(encoded).map_err(|_| KeyError::BadKey)?;
-        let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadKey)?;
-        Ok(Self::from_key(&key))
-    }
-
-    /// Seals `plaintext` for `purpose`, owned by `user_id`.
+    /// Seals `plaintext` for `purpose`, owned by `user_id`, under the
+    /// first key: `2 || nonce || ciphertext` for a key without an id,
+    /// `3 || id length || id || nonce || ciphertext` for one with.
     pub fn seal(&self, purpose: Purpose, user_id: i64, plaintext: &[u8]) -> Vec<u8> {
+        let key = &self.keys[0];
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let aad = purpose.aad(user_id);
-        let sealed = self
+        let sealed = key
             .cipher(purpose)
             .encrypt(
                 &nonce,
@@ -188,26 +304,134 @@ impl SecretBox {
                 },
             )
             .expect("AES-GCM encryption does not fail for small inputs");
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
-        out.push(VERSION);
+        let id = key.id.as_deref().unwrap_or("").as_bytes();
+        let mut out = Vec::with_capacity(2 + id.len() + NONCE_LEN + sealed.len());
+        match &key.id {
+            None => out.push(VERSION),
+            Some(_) => {
+                out.push(VERSION_WITH_ID);
+                out.push(id.len() as u8);
+                out.extend_from_slice(id);
+            }
+        }
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         out
     }
 
-    /// `None` when the value was not sealed by this key, for this purpose
-    /// and this user.
+    /// `None` when the value was not sealed by one of these keys, for
+    /// this purpose and this user.
     pub fn open(&self, purpose: Purpose, user_id: i64, sealed: &[u8]) -> Option<Vec<u8>> {
-        let rest = sealed.strip_prefix(&[VERSION])?;
-        let aad = purpose.aad(user_id);
-        open_with(self.cipher(purpose), rest, &aad)
+        self.open_with_key(purpose, user_id, sealed)
+            .map(|(_, plain)| plain)
     }
 
-    /// Opens a value sealed before purposes existed (server key, user id
-    /// alone): only to seal it again under its purpose.
-    pub fn open_legacy(&self, user_id: i64, sealed: &[u8]) -> Option<Vec<u8>> {
-        open_with(&self.legacy, sealed, &aad(user_id))
+    /// The plaintext and the index of the key that opened it.
+    fn open_with_key(
+        &self,
+        purpose: Purpose,
+        user_id: i64,
+        sealed: &[u8],
+    ) -> Option<(usize, Vec<u8>)> {
+        let aad = purpose.aad(user_id);
+        match *sealed.first()? {
+            // Sealed by a key without an id: any key may be it (during a
+            // change, the old key is given with an id).
+            VERSION => self.keys.iter().enumerate().find_map(|(at, key)| {
+                open_with(key.cipher(purpose), &sealed[1..], &aad).map(|p| (at, p))
+            }),
+            VERSION_WITH_ID => {
+                let len = usize::from(*sealed.get(1)?);
+                let id = sealed.get(2..2 + len)?;
+                let at = self
+                    .keys
+                    .iter()
+                    .position(|k| k.id.as_deref().map(str::as_bytes) == Some(id))?;
+                open_with(self.keys[at].cipher(purpose), &sealed[2 + len..], &aad).map(|p| (at, p))
+            }
+            _ => None,
+        }
     }
+
+    /// Opens a value sealed before purposes existed (a server key, the
+    /// user id alone): only to seal it again under its purpose.
+    pub fn open_legacy(&self, user_id: i64, sealed: &[u8]) -> Option<Vec<u8>> {
+        self.keys
+            .iter()
+            .find_map(|key| open_with(&key.legacy, sealed, &aad(user_id)))
+    }
+
+    /// Whether `sealed` is under the key that seals now; if not, what it
+    /// holds. The format from before purposes existed counts for TOTP
+    /// secrets only, the one purpose that had it.
+    pub fn freshness(&self, purpose: Purpose, user_id: i64, sealed: &[u8]) -> Freshness {
+        if let Some((at, plain)) = self.open_with_key(purpose, user_id, sealed) {
+            let first_format = if self.keys[0].id.is_some() {
+                VERSION_WITH_ID
+            } else {
+                VERSION
+            };
+            return if at == 0 && sealed[0] == first_format {
+                Freshness::Current
+            } else {
+                Freshness::Stale(plain)
+            };
+        }
+        match purpose {
+            Purpose::TotpSecret => self
+                .open_legacy(user_id, sealed)
+                .map_or(Freshness::Unreadable, Freshness::Stale),
+            _ => Freshness::Unreadable,
+        }
+    }
+}
+
+/// Keys as `AUTOBANK_SECRET_KEYS` or the key file give them: entries
+/// separated by commas or lines, each `BASE64` or `ID:BASE64`; the first
+/// seals. `origin` names where they came from in an error, never a key.
+fn parse_keys(text: &str, origin: &str) -> Result<Vec<NamedKey>, KeyError> {
+    let mut keys: Vec<NamedKey> = Vec::new();
+    for entry in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.starts_with('#'))
+    {
+        let bad = || KeyError::BadKey(origin.to_owned());
+        let (id, encoded) = match entry.split_once(':') {
+            Some((id, encoded)) => {
+                let id = id.trim();
+                let fine = !id.is_empty()
+                    && id.len() <= MAX_ID_LEN
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                if !fine {
+                    return Err(bad());
+                }
+                (Some(id.to_owned()), encoded.trim())
+            }
+            None => (None, entry),
+        };
+        let key: [u8; 32] = STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(bad)?;
+        match &id {
+            Some(id) if keys.iter().any(|(other, _)| other.as_ref() == Some(id)) => {
+                return Err(KeyError::SameId(origin.to_owned(), id.clone()))
+            }
+            None if keys.iter().any(|(other, _)| other.is_none()) => {
+                return Err(KeyError::TwoUnnamed(origin.to_owned()))
+            }
+            _ => {}
+        }
+        keys.push((id, key));
+    }
+    if keys.is_empty() {
+        return Err(KeyError::BadKey(origin.to_owned()));
+    }
+    Ok(keys)
 }
 
 /// Opens `nonce || ciphertext+tag` with `aad`.
@@ -226,8 +450,6 @@ fn open_with(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
         )
         .ok()
 }
-
-impl SecretBox {}
 
 /// `groups` groups of `size` random characters of
 /// [`crate::domain::READABLE_ALPHABET`], joined by hyphens.
@@ -331,7 +553,7 @@ mod tests {
             assert_eq!(sb.open_legacy(42, &sealed), None, "nor as the old format");
             // Not even with the associated data of the other purpose
             // forged: the subkeys differ.
-            let other = sb.cipher(to);
+            let other = sb.keys[0].cipher(to);
             assert_eq!(open_with(other, &sealed[1..], &from.aad(42)), None);
         }
     }
@@ -353,6 +575,111 @@ mod tests {
         for purpose in Purpose::ALL {
             assert_eq!(sb.open(purpose, 42, &old), None);
         }
+    }
+
+    fn key(byte: u8) -> [u8; 32] {
+        [byte; 32]
+    }
+
+    #[test]
+    fn during_a_change_both_keys_open_and_the_first_seals() {
+        let old = SecretBox::from_key(&key(1));
+        let by_old = old.seal(TOTP, 7, b"old secret");
+        let ring =
+            SecretBox::from_keys(&[(Some("new".into()), key(2)), (Some("old".into()), key(1))]);
+        assert_eq!(
+            ring.open(TOTP, 7, &by_old).as_deref(),
+            Some(&b"old secret"[..])
+        );
+        let by_new = ring.seal(TOTP, 7, b"new secret");
+        assert_eq!(&by_new[..5], b"\x03\x03new", "the format with the id");
+        assert_eq!(
+            old.open(TOTP, 7, &by_new),
+            None,
+            "the old key alone cannot open it"
+        );
+        let new_alone = SecretBox::from_keys(&[(Some("new".into()), key(2))]);
+        assert_eq!(
+            new_alone.open(TOTP, 7, &by_new).as_deref(),
+            Some(&b"new secret"[..])
+        );
+        assert_eq!(
+            new_alone.open(TOTP, 7, &by_old),
+            None,
+            "the old key is gone"
+        );
+        // Freshness: what the reseal reads.
+        assert!(matches!(
+            ring.freshness(TOTP, 7, &by_new),
+            Freshness::Current
+        ));
+        assert!(
+            matches!(ring.freshness(TOTP, 7, &by_old), Freshness::Stale(p) if p == b"old secret")
+        );
+        assert!(matches!(
+            new_alone.freshness(TOTP, 7, &by_old),
+            Freshness::Unreadable
+        ));
+        assert!(matches!(
+            old.freshness(TOTP, 7, &by_old),
+            Freshness::Current
+        ));
+    }
+
+    #[test]
+    fn an_id_names_one_key_and_a_forged_id_opens_nothing() {
+        let ring = SecretBox::from_keys(&[(Some("a".into()), key(1)), (Some("b".into()), key(2))]);
+        let sealed = ring.seal(TOTP, 7, b"x");
+        let mut renamed = sealed.clone();
+        renamed[2] = b'b';
+        assert_eq!(ring.open(TOTP, 7, &renamed), None, "key b did not seal it");
+        let mut cut = sealed.clone();
+        cut[1] = 200;
+        assert_eq!(
+            ring.open(TOTP, 7, &cut),
+            None,
+            "an id longer than the value"
+        );
+        assert_eq!(ring.open(TOTP, 7, &[3]), None);
+        assert_eq!(ring.open(TOTP, 7, &[]), None);
+    }
+
+    #[test]
+    fn keys_are_read_with_their_ids_and_bad_lists_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (STANDARD.encode(key(1)), STANDARD.encode(key(2)));
+        let keys = SecretBox::read_keys(Some(&format!("new:{b}, old:{a}")), dir.path()).unwrap();
+        assert_eq!(
+            keys,
+            vec![(Some("new".into()), key(2)), (Some("old".into()), key(1))]
+        );
+        let keys = SecretBox::read_keys(Some(&format!("2026-12:{b},{a}")), dir.path()).unwrap();
+        assert_eq!(
+            keys[1],
+            (None, key(1)),
+            "the key from before ids, as it was"
+        );
+        for bad in [
+            format!("x:{b},x:{a}"),
+            format!("{b},{a}"),
+            format!("bad id:{b}"),
+            format!("{}:{b}", "i".repeat(33)),
+            "new:c2hvcnQ=".to_owned(),
+            ",".to_owned(),
+        ] {
+            let err = SecretBox::read_keys(Some(&bad), dir.path()).unwrap_err();
+            assert!(
+                !err.to_string().contains(&b[..8]),
+                "never prints a key: {err}"
+            );
+        }
+        std::fs::write(
+            dir.path().join(KEY_FILE),
+            format!("# the new one first\nnew:{b}\nold:{a}\n"),
+        )
+        .unwrap();
+        let keys = SecretBox::read_keys(None, dir.path()).unwrap();
+        assert_eq!(keys.len(), 2, "a key file with several keys");
     }
 
     #[test]
@@ -399,7 +726,7 @@ mod tests {
         assert!(SecretBox::load(Some(&STANDARD.encode([1u8; 32])), dir.path()).is_ok());
         assert!(matches!(
             SecretBox::load(Some("c2hvcnQ="), dir.path()),
-            Err(KeyError::BadKey)
+            Err(KeyError::BadKey(_))
         ));
         assert!(
             !dir.path().join(KEY_FILE).exists(),

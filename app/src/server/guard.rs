@@ -198,6 +198,8 @@ fn is_console(path: &str) -> bool {
 fn need_of(path: &str) -> Need {
     if path == CODE_PAGE || path == routes::RECOVERY_PAGE {
         Need::CodeStep
+    } else if path.starts_with(routes::ADMIN_PREFIX) {
+        Need::Admin
     } else if is_console(path) {
         Need::Staff
     } else if let Some(duty) = [Duty::ChangePassword, Duty::SetUpMfa]
@@ -237,11 +239,11 @@ pub async fn protect_pages(req: Request, next: Next) -> Response {
         Err(Refusal::AlreadyFull) => crate::domain::NextPath::DEFAULT.to_owned(),
         Err(Refusal::Owes(duty)) => duty_pages(duty)[0].to_owned(),
         Err(Refusal::Role) => {
-            return message_page(
-                StatusCode::FORBIDDEN,
-                text::ERR_FORBIDDEN,
-                text::ERR_STAFF_ONLY,
-            )
+            let only = match need_of(path) {
+                Need::Admin => text::ERR_ADMIN_ONLY,
+                _ => text::ERR_STAFF_ONLY,
+            };
+            return crate::server::plain::refusal_page(only);
         }
     };
     Redirect::to(&to).into_response()

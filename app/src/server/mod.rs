@@ -13,6 +13,7 @@ pub mod guard;
 pub mod health;
 pub mod jws;
 pub mod labels;
+pub mod metrics;
 pub mod password;
 pub mod plain;
 pub mod provider;

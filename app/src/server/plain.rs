@@ -42,6 +42,32 @@ fn escape(raw: &str) -> String {
     out
 }
 
+/// The one page a signed-in user gets for a staff page that is not theirs
+/// (403): the signed-in bar, as every signed-in page has it (the brand
+/// back to the menu, `ログアウト` as a form that works without
+/// JavaScript), `message`, and the way back to the menu. Drawn by the
+/// guard, so nothing of the staff page is drawn before it.
+pub fn refusal_page(message: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
+         <body><header class=\"bar\"><a class=\"bar-brand\" href=\"{menu}\">{brand}</a>\
+         <form method=\"post\" action=\"/api/logout\">\
+         <button type=\"submit\" class=\"bar-button\">{logout}</button></form></header>\
+         <main class=\"page narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p>\
+         <p><a href=\"{menu}\">{back}</a></p></main></body></html>",
+        title = text::ERR_FORBIDDEN,
+        brand = text::BRAND_MENU,
+        logout = text::LOGOUT,
+        back = text::BACK_TO_MENU,
+        menu = crate::domain::NextPath::DEFAULT,
+        css = super::assets::Assets::current().css,
+        message = escape(message),
+    );
+    (StatusCode::FORBIDDEN, Html(html)).into_response()
+}
+
 /// A whole page that asks before it acts: `message`, and one button that
 /// POSTs `hidden` to `action` (this origin's own path).
 pub fn confirm_page(

@@ -6,6 +6,7 @@ use app::server::clock::{format_jst, Clock};
 use app::server::crypto::SecretBox;
 use app::server::db::Db;
 use app::server::jws::Alg;
+use app::server::services::keys as keys_service;
 use app::server::services::signing::{self, Starts};
 use clap::Subcommand;
 use std::io::Write;
@@ -29,6 +30,14 @@ pub enum KeysCommand {
     },
     /// List the signing keys, newest first.
     List,
+    /// Seal every secret again under the key that seals now (the first of
+    /// AUTOBANK_SECRET_KEYS), in batches, while the instances serve. Run it
+    /// once every instance has the new key first; then the old keys can go.
+    Reseal {
+        /// Rows read at a time.
+        #[arg(long, default_value_t = keys_service::RESEAL_BATCH)]
+        batch: i64,
+    },
 }
 
 pub async fn run(
@@ -39,6 +48,46 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let now = clock.now();
     match cmd {
+        KeysCommand::Reseal { batch } => {
+            let key = secrets
+                .sealing_key_id()
+                .map_or("the key without an id".to_owned(), |id| format!("key {id}"));
+            let done = keys_service::reseal_all(db, secrets, batch).await?;
+            println!(
+                "Sealed again under {key}: {}; under it already: {}; changed by their owner \
+                 meanwhile (sealed under {key} by that change): {}.",
+                done.resealed, done.current, done.changed_meanwhile
+            );
+            if done.unreadable > 0 {
+                return Err(refuse(format!(
+                    "{} secret(s) in {} open under none of the keys given: keep every old key \
+                     until they are found.",
+                    done.unreadable,
+                    done.unreadable_in.join(", ")
+                )));
+            }
+            if done.still_stale > 0 {
+                return Err(refuse(format!(
+                    "{} secret(s) were sealed under an old key again while this ran ({} passes): \
+                     an instance still seals with an old key. Put {key} first on every \
+                     instance, restart them, and run keys reseal again. Keep every old key \
+                     until then.",
+                    done.still_stale, done.passes
+                )));
+            }
+            let others = secrets.other_key_ids();
+            if others.is_empty() {
+                println!("Every secret is under {key}.");
+            } else {
+                println!(
+                    "Every secret is under {key}. Once every instance seals with it, and 5 \
+                     minutes after (secrets waiting to be shown once expire then, and are not \
+                     sealed again), these keys can be removed: {}. The key is not in backups: \
+                     keep the old key beside any backup made before now.",
+                    others.join(", ")
+                );
+            }
+        }
         KeysCommand::Rotate { alg, now: at_once } => {
             let alg = Alg::parse(&alg).ok_or_else(|| refuse("--alg must be RS256 or ES256."))?;
             let starts = if at_once {

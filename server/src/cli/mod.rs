@@ -3,6 +3,7 @@
 //! also while it runs. One file per command group.
 
 mod audit;
+mod backup;
 mod client;
 mod keys;
 mod notice;
@@ -12,7 +13,9 @@ use crate::config::{self, Settings};
 use crate::startup::{self, Application};
 use app::domain::{LoginId, Password, Role};
 use app::server::clock::{format_date, Clock};
+use app::server::crypto::SecretBox;
 use app::server::db::{audit::Actor, is_unavailable, Db};
+use app::server::services::keys as keys_service;
 use app::server::services::operator::{self, Added, Failed};
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
@@ -55,6 +58,12 @@ pub enum Command {
     /// Manage the signing keys of the tokens issued to business applications.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy the SQLite database to FILE while it serves (never overwrites;
+    /// the copy holds no key). PostgreSQL: pg_dump, see docs/DEPLOY.md.
+    Backup { file: std::path::PathBuf },
+    /// Put a copy made by `backup` back in place of the SQLite database.
+    /// Refused while a server uses it; the replaced database is kept.
+    Restore { file: std::path::PathBuf },
     /// Print the audit trail, newest first.
     Audit {
         /// Only this login ID.
@@ -76,10 +85,39 @@ fn refuse(message: impl Into<String>) -> anyhow::Error {
 
 /// Who ran the command, for the audit trail.
 fn cli_operator() -> Actor {
-    let name = std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
-    operator::operator(&name)
+    operator::operator(&os_user())
+}
+
+/// The operating-system user behind the command: the one who ran `sudo`,
+/// else the login's, else the account the process runs as (under systemd
+/// or in a container, where `USER` may be unset), else its uid.
+fn os_user() -> String {
+    let named = |var| {
+        std::env::var(var)
+            .ok()
+            .filter(|v: &String| !v.trim().is_empty())
+    };
+    if let Some(name) = named("SUDO_USER")
+        .or_else(|| named("USER"))
+        .or_else(|| named("LOGNAME"))
+    {
+        return name;
+    }
+    // SAFETY: getpwuid_r writes only into `entry` and `buf`, both ours and
+    // of the sizes given; the name it points to lives in `buf`.
+    unsafe {
+        let uid = libc::geteuid();
+        let mut entry: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found);
+        if rc == 0 && !found.is_null() && !entry.pw_name.is_null() {
+            if let Ok(name) = std::ffi::CStr::from_ptr(entry.pw_name).to_str() {
+                return name.to_owned();
+            }
+        }
+        format!("uid {uid}")
+    }
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -103,8 +141,17 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 
 async fn operate(command: Command, settings: &Settings) -> anyhow::Result<()> {
     let clock = Clock::system();
+    // Every command that opens a SQLite database holds it in use, as a
+    // server does, for as long as it runs: a restore never swaps the file
+    // under one (serve takes its own, restore the exclusive one).
+    let _in_use = match command {
+        Command::Serve { .. } | Command::Restore { .. } => None,
+        _ => backup::ServingLock::take(&settings.database_url).await?,
+    };
     match command {
         Command::Serve { demo } => serve(settings, demo).await,
+        Command::Backup { file } => backup::backup(settings, &file).await,
+        Command::Restore { file } => backup::restore(settings, &file).await,
         Command::Migrate => {
             Db::connect(&settings.database_url).await?;
             println!("The database schema is up to date.");
@@ -121,12 +168,14 @@ async fn operate(command: Command, settings: &Settings) -> anyhow::Result<()> {
         Command::Client(cmd) => {
             let secrets = settings.secrets()?;
             let db = Db::connect(&settings.database_url).await?;
+            let secrets = keyring(&db, &secrets).await?;
             client::run(&db, &secrets, &clock, cmd).await
         }
         Command::Keys(cmd) => {
             // The key first: a refused command must not touch the database.
             let secrets = settings.secrets()?;
             let db = Db::connect(&settings.database_url).await?;
+            let secrets = keyring(&db, &secrets).await?;
             keys::run(&db, &secrets, &clock, cmd).await
         }
         Command::Notice(cmd) => {
@@ -136,11 +185,27 @@ async fn operate(command: Command, settings: &Settings) -> anyhow::Result<()> {
     }
 }
 
+/// `secrets` with the MAC key the database keeps; keys that do not open
+/// it are refused before anything is changed.
+async fn keyring(db: &Db, secrets: &SecretBox) -> anyhow::Result<SecretBox> {
+    keys_service::open_keyring(db, secrets)
+        .await
+        .map_err(|err| match err {
+            keys_service::KeyringError::Db(err) => err.into(),
+            wrong => refuse(format!("{wrong}. Nothing was changed.")),
+        })
+}
+
 async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     let options = config::leptos_options()?;
     // The key first: a refused start must not have touched the database.
     let secrets = settings.secrets()?;
+    // Held while this server runs: `restore` refuses meanwhile.
+    let _serving = backup::ServingLock::take(&settings.database_url).await?;
     let db = startup::open_database(settings).await?;
+    // The MAC key the database keeps, before anything is checked against
+    // it; keys that do not open it stop the start.
+    let secrets = startup::open_keyring(&db, &secrets).await?;
     if demo {
         seed_demo(&db, &Clock::system()).await?;
     }
@@ -155,8 +220,15 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         settings.issuer.clone(),
     )
     .await?;
+    let app = match settings.metrics_addr {
+        Some(addr) => app.with_metrics(addr).await?,
+        None => app,
+    };
     tracing::info!("serving on http://{}", app.local_addr());
     println!("autoBank portal: http://{}", app.local_addr());
+    if let Some(addr) = app.metrics_addr() {
+        println!("metrics: http://{addr}/metrics");
+    }
     app.run(startup::shutdown_signal()).await
 }
 

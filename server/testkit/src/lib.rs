@@ -12,6 +12,7 @@ use app::server::db::change::Seen;
 use app::server::db::{users, Db};
 use app::server::password::Passwords;
 pub use app::server::request::{DEVICE_COOKIE, SESSION_COOKIE};
+use app::server::services::keys;
 use leptos::prelude::LeptosOptions;
 use reqwest::header::{HeaderMap, ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{redirect, Response, StatusCode};
@@ -144,6 +145,9 @@ pub struct Setup {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The server key.
     pub key: [u8; 32],
+    /// Several keys, the first sealing (`AUTOBANK_SECRET_KEYS`), in place
+    /// of `key` when not empty.
+    pub ring: Vec<app::server::crypto::NamedKey>,
     /// The OpenID Connect issuer; `None`: the app's own URL.
     pub issuer: Option<String>,
 }
@@ -154,6 +158,7 @@ impl Default for Setup {
             limits: roomy(),
             trusted_proxies: Vec::new(),
             key: rand::random(),
+            ring: Vec::new(),
             issuer: None,
         }
     }
@@ -194,7 +199,18 @@ pub async fn spawn_set_up(
 ) -> TestApp {
     init_logging();
     let options = LeptosOptions::builder().output_name("autobank").build();
-    let secrets = SecretBox::from_key(&setup.key);
+    let secrets = if setup.ring.is_empty() {
+        SecretBox::from_key(&setup.key)
+    } else {
+        SecretBox::from_keys(&setup.ring)
+    };
+    // With the MAC key the database keeps, as `serve` opens it; a server
+    // over a database that is away (the outage tests) goes without.
+    let secrets = match keys::open_keyring(&db, &secrets).await {
+        Ok(opened) => opened,
+        Err(keys::KeyringError::Db(err)) if app::server::db::is_unavailable(&err) => secrets,
+        Err(err) => panic!("the keys do not open the database's keyring: {err}"),
+    };
     let app = Application::build(
         options,
         db.clone(),
@@ -529,4 +545,61 @@ pub fn autobank_bin() -> std::path::PathBuf {
         .and_then(|deps| deps.parent())
         .expect("a test runs from target/<profile>/deps");
     profile.join(format!("autobank{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// `autobank serve` as its own process on a SQLite database in `data`,
+/// until dropped (then killed, as `kill -9` would).
+pub struct Served {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Where `/metrics` is served, when `AUTOBANK_METRICS_ADDR` was given.
+    pub metrics: Option<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// Starts it with `env` besides the data folder, and waits until it
+    /// says where it serves.
+    pub fn start(data: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(autobank_bin())
+            .arg("serve")
+            .env_remove("DATABASE_URL")
+            .env("AUTOBANK_DATA_DIR", data)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("LEPTOS_HASH_FILES", "false")
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("autobank serves");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut url_after = |prefix: &str| {
+            let line = lines.next().and_then(Result::ok).unwrap_or_default();
+            let url = line
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"));
+            url.trim().to_owned()
+        };
+        let base = url_after("autoBank portal: ");
+        let metrics = env
+            .iter()
+            .any(|(name, _)| *name == "AUTOBANK_METRICS_ADDR")
+            .then(|| url_after("metrics: "));
+        Self {
+            child,
+            base,
+            metrics,
+        }
+    }
 }

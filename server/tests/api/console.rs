@@ -269,6 +269,50 @@ async fn an_action_without_a_reason_is_refused_and_changes_nothing() {
     );
 }
 
+/// A stop, an MFA reset and the end of every sign-in are done only with
+/// the confirming box ticked: one click beside the other buttons does
+/// nothing, spends no code, and says why under the box.
+#[tokio::test]
+async fn actions_that_stop_the_dealer_need_the_confirming_box() {
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let staff = app.staff("hd01", Role::Helpdesk).await;
+    app.clock.advance(11 * 60);
+    let code = staff.phone.code(0);
+    for action in ["disable", "reset-mfa", "end-sessions"] {
+        let form = [
+            ("login_id", "dealer01"),
+            ("action", action),
+            ("reason", "INC-0002"),
+            ("code", code.as_str()),
+        ];
+        let res = app.call("console/act", &form, Some(&staff.cookie)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{action}");
+        assert_eq!(
+            error_of(res).await.for_field(Field::Confirm),
+            Some(app::text::ERR_CONFIRM_ACTION),
+            "{action}"
+        );
+    }
+    assert_eq!(
+        app.account_view(&staff.cookie, "dealer01").await.state,
+        AccountState::Active
+    );
+    // The code was not spent by the refusals: it does the real one.
+    let res = app
+        .act(&staff.cookie, "dealer01", "disable", Some(&code))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The others need no box.
+    let form = [
+        ("login_id", "dealer01"),
+        ("action", "enable"),
+        ("reason", "INC-0003"),
+    ];
+    let res = app.call("console/act", &form, Some(&staff.cookie)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn disable_enable_and_unlock_change_the_state_the_page_shows() {
     let app = spawn_app().await;
@@ -284,10 +328,14 @@ async fn disable_enable_and_unlock_change_the_state_the_page_shows() {
         app.get("/menu", Some(&dealer)).await.status(),
         StatusCode::SEE_OTHER
     );
-    assert_eq!(
-        app.login("dealer01", GOOD_PASSWORD).await.status().as_u16(),
-        423
-    );
+    // Told it was staff, with the helpdesk's number, not blamed for
+    // failed sign-ins.
+    let refused = app.login("dealer01", GOOD_PASSWORD).await;
+    assert_eq!(refused.status().as_u16(), 423);
+    let err = error_of(refused).await;
+    assert_eq!(err, AppError::Stopped);
+    assert!(err.message().contains("ヘルプデスクにより停止"));
+    assert!(err.message().contains("03-3556-0845"));
 
     app.act(&staff.cookie, "dealer01", "enable", None).await;
     assert_eq!(

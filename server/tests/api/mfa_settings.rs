@@ -105,3 +105,28 @@ async fn only_this_phone_works(app: &TestApp, phone: &Authenticator, other: &Aut
         StatusCode::OK
     );
 }
+
+/// Staff always keep MFA: OFF is refused with its reason, whatever code
+/// comes with it, and MFA stays on.
+#[tokio::test]
+async fn staff_cannot_turn_mfa_off() {
+    let app = spawn_app().await;
+    let staff = app.staff("hd01", Role::Helpdesk).await;
+    let res = app
+        .call(
+            "mfa/apply",
+            &[
+                ("confirmed", "yes"),
+                ("setting", "off"),
+                ("current_code", &staff.phone.code(1)),
+            ],
+            Some(&staff.cookie),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_of(res).await.for_field(Field::Setting),
+        Some(app::text::ERR_STAFF_KEEP_MFA)
+    );
+    assert!(app.mfa_status(&staff.cookie).await.enabled_since.is_some());
+}

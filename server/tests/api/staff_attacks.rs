@@ -29,6 +29,7 @@ async fn every_action(
                 ("login_id", target),
                 ("action", action.as_str()),
                 ("reason", "INC-attack"),
+                ("confirm", "yes"),
                 ("code", code),
             ];
             let res = pair.call(i, "console/act", &form, Some(cookie)).await;
@@ -142,6 +143,7 @@ async fn a_staff_action_needs_a_fresh_code_and_one_code_serves_one_session() {
                 ("login_id", "dealer01"),
                 ("action", "end-sessions"),
                 ("reason", "INC-race"),
+                ("confirm", "yes"),
                 ("code", code.as_str()),
             ];
             pair.call(i, "console/act", &form, Some(cookie))

@@ -19,6 +19,7 @@ async fn act(pair: &Pair, i: usize, cookie: &str, target: &str, action: &str) ->
         ("login_id", target),
         ("action", action),
         ("reason", "INC-race"),
+        ("confirm", "yes"),
     ];
     pair.call(i, "console/act", &form, Some(cookie))
         .await
@@ -173,6 +174,7 @@ async fn the_web_console_alone_cannot_take_over_a_staff_account() {
                         ("login_id", target),
                         ("action", action),
                         ("reason", "INC-takeover"),
+                        ("confirm", "yes"),
                     ],
                     Some(&admin),
                 )

@@ -17,6 +17,7 @@ fn settings(url: String) -> Settings {
         log_format: server::config::LogFormat::Text,
         limits: Default::default(),
         issuer: None,
+        metrics_addr: None,
     }
 }
 

@@ -103,3 +103,12 @@ pub async fn detail(db: &Db, login_id: &str, now: i64) -> Result<Option<Detail>,
     .fetch_optional(db.pool())
     .await
 }
+
+/// The staff accounts' login IDs and names: who the audit trail's
+/// `helpdesk:<id>` and `admin:<id>` actors are. Staff are few.
+#[tracing::instrument(skip(db))]
+pub async fn staff_names(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT login_id, display_name FROM users WHERE role <> 'dealer'")
+        .fetch_all(db.pool())
+        .await
+}

@@ -64,19 +64,47 @@ pub async fn reserve_attempt(
 }
 
 /// Why an account takes no attempts, read when a reservation is refused.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Guard {
     pub locked_until: Option<i64>,
     pub disabled_at: Option<i64>,
+    /// `staff` or `failures` (see [`DisabledBy`]); none before it was kept.
+    pub disabled_by: Option<String>,
     pub failure_run: i64,
+}
+
+impl Guard {
+    /// Disabled by staff (not by a run of failures).
+    pub fn stopped_by_staff(&self) -> bool {
+        self.disabled_at.is_some()
+            && self.disabled_by.as_deref() == Some(DisabledBy::Staff.as_str())
+    }
+}
+
+/// Who disabled an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisabledBy {
+    Failures,
+    Staff,
+}
+
+impl DisabledBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Failures => "failures",
+            Self::Staff => "staff",
+        }
+    }
 }
 
 #[tracing::instrument(skip(db))]
 pub async fn guard(db: &Db, user_id: i64) -> Result<Option<Guard>, sqlx::Error> {
-    sqlx::query_as("SELECT locked_until, disabled_at, failure_run FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db.pool())
-        .await
+    sqlx::query_as(
+        "SELECT locked_until, disabled_at, disabled_by, failure_run FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await
 }
 
 /// Locks the account, if a count has reached `limits.lock_after` and it is
@@ -156,6 +184,8 @@ pub async fn disable_now(
     disable_if(db, seen, user_id, None, now, entry).await
 }
 
+/// Disables the account: by a run of failures when `run_at_least` is
+/// given (and reached), by staff when not.
 async fn disable_if(
     db: &Db,
     seen: &Seen,
@@ -167,14 +197,19 @@ async fn disable_if(
     let Some(mut change) = Change::begin(db, seen).await? else {
         return Ok(false);
     };
+    let by = match run_at_least {
+        Some(_) => DisabledBy::Failures,
+        None => DisabledBy::Staff,
+    };
     let done = sqlx::query(
-        "UPDATE users SET disabled_at = $1, locked_until = NULL, failed_attempts = 0, \
-         code_failures = 0, updated_at = $1 \
+        "UPDATE users SET disabled_at = $1, disabled_by = $4, locked_until = NULL, \
+         failed_attempts = 0, code_failures = 0, updated_at = $1 \
          WHERE id = $2 AND disabled_at IS NULL AND ($3 IS NULL OR failure_run >= $3)",
     )
     .bind(now)
     .bind(user_id)
     .bind(run_at_least)
+    .bind(by.as_str())
     .execute(change.conn())
     .await?;
     if done.rows_affected() != 1 {
@@ -202,7 +237,7 @@ pub async fn unlock(
     };
     sqlx::query(
         "UPDATE users SET failed_attempts = 0, code_failures = 0, failure_run = 0, lock_count = 0, \
-         locked_until = NULL, disabled_at = NULL, updated_at = $1 WHERE id = $2",
+         locked_until = NULL, disabled_at = NULL, disabled_by = NULL, updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(user_id)

@@ -79,19 +79,22 @@ pub async fn delete_expired_enrollments(db: &Db, now: i64) -> Result<u64, sqlx::
 }
 
 /// Turns MFA on with the session's pending secret, in one transaction: the
-/// secret moves from the pending row to the account, the confirming code's
+/// secret moves from the pending row to the account (the bytes the row
+/// holds at the move, which `same_secret` must accept as the secret the
+/// code was checked against: `keys reseal` may have sealed the row again
+/// meanwhile, and a second setup in another tab may have replaced it), the confirming code's
 /// step becomes the last used (a right code: the run of failures ends),
 /// a new set of recovery codes (`recovery`, their hashes) replaces any
 /// old one, every other session of the user ends, and `entry` is recorded.
 /// Returns false, changing nothing, if the setup was gone or the account
 /// is locked or disabled.
 #[allow(clippy::too_many_arguments)]
-#[tracing::instrument(skip(db, sealed, session_hash, recovery, entry))]
+#[tracing::instrument(skip(db, same_secret, session_hash, recovery, entry))]
 pub async fn confirm_enrollment(
     db: &Db,
     user_id: i64,
     session_hash: &str,
-    sealed: &[u8],
+    same_secret: impl FnOnce(&[u8]) -> bool,
     step: i64,
     recovery: &[String],
     entry: &Entry,
@@ -102,24 +105,26 @@ pub async fn confirm_enrollment(
     // password change or a reset that lands meanwhile either waits for
     // this one or has ended the session, which the delete below requires.
     lock_row(change.conn(), user_id).await?;
-    let removed = sqlx::query(
+    let moved: Option<Vec<u8>> = sqlx::query_scalar(
         "DELETE FROM mfa_enrollments WHERE user_id = $1 AND session_hash = $2 AND expires_at > $3 \
-         AND EXISTS (SELECT 1 FROM sessions WHERE id_hash = $2 AND stage = 'full')",
+         AND EXISTS (SELECT 1 FROM sessions WHERE id_hash = $2 AND stage = 'full') \
+         RETURNING secret",
     )
     .bind(user_id)
     .bind(session_hash)
     .bind(now)
-    .execute(change.conn())
+    .fetch_optional(change.conn())
     .await?;
-    if removed.rows_affected() != 1 {
+    // Dropped without a commit, the change rolls back: the setup stays.
+    let Some(sealed) = moved.filter(|moved| same_secret(moved)) else {
         return Ok(false);
-    }
+    };
     let updated = sqlx::query(
         "UPDATE users SET mfa_secret = $1, mfa_enabled_at = $2, mfa_last_step = $3, \
          code_failures = 0, failure_run = 0, lock_count = 0, updated_at = $2 \
          WHERE id = $4 AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)",
     )
-    .bind(sealed)
+    .bind(&sealed)
     .bind(now)
     .bind(step)
     .bind(user_id)
@@ -236,59 +241,4 @@ pub async fn reserve_session_attempt(
     .bind(limit)
     .fetch_optional(db.pool())
     .await
-}
-
-/// Where a sealed TOTP secret is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretColumn {
-    /// `users.mfa_secret`: in force (or left from before an OFF).
-    Account,
-    /// `mfa_enrollments.secret`: a setup not yet confirmed.
-    Setup,
-}
-
-impl SecretColumn {
-    fn table_and_columns(self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            Self::Account => ("users", "id", "mfa_secret"),
-            Self::Setup => ("mfa_enrollments", "user_id", "secret"),
-        }
-    }
-}
-
-/// Every sealed TOTP secret in `column`, with its owner.
-#[tracing::instrument(skip(db))]
-pub async fn sealed_secrets(
-    db: &Db,
-    column: SecretColumn,
-) -> Result<Vec<(i64, Vec<u8>)>, sqlx::Error> {
-    let (table, owner, sealed) = column.table_and_columns();
-    sqlx::query_as(&format!(
-        "SELECT {owner}, {sealed} FROM {table} WHERE {sealed} IS NOT NULL"
-    ))
-    .fetch_all(db.pool())
-    .await
-}
-
-/// Replaces the owner's sealed secret `old` by `new` (the same secret,
-/// sealed again), only if it is still `old`: a setup or reset that landed
-/// meanwhile wins. True when replaced.
-#[tracing::instrument(skip(db, old, new))]
-pub async fn reseal_secret(
-    db: &Db,
-    column: SecretColumn,
-    user_id: i64,
-    old: &[u8],
-    new: &[u8],
-) -> Result<bool, sqlx::Error> {
-    let (table, owner, sealed) = column.table_and_columns();
-    let done = sqlx::query(&format!(
-        "UPDATE {table} SET {sealed} = $1 WHERE {owner} = $2 AND {sealed} = $3"
-    ))
-    .bind(new)
-    .bind(user_id)
-    .bind(old)
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
 }

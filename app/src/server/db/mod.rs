@@ -2,6 +2,7 @@
 //! `Any` driver. Only the modules below this one write SQL.
 
 pub mod audit;
+pub mod backup;
 pub mod change;
 pub mod clients;
 pub mod devices;
@@ -15,6 +16,7 @@ pub mod notices;
 pub mod policy;
 pub mod recovery_codes;
 pub mod reveals;
+pub mod sealed;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;
@@ -85,6 +87,16 @@ impl Db {
         let db = Self::over(pool, is_sqlite);
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// The newest schema version this build knows (the same on both
+    /// engines).
+    pub fn newest_schema() -> i64 {
+        SQLITE_MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0)
     }
 
     /// A pool that connects on first use: the server starts even while

@@ -201,8 +201,11 @@ impl Passwords {
             return Err(HashError::Busy);
         }
         let _waiting = Waiting(self.waiting.clone());
-        match tokio::time::timeout(self.limits.max_wait, self.permits.clone().acquire_owned()).await
-        {
+        let since = std::time::Instant::now();
+        let waited =
+            tokio::time::timeout(self.limits.max_wait, self.permits.clone().acquire_owned()).await;
+        crate::server::metrics::hash_waited(since.elapsed());
+        match waited {
             Ok(Ok(permit)) => Ok(slot(permit)),
             // The semaphore is never closed; a wait that ran out is busy.
             Ok(Err(_)) | Err(_) => Err(HashError::Busy),
@@ -211,6 +214,14 @@ impl Passwords {
 
     pub async fn hash(&self, password: Password) -> Result<PasswordHash, HashError> {
         self.slot().await?.hash(password).await
+    }
+
+    /// Hashes running now, and checks waiting for a core now.
+    pub fn queue(&self) -> (usize, usize) {
+        (
+            self.running.now.load(Ordering::SeqCst),
+            self.waiting.load(Ordering::SeqCst),
+        )
     }
 
     /// The most hashes that have run at once in this process (tests read it).

@@ -12,6 +12,7 @@ use super::tokens::{self, LOGOUT_TOKEN_TYPE};
 use crate::error::AppError;
 use crate::server::db::audit::{Actor, Entry, Event};
 use crate::server::db::logouts::{self, DueRow};
+use crate::server::metrics;
 use crate::server::session::live_since;
 use crate::server::AppState;
 
@@ -98,8 +99,12 @@ pub async fn settle(
     let now = state.clock.now();
     let row = &delivery.row;
     match outcome {
-        Outcome::Sent => logouts::sent(&state.db, row, now).await?,
+        Outcome::Sent => {
+            logouts::sent(&state.db, row, now).await?;
+            metrics::backchannel_try("sent");
+        }
         Outcome::Failed(why) if row.attempts >= MAX_ATTEMPTS => {
+            metrics::backchannel_try("given_up");
             tracing::warn!(client_id = %row.client_id, %why, "an application never confirmed a back-channel logout");
             let actor = Actor {
                 user_id: Some(row.user_id),
@@ -112,6 +117,7 @@ pub async fn settle(
             logouts::give_up(&state.db, row, &entry, now).await?;
         }
         Outcome::Failed(why) => {
+            metrics::backchannel_try("failed");
             tracing::info!(client_id = %row.client_id, %why, attempt = row.attempts, "a back-channel logout failed; will retry");
             logouts::retry(&state.db, row, now + backoff(row.attempts)).await?;
         }

@@ -13,7 +13,7 @@ use super::mfa::{self, CodeCheck};
 use super::shown_once::{self, Kind};
 use super::Client;
 use crate::domain::{LoginId, OtpCode, Reason, Role, SearchTerm};
-use crate::error::AppError;
+use crate::error::{AppError, Field, Problem};
 use crate::server::clock::format_jst;
 use crate::server::db::audit::{self, Actor, Entry, Event};
 use crate::server::db::change::Seen;
@@ -221,7 +221,13 @@ pub async fn account(
         browsers: target.browsers,
         last_sign_in: last.map(|(at, address)| (format_jst(at), address.unwrap_or_default())),
         temp_password,
-        events: events.into_iter().map(super::trail::line).collect(),
+        events: {
+            let actors = super::trail::Actors::load(state).await?;
+            events
+                .into_iter()
+                .map(|row| super::trail::line(row, &actors))
+                .collect()
+        },
         actions: if no_actions.is_some() {
             Vec::new()
         } else {
@@ -245,6 +251,8 @@ pub struct Action<'a> {
     pub reason: Reason,
     /// The staff member's own code, when the last one is too old.
     pub code: &'a str,
+    /// The confirming box, for the actions that need it.
+    pub confirmed: bool,
 }
 
 /// What became of an action.
@@ -270,6 +278,11 @@ pub async fn act(
     client: &Client,
 ) -> Result<Acted, AppError> {
     let Action { action, reason, .. } = form;
+    // Before anything is read or a code spent: a slip of the mouse is
+    // answered under the box, and the code still serves the real try.
+    if action.needs_confirmation() && !form.confirmed {
+        return Err(AppError::validation(Field::Confirm, Problem::ConfirmAction));
+    }
     let target = find_for(state, session, form.login_id).await?;
     if let Some(refused) = refusal(session, &target) {
         tracing::warn!(?refused, target = target.id, "staff action refused");

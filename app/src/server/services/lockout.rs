@@ -39,8 +39,10 @@ pub fn lock_secs(n: i64) -> i64 {
 pub enum Block {
     /// Locked for a while.
     Locked,
-    /// Disabled until the helpdesk unlocks it.
+    /// Disabled by a run of failures, until the helpdesk unlocks it.
     Disabled,
+    /// Disabled by staff, until they lift it.
+    Stopped,
 }
 
 impl From<Block> for AppError {
@@ -48,6 +50,7 @@ impl From<Block> for AppError {
         match block {
             Block::Locked => AppError::Locked,
             Block::Disabled => AppError::Disabled,
+            Block::Stopped => AppError::Stopped,
         }
     }
 }
@@ -101,6 +104,9 @@ pub async fn reserve(
     };
     // Writes only where a count is stuck: a guess at a locked account (the
     // common case while someone keeps guessing) reads and goes.
+    if guard.stopped_by_staff() {
+        return Ok(Reservation::Blocked(Block::Stopped));
+    }
     if guard.disabled_at.is_some() {
         return Ok(Reservation::Blocked(Block::Disabled));
     }
@@ -149,7 +155,9 @@ pub async fn block(state: &AppState, who: Who<'_>) -> Result<Option<Block>, AppE
     let Some(guard) = locks::guard(&state.db, who.user_id).await? else {
         return Ok(None);
     };
-    Ok(if guard.disabled_at.is_some() {
+    Ok(if guard.stopped_by_staff() {
+        Some(Block::Stopped)
+    } else if guard.disabled_at.is_some() {
         Some(Block::Disabled)
     } else if guard
         .locked_until
@@ -177,6 +185,7 @@ async fn enforce(state: &AppState, who: Who<'_>, due: Due) -> Result<(), AppErro
             let entry = Entry::new(who.actor(), Event::Disabled)
                 .with_detail(format!("{DISABLE_AFTER} failures in a row"));
             if locks::disable(db, who.user_id, LIMITS, now, &entry).await? {
+                crate::server::metrics::account_disabled();
                 tracing::warn!(
                     user_id = who.user_id,
                     "account disabled after {DISABLE_AFTER} failures in a row"
@@ -197,6 +206,7 @@ async fn enforce(state: &AppState, who: Who<'_>, due: Due) -> Result<(), AppErro
                 .await?
                 .is_some()
             {
+                crate::server::metrics::account_locked();
                 tracing::warn!(
                     user_id = who.user_id,
                     "account locked after repeated failures"

@@ -146,11 +146,56 @@ pub async fn full_after_password(
     Ok(None)
 }
 
+/// The account as it is now, if the only change since `before` is its
+/// MFA secret sealed again (`keys reseal`): the same password hash and the
+/// same secret under new bytes. None for any other change, which the
+/// caller's check must see.
+pub async fn resealed_meanwhile(
+    state: &AppState,
+    user_id: i64,
+    before: &Snapshot,
+) -> Result<Option<Snapshot>, AppError> {
+    let Some(now) = db::users::find_by_id(&state.db, user_id).await? else {
+        return Ok(None);
+    };
+    let now = now.snapshot();
+    let (Some(was), Some(is)) = (before.mfa_secret(), now.mfa_secret()) else {
+        return Ok(None);
+    };
+    let open = |sealed| state.secrets.open(Purpose::TotpSecret, user_id, sealed);
+    let same = now.password_hash() == before.password_hash()
+        && was != is
+        && matches!((open(was), open(is)), (Some(a), Some(b)) if a == b);
+    Ok(same.then_some(now))
+}
+
 /// The code step of sign-in, with the app's code or a recovery code. On
 /// success the session gets a new ID and is fully signed in; `remember`
 /// makes a 30-day device token.
 #[tracing::instrument(skip_all, fields(user_id = session.user_id))]
 pub async fn verify_sign_in_code(
+    state: &AppState,
+    session: &Session,
+    proof: Proof<'_>,
+    remember: bool,
+    client: &Client,
+) -> Result<SignInCode, AppError> {
+    use crate::server::metrics::{self, CodeOutcome};
+    let out = code_step(state, session, proof, remember, client).await;
+    match &out {
+        Ok(SignInCode::Accepted { .. }) => metrics::code_step(CodeOutcome::Accepted),
+        Ok(SignInCode::Wrong) => metrics::code_step(CodeOutcome::Wrong),
+        Ok(SignInCode::SignInAgain) => metrics::code_step(CodeOutcome::SignInAgain),
+        Ok(SignInCode::Blocked(Block::Locked)) => metrics::code_step(CodeOutcome::Locked),
+        Ok(SignInCode::Blocked(Block::Disabled | Block::Stopped)) => {
+            metrics::code_step(CodeOutcome::Disabled)
+        }
+        Err(_) => {}
+    }
+    out
+}
+
+async fn code_step(
     state: &AppState,
     session: &Session,
     proof: Proof<'_>,
@@ -282,10 +327,7 @@ pub async fn turn_off(
     Ok(())
 }
 
-async fn pending_secret(
-    state: &AppState,
-    session: &Session,
-) -> Result<(Vec<u8>, TotpSecret), AppError> {
+async fn pending_secret(state: &AppState, session: &Session) -> Result<TotpSecret, AppError> {
     let sealed = mfa::enrollment(
         &state.db,
         session.user_id,
@@ -294,13 +336,12 @@ async fn pending_secret(
     )
     .await?
     .ok_or(AppError::SetupExpired)?;
-    let secret = open(state, session.user_id, &sealed)?;
-    Ok((sealed, secret))
+    open(state, session.user_id, &sealed)
 }
 
 /// The QR code and key of the pending setup.
 pub async fn setup_details(state: &AppState, session: &Session) -> Result<SetupDetails, AppError> {
-    let (_, secret) = pending_secret(state, session).await?;
+    let secret = pending_secret(state, session).await?;
     let otpauth_url = secret.otpauth_url(&session.login_id);
     Ok(SetupDetails {
         qr_svg: totp::qr_svg(&otpauth_url),
@@ -321,7 +362,7 @@ pub async fn confirm_setup(
     code: &OtpCode,
     client: &Client,
 ) -> Result<Confirmed, AppError> {
-    let (sealed, secret) = pending_secret(state, session).await?;
+    let secret = pending_secret(state, session).await?;
     let who = Who::of(session, client);
     let attempt = match lockout::reserve(state, who, Counter::Code).await? {
         Reservation::Granted(attempt) => attempt,
@@ -342,7 +383,7 @@ pub async fn confirm_setup(
         &state.db,
         session.user_id,
         &session.id_hash,
-        &sealed,
+        |moved| open(state, session.user_id, moved).is_ok_and(|m| m.base32() == secret.base32()),
         step,
         &codes.hashes,
         &entry,

@@ -68,6 +68,9 @@ pub async fn apply(
             ))
         }
     };
+    if !turn_on && session.role.is_staff() {
+        return Err(AppError::validation(Field::Setting, Problem::StaffKeepMfa));
+    }
     let enabled = mfa::is_enabled(&state.db, session.user_id).await?;
     if !enabled && !turn_on {
         return Ok(Applied::AlreadyOff);

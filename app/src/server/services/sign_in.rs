@@ -38,6 +38,31 @@ pub async fn sign_in(
     previous: Option<&Session>,
     client: &Client,
 ) -> Result<SignIn, AppError> {
+    use crate::server::metrics::{self, SignInOutcome};
+    let out = start(state, login_id, password, previous, client).await;
+    match &out {
+        Ok(SignIn::Started {
+            stage: Stage::Full, ..
+        }) => metrics::sign_in(SignInOutcome::Full),
+        Ok(SignIn::Started { .. }) => metrics::sign_in(SignInOutcome::CodeOwed),
+        Ok(SignIn::WrongPassword) => metrics::sign_in(SignInOutcome::WrongPassword),
+        Ok(SignIn::Blocked(Block::Locked)) => metrics::sign_in(SignInOutcome::Locked),
+        Ok(SignIn::Blocked(Block::Disabled | Block::Stopped)) => {
+            metrics::sign_in(SignInOutcome::Disabled)
+        }
+        Err(AppError::Busy) => metrics::sign_in(SignInOutcome::Busy),
+        Err(_) => {}
+    }
+    out
+}
+
+async fn start(
+    state: &AppState,
+    login_id: &LoginId,
+    password: Password,
+    previous: Option<&Session>,
+    client: &Client,
+) -> Result<SignIn, AppError> {
     let account = match auth::check_password(state, login_id, password, client).await? {
         PasswordCheck::Accepted(account) => account,
         PasswordCheck::Wrong => return Ok(SignIn::WrongPassword),
@@ -62,34 +87,33 @@ pub async fn sign_in(
     };
     let entry = who.entry(Event::SignInSuccess);
     let now = state.clock.now();
-    match session::start(
-        &state.db,
-        owner,
-        stage,
-        &account.snapshot,
-        previous,
-        &entry,
-        now,
-    )
-    .await?
-    {
-        Some(token) => Ok(SignIn::Started {
-            stage,
-            token,
-            duty: account.duty,
-        }),
-        None => {
-            tracing::warn!(
-                user_id = account.user_id,
-                "the account changed during the password check: no session"
-            );
-            audit::record(state, who, Event::SignInFailure).await?;
-            Ok(match lockout::block(state, who).await? {
-                Some(block) => SignIn::Blocked(block),
-                None => SignIn::WrongPassword,
-            })
+    let mut snapshot = account.snapshot;
+    // Twice at most: the second time only when `keys reseal` sealed the
+    // same MFA secret again meanwhile (new bytes, nothing else changed).
+    for last in [false, true] {
+        let started =
+            session::start(&state.db, owner, stage, &snapshot, previous, &entry, now).await?;
+        if let Some(token) = started {
+            return Ok(SignIn::Started {
+                stage,
+                token,
+                duty: account.duty,
+            });
+        }
+        match mfa::resealed_meanwhile(state, account.user_id, &snapshot).await? {
+            Some(resealed) if !last => snapshot = resealed,
+            _ => break,
         }
     }
+    tracing::warn!(
+        user_id = account.user_id,
+        "the account changed during the password check: no session"
+    );
+    audit::record(state, who, Event::SignInFailure).await?;
+    Ok(match lockout::block(state, who).await? {
+        Some(block) => SignIn::Blocked(block),
+        None => SignIn::WrongPassword,
+    })
 }
 
 /// Ends the session on the server.

@@ -54,13 +54,35 @@ fn filter(query: &Query<'_>) -> Result<Filter, AppError> {
     })
 }
 
+/// Who staff actors are, by login ID: their names.
+pub struct Actors(std::collections::HashMap<String, String>);
+
+impl Actors {
+    pub async fn load(state: &AppState) -> Result<Self, AppError> {
+        let names = crate::server::db::directory::staff_names(&state.db).await?;
+        Ok(Self(names.into_iter().collect()))
+    }
+
+    /// The actor as staff read it: `本人`, a staff member's name and login
+    /// ID, the command line's operating-system user, an application.
+    fn show(&self, actor: &str) -> String {
+        match actor.split_once(':') {
+            None if actor == "user" => text::ACTOR_SELF.to_owned(),
+            None if actor == "system" => text::ACTOR_SYSTEM.to_owned(),
+            Some(("helpdesk" | "admin", login_id)) => match self.0.get(login_id) {
+                Some(name) => format!("{name}（{login_id}）"),
+                None => login_id.to_owned(),
+            },
+            Some(("cli", os_user)) => format!("{}（{os_user}）", text::ACTOR_CLI),
+            Some(("client", client_id)) => format!("{}（{client_id}）", text::ACTOR_CLIENT),
+            _ => actor.to_owned(),
+        }
+    }
+}
+
 /// One record as staff read it.
-pub fn line(row: AuditRow) -> AuditLine {
-    let actor = if row.actor == "user" {
-        text::ACTOR_SELF.to_owned()
-    } else {
-        row.actor
-    };
+pub fn line(row: AuditRow, actors: &Actors) -> AuditLine {
+    let actor = actors.show(&row.actor);
     AuditLine {
         at: format_jst(row.at),
         account: row.login_id.unwrap_or_default(),
@@ -81,8 +103,9 @@ pub async fn page(state: &AppState, query: &Query<'_>, page: u32) -> Result<Audi
     let mut rows = audit::search(&state.db, &filter, PAGE_SIZE + 1, offset).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
+    let actors = Actors::load(state).await?;
     Ok(AuditPage {
-        lines: rows.into_iter().map(line).collect(),
+        lines: rows.into_iter().map(|row| line(row, &actors)).collect(),
         page,
         more,
     })
@@ -136,8 +159,9 @@ pub async fn csv(state: &AppState, query: &Query<'_>) -> Result<Csv, AppError> {
     let header: Vec<_> = text::AUDIT_CSV_HEADER.iter().map(|h| csv_cell(h)).collect();
     out.push_str(&header.join(","));
     out.push_str("\r\n");
+    let actors = Actors::load(state).await?;
     for row in rows {
-        let l = line(row);
+        let l = line(row, &actors);
         let cells = [
             l.at, l.account, l.name, l.event, l.actor, l.reason, l.detail, l.address,
         ];
@@ -157,6 +181,23 @@ pub async fn csv(state: &AppState, query: &Query<'_>) -> Result<Csv, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actors_show_names_login_ids_and_the_operating_system_user() {
+        let actors = Actors([("hd01".to_owned(), "山田 花子".to_owned())].into());
+        assert_eq!(actors.show("helpdesk:hd01"), "山田 花子（hd01）");
+        assert_eq!(
+            actors.show("admin:gone"),
+            "gone",
+            "an account since removed"
+        );
+        assert_eq!(actors.show("user"), text::ACTOR_SELF);
+        assert_eq!(
+            actors.show("cli:root"),
+            format!("{}（root）", text::ACTOR_CLI)
+        );
+        assert!(actors.show("client:abc").ends_with("（abc）"));
+    }
 
     #[test]
     fn formulas_are_inert_and_quotes_are_doubled() {
