@@ -17,7 +17,7 @@ SITE_ADDR ?= 127.0.0.1:3000
 # same value here keeps cargo test and clippy from building leptos again.
 export LEPTOS_OUTPUT_NAME := autobank
 
-.PHONY: run build site tools browser test lint test-rust test-sqlite test-postgres test-oidc test-e2e bench demo clean-test-databases
+.PHONY: run build site tools browser proxy-tools test lint test-rust test-sqlite test-postgres test-oidc test-e2e test-proxy check-unit bench demo clean-test-databases
 
 ## Install what is missing, build in release mode, serve on SQLite with a demo account.
 run: build
@@ -59,6 +59,14 @@ browser:
 	@[ -x /usr/bin/chromium ] && [ -n "$$(fc-list :lang=ja 2>/dev/null)" ] \
 		|| { apt-get update && apt-get install -y chromium fonts-noto-cjk; }
 
+## Debian's nginx and openssl, for `make test-proxy`, each only if missing.
+## Not pulled in by a plain `make test-proxy`: on a machine with systemd,
+## apt starts Debian's nginx on port 80 at once (the suite runs its own,
+## on loopback). With REQUIRE_PROXY=1 (CI) it is.
+proxy-tools:
+	@[ -x /usr/sbin/nginx ] && command -v openssl >/dev/null \
+		|| { apt-get update && apt-get install -y nginx openssl; }
+
 # The demo application's one dependency: openid-client.
 examples/dealer-app/node_modules/.installed: examples/dealer-app/package.json examples/dealer-app/package-lock.json
 	cd examples/dealer-app && npm ci --no-audit --no-fund
@@ -71,8 +79,9 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	touch $@
 
 ## Everything: formatting, lints for both builds, Rust tests on SQLite and
-## PostgreSQL, the OpenID Connect suite (openid-client) on both, Playwright.
-test: lint test-rust test-oidc test-e2e
+## PostgreSQL, the OpenID Connect suite (openid-client) on both, Playwright,
+## and the deployment of docs/DEPLOY.md behind nginx (test-proxy).
+test: lint test-rust test-oidc test-e2e test-proxy
 
 lint: tools
 	cargo fmt --all --check
@@ -121,6 +130,41 @@ test-oidc: site
 
 test-e2e: site browser
 	cd end2end && npx playwright test
+
+# The deployment of docs/DEPLOY.md on loopback (end2end/proxy/run.sh):
+# Debian's nginx with TLS and docs/deploy/nginx.conf in front of two
+# release servers on a PostgreSQL database of its own at TEST_DATABASE_URL,
+# walked in the browser (end2end/proxy/*.spec.ts). Without nginx or
+# PostgreSQL it is skipped loudly, or fails when REQUIRE_PROXY=1 (as in
+# CI; then proxy-tools installs nginx first).
+test-proxy: site browser $(if $(filter 1,$(REQUIRE_PROXY)),proxy-tools) check-unit
+	@missing=""; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="nginx (make proxy-tools)"; \
+	psql "$(TEST_DATABASE_URL)" -Atqc 'select 1' >/dev/null 2>&1 \
+		|| missing="$${missing:+$$missing and }PostgreSQL at $(TEST_DATABASE_URL)"; \
+	if [ -n "$$missing" ]; then \
+		echo "################################################################"; \
+		echo "# Proxy suite SKIPPED: missing $$missing"; \
+		echo "################################################################"; \
+		if [ "$${REQUIRE_PROXY:-0}" = 1 ]; then echo "REQUIRE_PROXY=1: failing."; exit 1; fi; \
+	else \
+		bash end2end/proxy/run.sh; \
+	fi
+
+# docs/deploy/autobank@.service as systemd reads it (instance 3001, its
+# ExecStart pointed at the built binary, or /bin/true before a build):
+# any word from systemd-analyze fails. Skipped loudly without systemd-analyze.
+check-unit:
+	@if command -v systemd-analyze >/dev/null 2>&1; then \
+		d="$$(mktemp -d)"; bin="$(CURDIR)/target/release/autobank"; [ -x "$$bin" ] || bin=/bin/true; \
+		sed "s|^ExecStart=/opt/autobank/autobank|ExecStart=$$bin|" docs/deploy/autobank@.service >"$$d/autobank@3001.service"; \
+		out="$$(systemd-analyze verify "$$d/autobank@3001.service" 2>&1)" || out="$${out:-systemd-analyze verify failed}"; \
+		rm -rf "$$d"; \
+		if [ -n "$$out" ]; then echo "$$out"; echo "docs/deploy/autobank@.service: systemd-analyze verify says the above."; exit 1; fi; \
+		echo "systemd-analyze verify: docs/deploy/autobank@.service is clean."; \
+	else \
+		echo "# systemd-analyze missing: docs/deploy/autobank@.service NOT checked."; \
+	fi
 
 ## Benchmarks, each figure beside its reference, against the release build
 ## (see docs/BENCHMARKS.md, which it rewrites between its markers).

@@ -8,19 +8,9 @@ bin="$root/target/release/autobank"
 data="$(mktemp -d)"
 export AUTOBANK_DATA_DIR="$data" RUST_LOG="${RUST_LOG:-warn}"
 unset DATABASE_URL
-"$bin" migrate >/dev/null
-# Test-only accounts: these passwords exist only in this throwaway database.
-for id in $(seq -f "dealer%02g" 1 26); do
-  echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "テスト販売店 $id" >/dev/null
-done
-for id in $(seq -f "hd%02g" 1 9); do
-  echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "ヘルプデスク $id" --role helpdesk >/dev/null
-done
-for id in admin01 admin02 admin03 admin04 admin05; do
-  echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "管理者 $id" --role admin >/dev/null
-done
-"$bin" notice add --date "$(TZ=Asia/Tokyo date +%F)" --title "テスト用の新しいお知らせ" --body "本文です。"
-"$bin" notice add --date 2022-08-10 --title "8月11日(木)~8月16日(火)オークネット 夏引"
+# The accounts and notices (end2end/seed.sh, shared with proxy/run.sh).
+source "$root/end2end/seed.sh"
+seed "$bin"
 cd "$root"
 export LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_ADDR="127.0.0.1:$port"
 # Every browser of the run comes from 127.0.0.1: the per-address throttle
