@@ -34,9 +34,16 @@ build: tools
 # anyway for its HTTP tests). A separate `cargo build` of the server would
 # compile the whole server a second time: the tests' dev-dependencies
 # change features of shared crates (hyper, axum, leptos).
-site: tools
-	cargo leptos build --release --precompress --split --frontend-only
+site: tools target/site/.built
 	cargo test --release -p app -p server --no-run
+
+# cargo-leptos runs wasm-bindgen and wasm-opt again even when cargo built
+# nothing (90 s on these machines), so the front end is built only when
+# one of its inputs is newer than the last build.
+SITE_INPUTS := $(shell find app frontend style -type f) Cargo.toml Cargo.lock
+target/site/.built: $(SITE_INPUTS) | tools
+	cargo leptos build --release --precompress --split --frontend-only
+	touch $@
 
 ## The portal and the demo business application (examples/dealer-app),
 ## signed in through the portal: the demo client is registered and bound
@@ -81,7 +88,19 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 ## Everything: formatting, lints for both builds, Rust tests on SQLite and
 ## PostgreSQL, the OpenID Connect suite (openid-client) on both, Playwright,
 ## and the deployment of docs/DEPLOY.md behind nginx (test-proxy).
-test: lint test-rust test-oidc test-e2e test-proxy
+## Each stage's time is printed at the end (and where it stopped, if one
+## failed).
+TEST_STAGES := lint test-sqlite test-postgres site test-oidc test-e2e test-proxy
+test:
+	@status=0; times=""; all=$$(date +%s); \
+	for stage in $(TEST_STAGES); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$stage || status=$$?; \
+		times="$$times$$(printf '  %-14s %5ss' $$stage $$(( $$(date +%s) - start )))\n"; \
+		if [ $$status != 0 ]; then times="$$times  (stopped: $$stage failed)\n"; break; fi; \
+	done; \
+	printf "\nmake test, time per stage:\n$$times  %-14s %5ss\n" total $$(( $$(date +%s) - all )); \
+	exit $$status
 
 lint: tools
 	cargo fmt --all --check
