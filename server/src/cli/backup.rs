@@ -210,22 +210,33 @@ pub async fn restore(settings: &Settings, source: &Path) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&partial);
         return Err(err.into());
     }
-    // The database it replaces is kept, with its log, under one name.
+    // The database it replaces is kept, with its log, under one name: the
+    // file linked there first, its log moved there, then the copy renamed
+    // over it in one step, so that a crash at any point leaves a database
+    // under the name (never none, which the next start would make empty).
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let kept = PathBuf::from(format!(
         "{}.before-restore-{stamp}-{:08x}",
         db_file.display(),
         rand::random::<u32>()
     ));
-    let mut kept_any = false;
-    for suffix in ["", "-wal", "-shm"] {
-        let from = PathBuf::from(format!("{}{suffix}", db_file.display()));
-        if from.exists() {
-            std::fs::rename(&from, format!("{}{suffix}", kept.display()))?;
-            kept_any = true;
+    let kept_any = db_file.exists();
+    let swapped = (|| {
+        if kept_any {
+            std::fs::hard_link(&db_file, &kept)?;
         }
+        for suffix in ["-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", db_file.display()));
+            if from.exists() {
+                std::fs::rename(&from, format!("{}{suffix}", kept.display()))?;
+            }
+        }
+        std::fs::rename(&partial, &db_file)
+    })();
+    if let Err(err) = swapped {
+        let _ = std::fs::remove_file(&partial);
+        return Err(err.into());
     }
-    std::fs::rename(&partial, &db_file)?;
     sync_dir_of(&db_file)?;
     drop(lock);
     println!(

@@ -250,6 +250,17 @@ async fn a_restore_is_refused_while_a_server_serves_and_done_once_it_stops() {
     let out = run_cli_with(&url, &env, &["restore", file.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", said(&out));
     assert!(said(&out).contains("before-restore"), "{}", said(&out));
+    // The database it replaced is kept whole, with its log beside it.
+    let kept: Vec<String> = std::fs::read_dir(data.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".before-restore-"))
+        .collect();
+    let main = kept
+        .iter()
+        .find(|n| !n.ends_with("-wal") && !n.ends_with("-shm"));
+    let main = data.path().join(main.expect("the replaced database kept"));
+    assert!(std::fs::metadata(&main).unwrap().len() > 0, "{kept:?}");
     // It serves again on the restored database.
     let _again = serve(data.path());
 
