@@ -7,7 +7,7 @@ use super::Db;
 /// A column of sealed values, each owned by the row's integer key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealedColumn {
-    /// `users.mfa_secret`: a TOTP secret in force (or left from before an OFF).
+    /// `users.mfa_secret`: the TOTP secret of an account with MFA on.
     AccountTotp,
     /// `mfa_enrollments.secret`: a TOTP secret of a setup not yet confirmed.
     SetupTotp,
