@@ -89,35 +89,33 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_after() {
         actor: "cli:test".into(),
         ..Default::default()
     };
+    let before = app.clock.now();
     let rotated = signing::rotate(
         db,
         secrets,
         Alg::ES256,
         Starts::AfterPublishing,
         operator,
-        app.clock.now(),
+        before,
     )
     .await
     .unwrap();
-    let kid = rotated.0;
-    assert_eq!(rotated.1, app.clock.now() + PUBLISHED_BEFORE_SIGNING);
-    // Published at once, not signing yet.
-    let jwks = signing::jwks(db, app.clock.now()).await.unwrap();
+    let (kid, signs_from) = rotated;
+    let rotated_at = signs_from - PUBLISHED_BEFORE_SIGNING;
+    assert_eq!(rotated_at, before, "counted from the time of the rotation");
+    // Each check at a time of its own, counted from the rotation's (the
+    // app's clock follows the real one, whose second may tick between two
+    // reads). Published at once, not signing yet.
+    let jwks = signing::jwks(db, rotated_at).await.unwrap();
     assert_eq!(kids(&jwks), [kid.clone(), old.kid().to_owned()]);
-    app.clock.advance(PUBLISHED_BEFORE_SIGNING - 1);
-    let still = signing::current(db, secrets, app.clock.now())
-        .await
-        .unwrap();
+    let still = signing::current(db, secrets, signs_from - 1).await.unwrap();
     assert_eq!(still.kid(), old.kid(), "the old key signs until then");
-    app.clock.advance(1);
-    let new = signing::current(db, secrets, app.clock.now())
-        .await
-        .unwrap();
+    let new = signing::current(db, secrets, signs_from).await.unwrap();
     assert_eq!(new.kid(), kid);
     assert_eq!(new.alg(), Alg::ES256);
     let issued_after = new.sign("JWT", &json!({ "sub": "s-2" })).unwrap();
 
-    let jwks = signing::jwks(db, app.clock.now()).await.unwrap();
+    let jwks = signing::jwks(db, signs_from).await.unwrap();
     assert_eq!(
         kids(&jwks),
         [kid.clone(), old.kid().to_owned()],
@@ -126,11 +124,13 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_after() {
     verified_by_jwks(&issued_before, &jwks).expect("a token of the old key still checks");
     verified_by_jwks(&issued_after, &jwks).expect("and one of the new key");
 
-    app.clock.advance(PUBLISHED_AFTER_RETIRING - 1);
-    let jwks = signing::jwks(db, app.clock.now()).await.unwrap();
+    let jwks = signing::jwks(db, signs_from + PUBLISHED_AFTER_RETIRING - 1)
+        .await
+        .unwrap();
     assert_eq!(kids(&jwks).len(), 2, "still published just before the end");
-    app.clock.advance(2);
-    let jwks = signing::jwks(db, app.clock.now()).await.unwrap();
+    let jwks = signing::jwks(db, signs_from + PUBLISHED_AFTER_RETIRING + 1)
+        .await
+        .unwrap();
     assert_eq!(kids(&jwks), [kid]);
     let refused = verified_by_jwks(&issued_before, &jwks).unwrap_err();
     assert!(refused.contains("is not published"), "{refused}");
