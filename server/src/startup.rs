@@ -143,29 +143,25 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
 
 /// Counts each answer by its route's pattern, and times it (`/metrics`).
 /// A catch-all's own path is used only for the server functions, a fixed
-/// set, and only when one answered: a client's made-up path never becomes
-/// a series of its own.
+/// set of static names: a client's made-up path never becomes a series of
+/// its own. The label is made before the request runs, once, and shared by
+/// both series.
 async fn track(
     matched: Option<axum::extract::MatchedPath>,
     req: Request<Body>,
     next: middleware::Next,
 ) -> Response {
-    let path = req.uri().path().to_owned();
+    let route: app::server::metrics::SharedString = match matched.as_ref().map(|m| m.as_str()) {
+        Some(pattern) if pattern.starts_with("/api/") && pattern.contains("{*") => {
+            let known = server_functions().get(req.uri().path()).copied();
+            known.unwrap_or("/api/(unknown)").into()
+        }
+        Some(pattern) => std::sync::Arc::<str>::from(pattern).into(),
+        None => "(other)".into(),
+    };
     let started = std::time::Instant::now();
     let res = next.run(req).await;
-    let status = res.status().as_u16();
-    let route = match matched.as_ref().map(|m| m.as_str()) {
-        Some(pattern) if pattern.starts_with("/api/") && pattern.contains("{*") => {
-            if server_functions().contains(path.as_str()) {
-                path
-            } else {
-                "/api/(unknown)".to_owned()
-            }
-        }
-        Some(pattern) => pattern.to_owned(),
-        None => "(other)".to_owned(),
-    };
-    app::server::metrics::request(route, status, started.elapsed());
+    app::server::metrics::request(route, res.status().as_u16(), started.elapsed());
     res
 }
 

@@ -5,6 +5,7 @@
 //! branch. The names and the labels' values are fixed here: a label never
 //! carries a login ID, an address, a token or anything a client chose.
 
+pub use ::metrics::SharedString;
 use ::metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use std::time::Duration;
 
@@ -68,7 +69,7 @@ pub fn account_disabled() {
 
 /// One answered request: its route (the pattern, never the raw path of an
 /// unknown one), its status and how long it took to its head.
-pub fn request(route: String, status: u16, took: Duration) {
+pub fn request(route: SharedString, status: u16, took: Duration) {
     let refused = match status {
         413 => Some("too_large"),
         429 => Some("throttled"),
