@@ -10,8 +10,9 @@
 //! first seals, every one opens). A value sealed by a key without an id is
 //! `2 || nonce (12 bytes) || ciphertext+tag`, tried under every key; by a
 //! key with an id, `3 || id length || id || nonce || ciphertext+tag`,
-//! opened by that key alone. Values written before purposes existed (`nonce || ciphertext+tag`, the server
-//! key itself, the user id alone as associated data) open only through
+//! opened by that key alone. Values written before purposes existed
+//! (`nonce || ciphertext+tag`, the server key itself, the user id alone as
+//! associated data) open only through
 //! [`SecretBox::open_legacy`], which `services::keys::reseal_legacy` uses
 //! at start to seal them again.
 

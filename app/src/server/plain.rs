@@ -12,15 +12,28 @@ use axum::response::{Html, IntoResponse, Response};
 
 /// A whole page with one message, for answers that never reach Leptos.
 pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let header = format!("<span class=\"bar-brand\">{}</span>", text::BRAND);
+    let back = format!("<a href=\"/\">{}</a>", text::BACK_TO_TOP);
+    message_layout(status, title, text::BRAND, &header, message, &back)
+}
+
+/// The frame of [`message_page`] and [`refusal_page`]: `brand` in the
+/// title, `header` inside the bar, the message, and `back` below it.
+fn message_layout(
+    status: StatusCode,
+    title: &str,
+    brand: &str,
+    header: &str,
+    message: &str,
+    back: &str,
+) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
-         <body><header class=\"bar\"><span class=\"bar-brand\">{brand}</span></header>\
+         <body><header class=\"bar\">{header}</header>\
          <main class=\"page narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p>\
-         <p><a href=\"/\">{back}</a></p></main></body></html>",
-        brand = text::BRAND,
-        back = text::BACK_TO_TOP,
+         <p>{back}</p></main></body></html>",
         css = super::assets::Assets::current().css,
     );
     (status, Html(html)).into_response()
@@ -48,24 +61,23 @@ fn escape(raw: &str) -> String {
 /// JavaScript), `message`, and the way back to the menu. Drawn by the
 /// guard, so nothing of the staff page is drawn before it.
 pub fn refusal_page(message: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} | {brand}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
-         <body><header class=\"bar\"><a class=\"bar-brand\" href=\"{menu}\">{brand}</a>\
+    let menu = crate::domain::NextPath::DEFAULT;
+    let header = format!(
+        "<a class=\"bar-brand\" href=\"{menu}\">{brand}</a>\
          <form method=\"post\" action=\"/api/logout\">\
-         <button type=\"submit\" class=\"bar-button\">{logout}</button></form></header>\
-         <main class=\"page narrow\"><h1>{title}</h1><p role=\"alert\">{message}</p>\
-         <p><a href=\"{menu}\">{back}</a></p></main></body></html>",
-        title = text::ERR_FORBIDDEN,
+         <button type=\"submit\" class=\"bar-button\">{logout}</button></form>",
         brand = text::BRAND_MENU,
         logout = text::LOGOUT,
-        back = text::BACK_TO_MENU,
-        menu = crate::domain::NextPath::DEFAULT,
-        css = super::assets::Assets::current().css,
-        message = escape(message),
     );
-    (StatusCode::FORBIDDEN, Html(html)).into_response()
+    let back = format!("<a href=\"{menu}\">{}</a>", text::BACK_TO_MENU);
+    message_layout(
+        StatusCode::FORBIDDEN,
+        text::ERR_FORBIDDEN,
+        text::BRAND_MENU,
+        &header,
+        &escape(message),
+        &back,
+    )
 }
 
 /// A whole page that asks before it acts: `message`, and one button that
