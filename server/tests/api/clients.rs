@@ -149,6 +149,10 @@ async fn a_public_client_has_no_secret_and_never_authenticates_with_one() {
         "{said}"
     );
     let client_id = value_after(&said, "Registered. client ID:");
+    assert!(
+        client_id.len() == 32 && client_id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "an ID the shell passes as an argument, never as an option: {client_id}"
+    );
     let (db, secrets) = (&app.db, &app.state.secrets);
     for guess in ["", "x", client_id] {
         assert!(clients::authenticate(db, secrets, client_id, guess)

@@ -156,10 +156,14 @@ pub fn check(spec: &ClientSpec) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn random(bytes: usize) -> String {
+fn random_bytes(bytes: usize) -> Vec<u8> {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
+    buf
+}
+
+fn random(bytes: usize) -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes(bytes))
 }
 
 /// The stored form of a client's secret.
@@ -179,7 +183,9 @@ pub async fn register(
     if let Err(invalid) = check(spec) {
         return Ok(Err(invalid));
     }
-    let client_id = random(16);
+    // Hex, not base64url: an ID that began with '-' would read as an
+    // option to `autobank client show|remove|new-secret` (1 in 32 did).
+    let client_id = hex::encode(random_bytes(16));
     let secret = (!spec.public).then(|| random(32));
     let client = NewClient {
         client_id: &client_id,
