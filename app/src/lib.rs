@@ -37,7 +37,9 @@ use leptos_router::{
 /// stylesheet is linked here, by the name the build gave it (see
 /// [`server::assets`]), so the browser may cache it for good.
 #[cfg(feature = "ssr")]
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell() -> impl IntoView {
+    // Not Leptos's own: it reads the hash file on every render.
+    use server::assets::HydrationScripts;
     let stylesheet = server::assets::Assets::current().css.as_str();
     view! {
         <!DOCTYPE html>
@@ -45,9 +47,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <AutoReload options=options.clone() />
+                {auto_reload()}
                 <link rel="stylesheet" id="leptos" href=stylesheet />
-                <HydrationScripts options />
+                <HydrationScripts />
                 <MetaTags />
             </head>
             <body>
@@ -55,6 +57,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// `cargo leptos watch`'s reload script, only under it (`LEPTOS_WATCH`):
+/// looked up once, so that a page takes no copy of the options.
+#[cfg(feature = "ssr")]
+fn auto_reload() -> Option<impl IntoView> {
+    static WATCHING: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*WATCHING.get_or_init(|| std::env::var_os("LEPTOS_WATCH").is_some()) {
+        return None;
+    }
+    let state = use_context::<server::AppState>()?;
+    Some(view! { <AutoReload options=state.leptos_options.clone() /> })
 }
 
 #[component]

@@ -4,6 +4,7 @@
 use crate::config::{Limits, Settings};
 use app::server::assets::{self, Assets};
 use app::server::clock::Clock;
+use app::server::compress;
 use app::server::crypto::SecretBox;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
@@ -22,6 +23,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -38,12 +40,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             guard::content_security_policy();
         }
     };
-    let options = state.leptos_options.clone();
-    let files = std::sync::Arc::new(assets::Files::load(&options, Assets::current()));
+    let files = std::sync::Arc::new(assets::Files::load(
+        &state.leptos_options,
+        Assets::current(),
+    ));
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(options.clone())
-        })
+        .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .route(app::routes::ADMIN_AUDIT_CSV, get(export::audit_csv))
         .route(
             app::routes::OIDC_AUTHORIZE,
@@ -57,7 +59,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(context, shell))
+        >(context, |_| shell()))
         // Outermost last: the request's span, the Japanese page for a
         // refusal, the time and body limits, compression, the cross-site
         // check, the client's address, the throttle by that address, the
@@ -76,13 +78,21 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             guard::resolve_client,
         ))
         .layer(middleware::from_fn(guard::reject_cross_site))
-        // Pages are gzipped: a brotli encoder sets up megabytes of window
-        // for every response, which made a page cost 3 ms of CPU (`make
-        // bench`). The built files are brotli-compressed ahead of time.
+        // Pages and server functions' answers, whole, by encoders each
+        // thread reuses (`server::compress`); what else is compressed
+        // (the audit trail's CSV, streamed) is gzipped as it streams. A
+        // brotli encoder sets up megabytes of window for every response.
+        // The built files are brotli-compressed ahead of time.
+        .layer(middleware::from_fn(compress::compress_pages))
         .layer(
             CompressionLayer::new()
                 .br(false)
-                .quality(CompressionLevel::Precise(4)),
+                .quality(CompressionLevel::Precise(compress::GZIP_LEVEL as i32))
+                .compress_when(
+                    DefaultPredicate::new()
+                        .and(NotForContentType::const_new("text/html"))
+                        .and(NotForContentType::const_new("application/json")),
+                ),
         )
         .layer(RequestBodyLimitLayer::new(guard::MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -298,7 +308,7 @@ impl Application {
                 None
             }
         };
-        let state = AppState {
+        let state = AppState::from(app::server::state::Shared {
             leptos_options: options,
             db,
             passwords,
@@ -314,7 +324,8 @@ impl Application {
                 app::server::provider::CLIENT_FAILURES_PER_MINUTE,
                 app::server::provider::CLIENT_FAILURES_BURST,
             )),
-        };
+            portal: Default::default(),
+        });
         Ok(Self {
             router: router(state.clone(), limits.request_timeout),
             listener,

@@ -24,9 +24,9 @@ const SEARCH_ENTRY: &str = "/login?next=/search";
 #[server(prefix = "/api", endpoint = "search_entry")]
 #[cfg_attr(feature = "ssr", tracing::instrument(name = "search_entry", skip_all))]
 pub async fn search_entry() -> Result<String, AppError> {
-    use crate::server::{request, services::clients};
+    use crate::server::{request, services::notices};
     let state = request::state()?;
-    Ok(clients::start_of_tile(&state.db, "search")
+    Ok(notices::search_start(&state)
         .await?
         .unwrap_or_else(|| SEARCH_ENTRY.to_owned()))
 }

@@ -94,6 +94,8 @@ mod tests {
             code_at: None,
             method: crate::server::session::Method::Password,
             signed_in_at: 0,
+            mfa_on: false,
+            mfa_required_from: None,
         }
     }
 

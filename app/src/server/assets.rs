@@ -17,15 +17,31 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The names of the stylesheet, the JavaScript and the WASM, as the pages
-/// link them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// link them, and what the split-off parts each page needs.
+#[derive(Debug, Clone)]
 pub struct Assets {
     /// Whether the names carry their content's hash (so may be cached for good).
     pub hashed: bool,
     pub css: String,
+    /// The folder of the built files (`pkg`).
+    pub pkg: String,
+    /// The JavaScript and the WASM, without the extension
+    /// (`autobank.<hash>`), as Leptos's hydration script takes them.
+    pub js: String,
+    pub wasm: String,
+    /// The split loader (`__wasm_split.<hash>.js`) and the manifest of the
+    /// split-off parts, under `/pkg`.
+    pub split_js: String,
+    pub split_manifest: String,
+    /// The manifest read, if the build made one (`--split`).
+    split: Option<leptos::WasmSplitManifest>,
 }
 
 static ASSETS: OnceLock<Assets> = OnceLock::new();
+
+/// cargo-leptos's names for the split loader and manifest without hashes.
+const PLAIN_SPLIT_JS: &str = "__wasm_split.______________________.js";
+const PLAIN_SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
 
 impl Assets {
     /// Reads the names once, at start. With `hash_files` on, cargo-leptos's
@@ -53,17 +69,63 @@ impl Assets {
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| format!("the hash file {} has no `{kind}` line", path.display()))
         };
+        // A build without `--split` has no split loader and no manifest:
+        // then no page links a split-off part.
+        let split_js = hash("split").map_or(PLAIN_SPLIT_JS.to_owned(), |h| {
+            format!("__wasm_split.{h}.js")
+        });
+        let split_manifest = hash("manifest").map_or(PLAIN_SPLIT_MANIFEST.to_owned(), |h| {
+            format!("__wasm_split_manifest.{h}.json")
+        });
         Ok(Self {
             hashed: true,
             css: format!("/{}/{name}.{}.css", options.site_pkg_dir, hash("css")?),
-        })
+            pkg: options.site_pkg_dir.to_string(),
+            js: format!("{name}.{}", hash("js")?),
+            wasm: format!("{name}.{}", hash("wasm")?),
+            split_js,
+            split_manifest,
+            split: None,
+        }
+        .with_split_manifest(options))
     }
 
     fn plain(options: &LeptosOptions) -> Self {
+        let name = options.output_name.to_string();
+        // Without LEPTOS_OUTPUT_NAME at build time, wasm-bindgen's own name.
+        let wasm = match option_env!("LEPTOS_OUTPUT_NAME") {
+            Some(_) => name.clone(),
+            None => format!("{name}_bg"),
+        };
         Self {
             hashed: false,
-            css: format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+            css: format!("/{}/{name}.css", options.site_pkg_dir),
+            pkg: options.site_pkg_dir.to_string(),
+            js: name,
+            wasm,
+            split_js: PLAIN_SPLIT_JS.to_owned(),
+            split_manifest: PLAIN_SPLIT_MANIFEST.to_owned(),
+            split: None,
         }
+        .with_split_manifest(options)
+    }
+
+    /// Reads the split manifest, where the build made one.
+    fn with_split_manifest(self, options: &LeptosOptions) -> Self {
+        let path = Path::new(options.site_root.as_ref())
+            .join(&self.pkg)
+            .join(&self.split_manifest);
+        let parts = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
+        let split = parts.map(|parts| {
+            leptos::WasmSplitManifest(leptos::prelude::ArcStoredValue::new((
+                format!("/{}", self.pkg),
+                parts,
+                self.split_js.clone(),
+            )))
+        });
+        Self { split, ..self }
     }
 
     /// Makes these the names every page links. The first call wins: all
@@ -79,6 +141,51 @@ impl Assets {
             .get_or_init(|| Self::plain(&LeptosOptions::builder().output_name("autobank").build()))
     }
 }
+
+/// Leptos's `HydrationScripts`, with the names read once at start: Leptos's
+/// own reads cargo-leptos's hash file from disk on every page it renders,
+/// and takes a copy of the options (`make bench`, docs/BENCHMARKS.md). The
+/// same two hints and the same script as Leptos 0.8's, and the split
+/// manifest in the context, as Leptos's, for the split-off pages' hints.
+#[leptos::component]
+pub fn HydrationScripts() -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let assets = Assets::current();
+    if let Some(manifest) = &assets.split {
+        provide_context(manifest.clone());
+    }
+    let (pkg, js, wasm) = (&assets.pkg, &assets.js, &assets.wasm);
+    let boot = format!("{HYDRATE}(\"\", {pkg:?}, {js:?}, {wasm:?}, false);");
+    view! {
+        <link rel="modulepreload" href=format!("/{pkg}/{js}.js") crossorigin="anonymous" />
+        <link
+            rel="preload"
+            href=format!("/{pkg}/{wasm}.wasm")
+            r#as="fetch"
+            r#type="application/wasm"
+            crossorigin="anonymous"
+        />
+        <script type="module" nonce=leptos::nonce::use_nonce()>
+            {boot}
+        </script>
+    }
+}
+
+/// Leptos 0.8's hydration script (`leptos/src/hydration/hydration_script.js`).
+const HYDRATE: &str = r#"(function (root, pkg_path, output_name, wasm_output_name, defer) {
+	const hydrate = () =>
+		import(`${root}/${pkg_path}/${output_name}.js`)
+			.then(mod => {
+				mod.default({module_or_path: `${root}/${pkg_path}/${wasm_output_name}.wasm`}).then(() => {
+					mod.hydrate();
+				});
+			});
+	if (defer && "requestIdleCallback" in window) {
+		window.requestIdleCallback(hydrate, { timeout: 2000 });
+	} else {
+		hydrate();
+	}
+})"#;
 
 fn hash_file_path(options: &LeptosOptions) -> PathBuf {
     std::env::current_exe()
@@ -198,7 +305,7 @@ fn content_type(name: &str) -> &'static str {
 }
 
 /// Whether `Accept-Encoding` names `coding` (or `*`) without `q=0`.
-fn accepts_encoding(headers: &HeaderMap, coding: &str) -> bool {
+pub fn accepts_encoding(headers: &HeaderMap, coding: &str) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -243,6 +350,14 @@ mod tests {
         std::fs::remove_file(dir.join(&name)).unwrap();
         let assets = assets.unwrap();
         assert_eq!(assets.css, "/pkg/autobank.C3.css");
+        assert_eq!(
+            (assets.js.as_str(), assets.wasm.as_str()),
+            ("autobank.J1", "autobank.W2")
+        );
+        assert_eq!(
+            assets.split_js, PLAIN_SPLIT_JS,
+            "no split build, no split loader"
+        );
         assert!(cache_control(assets.hashed).contains("immutable"));
     }
 
@@ -280,9 +395,10 @@ mod tests {
         let (_dir, mut options) = site();
         options.env = env;
         let assets = Assets {
-            hashed,
             css: "/pkg/autobank.H1.css".into(),
+            ..Assets::plain(&options)
         };
+        let assets = Assets { hashed, ..assets };
         let mut headers = HeaderMap::new();
         if let Some(enc) = accept_encoding {
             headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(enc).unwrap());

@@ -262,9 +262,12 @@ pub fn content_security_policy() {
         return;
     };
     // `cargo leptos watch` reloads the page over a WebSocket on another port.
-    let dev_reload = match use_context::<AppState>().map(|s| s.leptos_options.env) {
-        Some(leptos::config::Env::DEV) => " ws://127.0.0.1:* ws://localhost:*",
-        _ => "",
+    let dev = use_context::<AppState>()
+        .is_some_and(|s| matches!(s.leptos_options.env, leptos::config::Env::DEV));
+    let dev_reload = if dev {
+        " ws://127.0.0.1:* ws://localhost:*"
+    } else {
+        ""
     };
     // While an application's request waits for this browser to sign in,
     // a sign-in form posted without JavaScript is redirected to that

@@ -158,6 +158,10 @@ pub struct Session {
     /// When its sign-in was completed (a new ID is made then): the
     /// `auth_time` of the tokens it gives applications.
     pub signed_in_at: i64,
+    /// Whether the account has MFA on, and the date from which its role
+    /// needs MFA (an admin's policy), as read with the session.
+    pub mfa_on: bool,
+    pub mfa_required_from: Option<String>,
 }
 
 impl Session {
@@ -256,6 +260,8 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
         code_at: row.code_at,
         method: Method::parse(&row.method),
         signed_in_at: row.created_at,
+        mfa_on: row.mfa_enabled_at.is_some(),
+        mfa_required_from: row.mfa_required_from,
     }))
 }
 

@@ -99,6 +99,28 @@ pub async fn served(engine: Engine, site: &Site, p: &Paths, hello: &Hello) -> Ve
         "≥ 0.6× hello; p99 < 10 ms",
         Some(ratio >= 0.6 && p99 < Duration::from_millis(10) && home.errors == 0),
     ));
+    let cookie = sign_in(portal.addr, "flood01", GOOD_PASSWORD).await;
+    let mut signed_in = BROWSER.to_vec();
+    signed_in.push(("cookie", &cookie));
+    let menu = load::run(
+        portal.addr,
+        "/menu",
+        &signed_in,
+        CONNECTIONS,
+        WARMUP,
+        MEASURE,
+    )
+    .await;
+    let ratio = menu.per_second() / hello.page.per_second();
+    println!("{e} /menu, signed in: {}", throughput(&menu));
+    rows.push(row(
+        format!("a signed-in `/menu`: the session resolved, the role read ({e})"),
+        throughput(&menu),
+        format!("hello {:.0} req/s", hello.page.per_second()),
+        format!("{ratio:.2}×"),
+        "≥ 0.5× hello",
+        Some(ratio >= 0.5 && menu.errors == 0),
+    ));
     rows.push(row(
         format!("cold start, exec to the first 200 ({e}, a restart)"),
         ms(cold),
@@ -184,4 +206,26 @@ async fn memory_row(portal: &Served, idle: f64, e: &str, hello: &Hello) -> Row {
         "idle < 30 MB (peak < 256 MB)",
         Some(idle < 30.0 && peak_ok),
     )
+}
+
+/// The `Cookie` header of a session signed in with a password (the
+/// account has no MFA).
+async fn sign_in(addr: std::net::SocketAddr, login_id: &str, password: &str) -> String {
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("http://{addr}/api/login"))
+        .header("accept", "application/json")
+        .form(&[
+            ("login_id", login_id),
+            ("password", password),
+            ("next", "/menu"),
+        ])
+        .send()
+        .await
+        .expect("the bench's sign-in is answered");
+    let value = testkit::session_cookie(&res)
+        .unwrap_or_else(|| panic!("the bench's sign-in set no session: {}", res.status()));
+    format!("{}={value}", app::server::request::SESSION_COOKIE)
 }

@@ -11,6 +11,7 @@ mod backup;
 mod cli;
 mod clients;
 mod code_step;
+mod compression;
 mod console;
 mod devices;
 mod faults;

@@ -44,3 +44,66 @@ async fn the_portal_shows_both_entries_both_links_and_notices_newest_first() {
     );
     assert!(html.contains(&recent.replace('-', "/")));
 }
+
+/// The notices instance `i` of the pair shows on the portal.
+async fn notices_on(pair: &Pair, i: usize) -> Vec<app::types::Notice> {
+    let res = pair.call(i, "notices", &[], None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+/// How long instance `i` takes to show `title`, polled every 50 ms for
+/// at most 5 s.
+async fn until_shown(pair: &Pair, i: usize, title: &str) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(5) {
+        if notices_on(pair, i).await.iter().any(|n| n.title == title) {
+            return start.elapsed();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("instance {i} never showed {title}");
+}
+
+#[tokio::test]
+async fn a_notice_shows_at_once_where_it_was_posted_and_on_the_other_instance_within_the_bound() {
+    use app::server::services::notices::{FRESH_FOR, STALE_AT_MOST};
+    let pair = Pair::start().await;
+    let (admin, _) = pair.staff(0, "admin01", Role::Admin).await;
+    // Both instances hold the list they read: empty.
+    for i in 0..2 {
+        assert!(notices_on(&pair, i).await.is_empty());
+    }
+    let post = [
+        ("op", "save"),
+        ("date", "2022-08-10"),
+        ("title", "夏季休業"),
+        ("body", ""),
+    ];
+    assert_eq!(
+        pair.call(0, "admin/notice", &post, Some(&admin))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let here = notices_on(&pair, 0).await;
+    assert_eq!(here.len(), 1, "the instance that saved it shows it at once");
+    let bound = FRESH_FOR + STALE_AT_MOST;
+    let there = until_shown(&pair, 1, "夏季休業").await;
+    assert!(there <= bound, "the other instance took {there:?}");
+
+    // The command line writes to the database only: both within the bound.
+    let out = pair.cli(&[
+        "notice",
+        "add",
+        "--date",
+        "2022-08-11",
+        "--title",
+        "臨時休業",
+    ]);
+    assert!(out.status.success());
+    for i in 0..2 {
+        let took = until_shown(&pair, i, "臨時休業").await;
+        assert!(took <= bound, "instance {i} took {took:?}");
+    }
+}

@@ -223,6 +223,9 @@ pub async fn change_notice(
         }
         _ => return Err(AppError::BadRequest),
     };
+    // This instance's portal shows the change at once; the others within
+    // `notices::FRESH_FOR`.
+    state.portal.changed();
     match done {
         Applied::Done => Ok(()),
         Applied::Moved => Err(AppError::Changed),
@@ -337,7 +340,10 @@ pub async fn change_client(
                 return Err(refusal(&spec, invalid));
             }
             console::step_up(state, session, form.code, client).await?;
-            match super::clients::register(db, secrets, &spec, by(), now).await? {
+            let registered = super::clients::register(db, secrets, &spec, by(), now).await?;
+            // The portal's `検索ログイン` may go to it now.
+            state.portal.changed();
+            match registered {
                 Ok(made) => (made.client_id, made.secret),
                 Err(invalid) => return Err(refusal(&spec, invalid)),
             }
@@ -357,7 +363,9 @@ pub async fn change_client(
                 ));
             }
             console::step_up(state, session, form.code, client).await?;
-            if !super::clients::remove(db, form.client_id, by(), now).await? {
+            let removed = super::clients::remove(db, form.client_id, by(), now).await?;
+            state.portal.changed();
+            if !removed {
                 return Err(AppError::NotFound);
             }
             return Ok(());

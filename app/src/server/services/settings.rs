@@ -11,7 +11,6 @@ use super::Client;
 use crate::domain::{OtpCode, Password};
 use crate::error::{AppError, Field, Problem};
 use crate::server::clock::format_jst;
-use crate::server::db::policy;
 use crate::server::db::{audit::Event, sessions, users};
 use crate::server::password::check_policy;
 use crate::server::session::{Duty, Session, ABSOLUTE_SECS, IDLE_SECS};
@@ -275,16 +274,15 @@ pub async fn new_recovery_codes(
 /// What the business menu shows of the account: its role, and the date
 /// from which MFA will be required when it is off and a policy is set.
 pub async fn menu_info(state: &AppState, session: &Session) -> Result<MenuInfo, AppError> {
-    let mfa_on = mfa::is_enabled(&state.db, session.user_id).await?;
-    let from = if mfa_on {
-        None
-    } else {
-        policy::mfa_policy(&state.db, session.role.as_str()).await?
-    };
-    let apps = crate::server::db::clients::tiles(&state.db)
+    // The account's MFA and its role's policy as read with the session,
+    // at the start of this request.
+    let from = (!session.mfa_on)
+        .then(|| session.mfa_required_from.clone())
+        .flatten();
+    let apps = super::notices::tiles(state)
         .await?
-        .into_iter()
-        .map(|(tile, start)| (crate::routes::tile_path(&tile), start))
+        .iter()
+        .map(|(tile, start)| (crate::routes::tile_path(tile), start.clone()))
         .collect();
     Ok(MenuInfo {
         role: session.role,
