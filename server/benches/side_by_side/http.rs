@@ -91,13 +91,18 @@ pub async fn served(engine: Engine, site: &Site, p: &Paths, hello: &Hello) -> Ve
     let ratio = home.per_second() / hello.page.per_second();
     let p99 = home.percentile(0.99);
     println!("{e} /: {}", throughput(&home));
+    // Issue 21's goal: 0.6× on SQLite, 0.5× on PostgreSQL.
+    let (least, goal) = match engine {
+        Engine::Sqlite => (0.6, "≥ 0.6× hello; p99 < 10 ms"),
+        Engine::Postgres => (0.5, "≥ 0.5× hello; p99 < 10 ms"),
+    };
     rows.push(row(
-        format!("the portal `/`, notices from the database ({e})"),
+        format!("the portal `/`, its notices and tiles read at most once a second ({e})"),
         throughput(&home),
         format!("hello {:.0} req/s", hello.page.per_second()),
         format!("{ratio:.2}×"),
-        "≥ 0.6× hello; p99 < 10 ms",
-        Some(ratio >= 0.6 && p99 < Duration::from_millis(10) && home.errors == 0),
+        goal,
+        Some(ratio >= least && p99 < Duration::from_millis(10) && home.errors == 0),
     ));
     let cookie = sign_in(portal.addr, "flood01", GOOD_PASSWORD).await;
     let mut signed_in = BROWSER.to_vec();
@@ -211,20 +216,15 @@ async fn memory_row(portal: &Served, idle: f64, e: &str, hello: &Hello) -> Row {
 /// The `Cookie` header of a session signed in with a password (the
 /// account has no MFA).
 async fn sign_in(addr: std::net::SocketAddr, login_id: &str, password: &str) -> String {
-    let res = reqwest::Client::builder()
+    let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
-        .post(format!("http://{addr}/api/login"))
-        .header("accept", "application/json")
-        .form(&[
-            ("login_id", login_id),
-            ("password", password),
-            ("next", "/menu"),
-        ])
-        .send()
-        .await
-        .expect("the bench's sign-in is answered");
+        .unwrap();
+    let res =
+        testkit::bench::flood::sign_in(&client, &format!("http://{addr}"), login_id, password)
+            .send()
+            .await
+            .expect("the bench's sign-in is answered");
     let value = testkit::session_cookie(&res)
         .unwrap_or_else(|| panic!("the bench's sign-in set no session: {}", res.status()));
     format!("{}={value}", app::server::request::SESSION_COOKIE)

@@ -244,13 +244,12 @@ async fn code_step(
     };
     let full =
         session::promote(&state.db, session, method, &entry, new_device.as_ref(), now).await?;
-    let duty = db::users::find_by_id(&state.db, session.user_id)
-        .await?
-        .and_then(|user| session::duty_of_user(&user, now));
+    // The duty as read with the session at this request's start (the
+    // account's row is joined to it): every later request reads it again.
     Ok(SignInCode::Accepted {
         session: full,
         device,
-        duty,
+        duty: session.duty,
     })
 }
 

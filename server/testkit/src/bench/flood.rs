@@ -119,14 +119,7 @@ pub async fn flood(
     let mut portal = Vec::new();
     while flood_started.elapsed() < flood_for - Duration::from_secs(2) {
         let start = Instant::now();
-        let status = user
-            .post(format!("{base}/api/login"))
-            .header(ACCEPT, "application/json")
-            .form(&[
-                ("login_id", login_id),
-                ("password", password),
-                ("next", "/menu"),
-            ])
+        let status = sign_in(&user, &base, login_id, password)
             .send()
             .await
             .map_or(0, |res| res.status().as_u16());
@@ -161,4 +154,22 @@ pub async fn flood(
         sign_ins,
         portal,
     }
+}
+
+/// A password sign-in posted as the page's own JavaScript posts it, on to
+/// the menu.
+pub fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    login_id: &str,
+    password: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{base}/api/login"))
+        .header(ACCEPT, "application/json")
+        .form(&[
+            ("login_id", login_id),
+            ("password", password),
+            ("next", "/menu"),
+        ])
 }
