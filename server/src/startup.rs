@@ -23,8 +23,6 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
-use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -84,16 +82,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         // brotli encoder sets up megabytes of window for every response.
         // The built files are brotli-compressed ahead of time.
         .layer(middleware::from_fn(compress::compress_pages))
-        .layer(
-            CompressionLayer::new()
-                .br(false)
-                .quality(CompressionLevel::Precise(compress::GZIP_LEVEL as i32))
-                .compress_when(
-                    DefaultPredicate::new()
-                        .and(NotForContentType::const_new("text/html"))
-                        .and(NotForContentType::const_new("application/json")),
-                ),
-        )
+        .layer(compress::streamed())
         .layer(RequestBodyLimitLayer::new(guard::MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -29,11 +29,9 @@ pub struct Assets {
     /// (`autobank.<hash>`), as Leptos's hydration script takes them.
     pub js: String,
     pub wasm: String,
-    /// The split loader (`__wasm_split.<hash>.js`) and the manifest of the
-    /// split-off parts, under `/pkg`.
+    /// The split loader (`__wasm_split.<hash>.js`), under `/pkg`.
     pub split_js: String,
-    pub split_manifest: String,
-    /// The manifest read, if the build made one (`--split`).
+    /// The manifest of the split-off parts, if the build made one (`--split`).
     split: Option<leptos::WasmSplitManifest>,
 }
 
@@ -84,10 +82,9 @@ impl Assets {
             js: format!("{name}.{}", hash("js")?),
             wasm: format!("{name}.{}", hash("wasm")?),
             split_js,
-            split_manifest,
             split: None,
         }
-        .with_split_manifest(options))
+        .with_split_manifest(options, &split_manifest))
     }
 
     fn plain(options: &LeptosOptions) -> Self {
@@ -104,17 +101,16 @@ impl Assets {
             js: name,
             wasm,
             split_js: PLAIN_SPLIT_JS.to_owned(),
-            split_manifest: PLAIN_SPLIT_MANIFEST.to_owned(),
             split: None,
         }
-        .with_split_manifest(options)
+        .with_split_manifest(options, PLAIN_SPLIT_MANIFEST)
     }
 
-    /// Reads the split manifest, where the build made one.
-    fn with_split_manifest(self, options: &LeptosOptions) -> Self {
+    /// Reads the split manifest `name`, where the build made one.
+    fn with_split_manifest(self, options: &LeptosOptions, name: &str) -> Self {
         let path = Path::new(options.site_root.as_ref())
             .join(&self.pkg)
-            .join(&self.split_manifest);
+            .join(name);
         let parts = std::fs::read_to_string(path)
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok());

@@ -75,14 +75,33 @@ pub async fn compress_pages(req: Request, next: Next) -> Response<Body> {
     }
 }
 
+/// The answers taken whole here; the streaming layer leaves them alone.
+const WHOLE: [&str; 2] = ["text/html", "application/json"];
+
 /// HTML and JSON not compressed already.
 fn compressible(headers: &HeaderMap) -> bool {
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    (kind.starts_with("text/html") || kind.starts_with("application/json"))
+    WHOLE.iter().any(|whole| kind.starts_with(whole))
         && !headers.contains_key(header::CONTENT_ENCODING)
+}
+
+/// The layer for what [`compress_pages`] does not take (the audit trail's
+/// CSV, which streams): gzip as it streams, at the same level.
+pub fn streamed(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    use tower_http::compression::{CompressionLayer, CompressionLevel};
+    CompressionLayer::new()
+        .br(false)
+        .quality(CompressionLevel::Precise(GZIP_LEVEL as i32))
+        .compress_when(
+            DefaultPredicate::new()
+                .and(NotForContentType::const_new(WHOLE[0]))
+                .and(NotForContentType::const_new(WHOLE[1])),
+        )
 }
 
 enum Collected {
@@ -180,5 +199,44 @@ mod tests {
             assert_eq!(back, input, "round {round}");
         }
         assert!(gzip_encode(&page()).unwrap().len() < page().len() / 10);
+    }
+
+    /// A page of `bytes` bytes through the middleware, as a browser asks.
+    async fn through_middleware(bytes: usize) -> axum::response::Response {
+        use tower::ServiceExt;
+        let page = "<p>車両検索</p>".repeat(bytes / 19 + 1);
+        let router = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(move || async move { axum::response::Html(page) }),
+            )
+            .layer(axum::middleware::from_fn(compress_pages));
+        let req = axum::http::Request::get("/")
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+            .body(Body::empty())
+            .unwrap();
+        router.oneshot(req).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_page_over_the_bound_is_sent_whole_as_it_is_and_a_page_under_it_gzipped() {
+        let body = |res: axum::response::Response| async move {
+            axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap()
+        };
+        let large = through_middleware(LARGEST + 1000).await;
+        assert!(large.headers().get(header::CONTENT_ENCODING).is_none());
+        let sent = body(large).await;
+        assert!(sent.len() > LARGEST && sent.ends_with("<p>車両検索</p>".as_bytes()));
+
+        let small = through_middleware(20_000).await;
+        assert_eq!(small.headers()[header::CONTENT_ENCODING], "gzip");
+        let sent = body(small).await;
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&sent[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back.len() >= 20_000);
     }
 }

@@ -12,12 +12,12 @@ use std::time::Instant;
 pub const NOTICES_SHOWN: i64 = 10;
 
 /// How long this instance shows what it read for the portal and the menu
-/// (the notices, and the tiles bound to applications: where
-/// `検索ログイン` goes), before it reads them again. A change through this
-/// instance (a notice posted, edited or deleted; an application registered
-/// or removed) shows at once; through another
-/// instance, or by the command line, within [`FRESH_FOR`] (or
-/// [`STALE_AT_MOST`] while another request is reading them again).
+/// (the notices, and the tiles bound to applications: where `検索ログイン`
+/// goes), before it reads them again. A change through this instance (a
+/// notice posted, edited or deleted; an application registered or
+/// removed) shows at once; through another instance, or by the command
+/// line, within [`FRESH_FOR`] (or [`STALE_AT_MOST`] while another request
+/// is reading them again).
 pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 /// The oldest read served while another request reads again.
 pub const STALE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(2);

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 /// The state every request shares: one `Arc`, so that the copies each
 /// request takes (one per middleware, one for the page's context) cost one
-/// atomic increment, not one per field (`make bench` found a tenth of a
-/// page's CPU in cloning and dropping the fields one by one).
+/// atomic increment, not one per field (perf found a sixth of a page's
+/// CPU in cloning and dropping the fields one by one).
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -34,7 +34,7 @@ pub struct Shared {
     /// Token requests per client, in this instance (applications' servers
     /// share addresses, so they are told apart by client).
     pub token_throttle: Arc<Throttle>,
-    /// What the portal shows, as this instance last read it.
+    /// What the portal and the menu show, as this instance last read it.
     pub portal: super::shown::PortalCache,
 }
 

@@ -227,16 +227,6 @@ async fn info(db: &Db, row: ClientRow) -> Result<ClientInfo, AppError> {
     })
 }
 
-/// The start URL of the application bound to `tile` (as `--tile` names
-/// it), if one is.
-pub async fn start_of_tile(db: &Db, tile: &str) -> Result<Option<String>, AppError> {
-    Ok(clients::tiles(db)
-        .await?
-        .into_iter()
-        .find(|(bound, _)| bound == tile)
-        .map(|(_, start)| start))
-}
-
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientInfo>, AppError> {
     match clients::find(db, client_id).await? {
         Some(row) => Ok(Some(info(db, row).await?)),
