@@ -69,6 +69,9 @@ pub struct Hello {
 
 async fn run() {
     let started = Instant::now();
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("in-process") {
+        return in_process_only(started).await;
+    }
     let p = paths();
     let hello = hello(&p).await;
     let mut rows = vec![row(
@@ -102,6 +105,20 @@ async fn run() {
     let table = render(&rows, started.elapsed());
     println!("\n{table}");
     write_into_benchmarks(&p.root.join("docs/BENCHMARKS.md"), &table);
+}
+
+/// `BENCH_ONLY=in-process`: the code step and the sign-in alone, on both
+/// engines, printed and not recorded (for profiling them; the table in
+/// docs/BENCHMARKS.md comes from whole runs only).
+async fn in_process_only(started: Instant) {
+    let mut rows = Vec::new();
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        if http::site_for(engine).await.is_none() {
+            continue;
+        }
+        rows.extend(in_process::in_process(engine).await);
+    }
+    println!("\n{}", render(&rows, started.elapsed()));
 }
 
 /// The reference: the hello page's throughput, memory and cold start.
