@@ -25,6 +25,7 @@ pub const IDLE_SECS: i64 = 30 * 60;
 pub const ABSOLUTE_SECS: i64 = 12 * 60 * 60;
 /// A half sign-in (the password accepted, the code owed) lasts this long.
 pub const HALF_SECS: i64 = 5 * 60;
+const _: () = assert!(HALF_SECS < IDLE_SECS, "a half sign-in is never touched");
 /// A remembered device ("このデバイスを30日間記録する") lasts this long.
 pub const REMEMBER_SECS: i64 = 30 * 24 * 60 * 60;
 /// `last_seen_at` is written at most this often, to spare the database.
@@ -236,7 +237,10 @@ pub async fn resolve(db: &Db, token: &Token, now: i64) -> Result<Option<Session>
     }
     // A session whose end an application was already told of (another
     // instance saw it idle a moment earlier) does not come back to life.
-    if now - row.last_seen_at >= TOUCH_EVERY_SECS && !sessions::touch(db, &id_hash, now).await? {
+    // A half sign-in is not touched: it ends by HALF_SECS, long before it
+    // could be idle for IDLE_SECS, and no application knows of it.
+    let touch = !half && now - row.last_seen_at >= TOUCH_EVERY_SECS;
+    if touch && !sessions::touch(db, &id_hash, now).await? {
         sessions::delete(db, &id_hash).await?;
         return Ok(None);
     }
