@@ -309,28 +309,58 @@ pub async fn start(
     Ok(started.then_some(token))
 }
 
+/// The full session that replaces a half one when its code is right: the
+/// token for the cookie, and what the repository writes (never the token).
+pub struct Successor {
+    pub token: Token,
+    hash: String,
+    handle: String,
+    method: Method,
+}
+
+impl Successor {
+    /// A new ID and handle, for a sign-in proved by `method`.
+    pub fn new(method: Method) -> Self {
+        let token = Token::generate();
+        Self {
+            hash: token.hash(),
+            handle: new_handle(),
+            token,
+            method,
+        }
+    }
+
+    /// The new session's row.
+    pub fn row(&self) -> sessions::Promoted<'_> {
+        sessions::Promoted {
+            id_hash: &self.hash,
+            handle: &self.handle,
+            method: self.method.as_str(),
+        }
+    }
+}
+
 /// Turns a half sign-in into a full one under a new ID (the code was
 /// right), recording `entry` and remembering `device`, and returns its
-/// token. Fails with `NotSignedIn` if the half sign-in is already gone.
+/// token. Fails with `NotSignedIn` if the half sign-in is already gone, or
+/// has more than `counted_at_most` codes counted.
 pub async fn promote(
     db: &Db,
     half: &Session,
     method: Method,
+    counted_at_most: i64,
     entry: &Entry,
     device: Option<&NewDevice<'_>>,
     now: i64,
 ) -> Result<Token, AppError> {
-    let token = Token::generate();
-    let (hash, handle) = (token.hash(), new_handle());
-    let full = sessions::Promoted {
-        id_hash: &hash,
-        handle: &handle,
-        method: method.as_str(),
-    };
-    if !sessions::promote(db, &half.id_hash, full, entry, device, now).await? {
+    let next = Successor::new(method);
+    let (user_id, old_hash) = (half.user_id, &half.id_hash);
+    if !sessions::promote(db, user_id, old_hash, next.row(), counted_at_most, entry, device, now)
+        .await?
+    {
         return Err(AppError::NotSignedIn);
     }
-    Ok(token)
+    Ok(next.token)
 }
 
 /// Ends the session on the server. The cookie is the caller's to clear,

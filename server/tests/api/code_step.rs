@@ -249,3 +249,69 @@ async fn a_lock_ends_every_half_sign_in_of_the_account() {
         "the half sign-in ended with the lock"
     );
 }
+
+#[tokio::test]
+async fn a_right_code_whose_sign_in_cannot_be_recorded_is_not_spent() {
+    // The code, the counts and the new session land in one commit with the
+    // record: when the record cannot be written, none of them does, and
+    // the same code still signs in once the trail is back.
+    let (app, authenticator) = app_with_mfa_user().await;
+    let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+    let code = authenticator.code(0);
+    let step_before: Option<i64> =
+        sqlx::query_scalar("SELECT mfa_last_step FROM users WHERE login_id = 'dealer01'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+
+    sqlx::query("ALTER TABLE audit_events RENAME TO audit_events_away")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let failed = app.code_step(&half, &code, false).await;
+    sqlx::query("ALTER TABLE audit_events_away RENAME TO audit_events")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let (step_after, code_failures): (Option<i64>, i64) = sqlx::query_as(
+        "SELECT mfa_last_step, code_failures FROM users WHERE login_id = 'dealer01'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(step_after, step_before, "the code was not spent");
+    assert_eq!(code_failures, 0, "nor its attempt kept");
+    assert_eq!(app.session_count("dealer01").await, 2, "setup's and the half");
+    assert_eq!(
+        app.code_step(&half, &code, false).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_sixth_code_is_refused_even_when_right() {
+    // Five wrong codes counted on a half sign-in that was not ended (the
+    // fifth's client hung up before its answer): a right code after them
+    // is a sixth guess, and signs nothing in.
+    let (app, authenticator) = app_with_mfa_user().await;
+    let (half, _) = app.password_step("dealer01", GOOD_PASSWORD, None).await;
+    for _ in 0..4 {
+        let res = app.code_step(&half, "000000", false).await;
+        assert_eq!(error_of(res).await, AppError::InvalidCode);
+    }
+    sqlx::query("UPDATE sessions SET code_failures = code_failures + 1 WHERE stage = 'code'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    let res = app.code_step(&half, &authenticator.code(0), false).await;
+    assert_eq!(error_of(res).await, AppError::SignInAgain);
+    let full: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE stage = 'full'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(full, 1, "only the session that set MFA up");
+    assert_eq!(app.session_count("dealer01").await, 1, "the half one ended");
+}

@@ -235,6 +235,13 @@ impl Change {
         Ok(())
     }
 
+    /// Commits a change that only counted attempts before their check: an
+    /// attempt is recorded when it is settled, and where settling it locks
+    /// the account, after the lock (see `services::lockout::wrong`).
+    pub async fn commit_counts(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
     /// Commits a change whose records [`Change::record`] wrote. One with
     /// no record is refused (rolled back): that is a bug, not a change.
     pub async fn commit_recorded(self) -> Result<(), sqlx::Error> {

@@ -45,22 +45,29 @@ pub async fn reserve_attempt(
     limits: Limits,
     now: i64,
 ) -> Result<Option<Attempt>, sqlx::Error> {
+    sqlx::query_as(&reserve_statement(counter, ""))
+        .bind(user_id)
+        .bind(now)
+        .bind(limits.lock_after)
+        .bind(limits.disable_after)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// The statement of [`reserve_attempt`], binding the user's ID, now, and
+/// the two limits in that order, and returning the [`Attempt`] and then
+/// `more` (columns or expressions of `users`, each with its `AS`).
+pub(super) fn reserve_statement(counter: Counter, more: &str) -> String {
     let column = match counter {
         Counter::Password => "failed_attempts",
         Counter::Code => "code_failures",
     };
-    sqlx::query_as(&format!(
+    format!(
         "UPDATE users SET {column} = {column} + 1, failure_run = failure_run + 1 \
          WHERE id = $1 AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2) \
          AND {column} < $3 AND failure_run < $4 \
-         RETURNING {column} AS toward_lock, failure_run AS in_run"
-    ))
-    .bind(user_id)
-    .bind(now)
-    .bind(limits.lock_after)
-    .bind(limits.disable_after)
-    .fetch_optional(db.pool())
-    .await
+         RETURNING {column} AS toward_lock, failure_run AS in_run{more}"
+    )
 }
 
 /// Why an account takes no attempts, read when a reservation is refused.

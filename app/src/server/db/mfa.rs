@@ -4,8 +4,12 @@
 
 use super::audit::Entry;
 use super::change::{Change, Seen};
+use super::devices::NewDevice;
 use super::endings::{delete_for_user, end_sessions, lock_row, Ending};
+use super::locks::{reserve_statement, Attempt, Counter, Limits};
 use super::recovery_codes::put_recovery_codes;
+use super::sessions::{promote_in, Promoted};
+use super::users::MFA_SECRET_IN_FORCE;
 use super::Db;
 
 /// An account's MFA state: the sealed secret and since when it is on.
@@ -241,4 +245,140 @@ pub async fn reserve_session_attempt(
     .bind(limit)
     .fetch_optional(db.pool())
     .await
+}
+
+/// The app's code at sign-in, being checked in one transaction: the
+/// account's row is taken and the attempt counted before the check, as
+/// [`super::locks::reserve_attempt`] counts it; then either the code is
+/// spent and the half sign-in promoted ([`CodeTry::spend`]), or the
+/// attempt is counted for the half sign-in too ([`CodeTry::wrong`]).
+/// Dropped before either, it rolls back: a client that hangs up mid-check
+/// is answered nothing, and nothing is kept.
+///
+/// While it lasts, every other attempt, sign-in, reset or lock of the
+/// account waits (the row is taken), on every instance: what it read is
+/// what its writes rely on.
+pub struct CodeTry {
+    change: Change,
+    user_id: i64,
+    /// The attempt's number toward the lock and in the run.
+    pub attempt: Attempt,
+    /// The sealed secret, if MFA is on.
+    pub sealed: Option<Vec<u8>>,
+    /// The step of the newest code accepted so far.
+    pub last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for CodeTry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeTry")
+            .field("user_id", &self.user_id)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Taken {
+    toward_lock: i64,
+    in_run: i64,
+    mfa_secret: Option<Vec<u8>>,
+    mfa_last_step: Option<i64>,
+}
+
+/// Begins a [`CodeTry`]: `None` (nothing changed) when the account takes
+/// no attempt now (locked, disabled, or a count at its limit).
+#[tracing::instrument(skip(db))]
+pub async fn try_code(
+    db: &Db,
+    user_id: i64,
+    limits: Limits,
+    now: i64,
+) -> Result<Option<CodeTry>, sqlx::Error> {
+    let mut change = Change::start(db).await?;
+    let more = format!(", {MFA_SECRET_IN_FORCE} AS mfa_secret, mfa_last_step");
+    let taken: Option<Taken> = sqlx::query_as(&reserve_statement(Counter::Code, &more))
+        .bind(user_id)
+        .bind(now)
+        .bind(limits.lock_after)
+        .bind(limits.disable_after)
+        .fetch_optional(change.conn())
+        .await?;
+    Ok(taken.map(|taken| CodeTry {
+        change,
+        user_id,
+        attempt: Attempt {
+            toward_lock: taken.toward_lock,
+            in_run: taken.in_run,
+        },
+        sealed: taken.mfa_secret,
+        last_step: taken.mfa_last_step,
+    }))
+}
+
+impl CodeTry {
+    /// The code was right: spends its `step` (a success, which ends the
+    /// run of failures) and promotes the half sign-in `half_hash` to
+    /// `full` (see [`super::sessions::promote`]), with `entry` and
+    /// `device`, in one commit. False, changing nothing, when the step is
+    /// not newer than the last one or the half sign-in is gone or has more
+    /// than `counted_at_most` wrong codes.
+    #[tracing::instrument(skip_all, fields(user_id = self.user_id))]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn spend(
+        mut self,
+        step: i64,
+        half_hash: &str,
+        full: Promoted<'_>,
+        counted_at_most: i64,
+        entry: &Entry,
+        device: Option<&NewDevice<'_>>,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let spent = sqlx::query(
+            "UPDATE users SET mfa_last_step = $1, code_failures = 0, failure_run = 0, lock_count = 0 \
+             WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
+        )
+        .bind(step)
+        .bind(self.user_id)
+        .execute(self.change.conn())
+        .await?;
+        if spent.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let (change, user_id) = (self.change, self.user_id);
+        promote_in(change, user_id, half_hash, full, counted_at_most, entry, device, now).await
+    }
+
+    /// The code was wrong (or replayed): counts it for the half sign-in
+    /// `half_hash` too, and commits both counts, with `failure` recorded
+    /// when given (the caller records it itself after a lock it is due).
+    /// Returns the half sign-in's count; `None`, keeping nothing, when the
+    /// half sign-in is gone or has `limit` counted already.
+    #[tracing::instrument(skip_all, fields(user_id = self.user_id))]
+    pub async fn wrong(
+        mut self,
+        half_hash: &str,
+        limit: i64,
+        failure: Option<&Entry>,
+        now: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let counted: Option<i64> = sqlx::query_scalar(
+            "UPDATE sessions SET code_failures = code_failures + 1 WHERE id_hash = $1 \
+             AND user_id = $2 AND stage = 'code' AND code_failures < $3 RETURNING code_failures",
+        )
+        .bind(half_hash)
+        .bind(self.user_id)
+        .bind(limit)
+        .fetch_optional(self.change.conn())
+        .await?;
+        let Some(counted) = counted else {
+            return Ok(None);
+        };
+        match failure {
+            Some(entry) => self.change.commit(entry, now).await?,
+            None => self.change.commit_counts().await?,
+        }
+        Ok(Some(counted))
+    }
 }

@@ -140,13 +140,17 @@ pub struct Promoted<'a> {
 /// transaction, recording `entry`, and remembers `device` in the same
 /// transaction (so a reset landing meanwhile cannot miss it). Returns
 /// false, changing nothing, when the half sign-in is already gone (ended
-/// by too many wrong codes, by a lock, or used by a parallel request): a
-/// request that was already in flight cannot resurrect it.
+/// by too many wrong codes, by a lock, or used by a parallel request) or
+/// has more than `counted_at_most` codes counted: a request that was
+/// already in flight cannot resurrect it.
 #[tracing::instrument(skip_all)]
+#[allow(clippy::too_many_arguments)]
 pub async fn promote(
     db: &Db,
+    user_id: i64,
     old_hash: &str,
     full: Promoted<'_>,
+    counted_at_most: i64,
     entry: &Entry,
     device: Option<&NewDevice<'_>>,
     now: i64,
@@ -155,17 +159,37 @@ pub async fn promote(
     // Lock the user's row first, as a reset or a password change does, so
     // that on PostgreSQL one of them waits for the other: a reset cannot
     // miss the full session this creates.
-    sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = (SELECT user_id FROM sessions WHERE id_hash = $1)")
-        .bind(old_hash)
+    sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+        .bind(user_id)
         .execute(change.conn())
         .await?;
-    let half: Option<(i64, String, Option<String>)> = sqlx::query_as(
-        "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' RETURNING user_id, browser, address",
+    promote_in(change, user_id, old_hash, full, counted_at_most, entry, device, now).await
+}
+
+/// The rest of [`promote`], inside `change`, which has taken the row of
+/// the half sign-in's user, `user_id` (another user's half sign-in is
+/// refused).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn promote_in(
+    mut change: Change,
+    user_id: i64,
+    old_hash: &str,
+    full: Promoted<'_>,
+    counted_at_most: i64,
+    entry: &Entry,
+    device: Option<&NewDevice<'_>>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let half: Option<(String, Option<String>)> = sqlx::query_as(
+        "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' AND code_failures <= $2 \
+         AND user_id = $3 RETURNING browser, address",
     )
     .bind(old_hash)
+    .bind(counted_at_most)
+    .bind(user_id)
     .fetch_optional(change.conn())
     .await?;
-    let Some((user_id, browser, address)) = half else {
+    let Some((browser, address)) = half else {
         return Ok(false);
     };
     let new = NewSession {

@@ -22,7 +22,8 @@ pub const LOCK_SECS: i64 = 15 * 60;
 /// NIST SP 800-63B rev 4 (§3.2.2) allows.
 pub const DISABLE_AFTER: i64 = 100;
 
-const LIMITS: Limits = Limits {
+/// Both limits, as the repositories take them.
+pub const LIMITS: Limits = Limits {
     lock_after: LOCK_AFTER,
     disable_after: DISABLE_AFTER,
 };
@@ -99,25 +100,51 @@ pub async fn reserve(
     {
         return Ok(Reservation::Granted(attempt));
     }
+    Ok(Reservation::Blocked(refusal(state, who).await?))
+}
+
+/// Why a reservation was refused; a count stuck at a limit (a client that
+/// hung up mid-check) becomes the lock or disable it should have been.
+pub async fn refusal(state: &AppState, who: Who<'_>) -> Result<Block, AppError> {
     let Some(guard) = locks::guard(&state.db, who.user_id).await? else {
         return Err(AppError::NotSignedIn);
     };
     // Writes only where a count is stuck: a guess at a locked account (the
     // common case while someone keeps guessing) reads and goes.
     if guard.stopped_by_staff() {
-        return Ok(Reservation::Blocked(Block::Stopped));
+        return Ok(Block::Stopped);
     }
     if guard.disabled_at.is_some() {
-        return Ok(Reservation::Blocked(Block::Disabled));
+        return Ok(Block::Disabled);
     }
     if guard.failure_run >= DISABLE_AFTER {
         enforce(state, who, Due::Disable).await?;
-        return Ok(Reservation::Blocked(Block::Disabled));
+        return Ok(Block::Disabled);
     }
-    if guard.locked_until.is_none_or(|until| until <= now) {
+    if guard
+        .locked_until
+        .is_none_or(|until| until <= state.clock.now())
+    {
         enforce(state, who, Due::Lock).await?;
     }
-    Ok(Reservation::Blocked(Block::Locked))
+    Ok(Block::Locked)
+}
+
+/// True when `attempt`, wrong, locks and disables nothing: its record may
+/// be written with its count, by the caller, instead of by [`wrong`].
+pub fn locks_nothing(attempt: Attempt) -> bool {
+    due(attempt).is_none()
+}
+
+/// What a wrong `attempt` has earned.
+fn due(attempt: Attempt) -> Option<Due> {
+    if attempt.in_run >= DISABLE_AFTER {
+        Some(Due::Disable)
+    } else if attempt.toward_lock >= LOCK_AFTER {
+        Some(Due::Lock)
+    } else {
+        None
+    }
 }
 
 /// Settles a reserved guess that was wrong: the last one allowed locks or
@@ -129,14 +156,7 @@ pub async fn wrong(
     attempt: Attempt,
     failure: Event,
 ) -> Result<AfterWrong, AppError> {
-    let due = if attempt.in_run >= DISABLE_AFTER {
-        Some(Due::Disable)
-    } else if attempt.toward_lock >= LOCK_AFTER {
-        Some(Due::Lock)
-    } else {
-        None
-    };
-    let after = match due {
+    let after = match due(attempt) {
         Some(due) => {
             enforce(state, who, due).await?;
             AfterWrong::Blocked(match due {

@@ -202,6 +202,140 @@ async fn code_step(
     remember: bool,
     client: &Client,
 ) -> Result<SignInCode, AppError> {
+    match proof {
+        Proof::Code(code) => app_code_step(state, session, code, remember, client).await,
+        Proof::Recovery(code) => recovery_code_step(state, session, code, remember, client).await,
+    }
+}
+
+/// The device a ticked "remember" box asks for: its token for the cookie,
+/// and its record.
+struct Remember {
+    token: Token,
+    hash: String,
+    entry: crate::server::db::audit::Entry,
+}
+
+impl Remember {
+    fn asked(remember: bool, who: Who<'_>) -> Option<Self> {
+        remember.then(|| {
+            let token = Token::generate();
+            Self {
+                hash: token.hash(),
+                token,
+                entry: who.entry(Event::DeviceRemembered),
+            }
+        })
+    }
+
+    fn row<'a>(&'a self, label: &'a str, now: i64) -> devices::NewDevice<'a> {
+        devices::NewDevice {
+            token_hash: &self.hash,
+            label,
+            expires_at: now + REMEMBER_SECS,
+            entry: &self.entry,
+        }
+    }
+}
+
+/// The app's code: counted, checked and, if right, spent with the new
+/// session in one transaction that holds the account's row (see
+/// [`mfa::CodeTry`]): one commit where there were four.
+async fn app_code_step(
+    state: &AppState,
+    session: &Session,
+    code: &OtpCode,
+    remember: bool,
+    client: &Client,
+) -> Result<SignInCode, AppError> {
+    let who = Who::of(session, client);
+    let now = state.clock.now();
+    let Some(tried) = mfa::try_code(&state.db, who.user_id, lockout::LIMITS, now).await? else {
+        let block = lockout::refusal(state, who).await?;
+        session::discard(&state.db, session).await?;
+        return Ok(SignInCode::Blocked(block));
+    };
+    // MFA turned off meanwhile: dropping `tried` keeps nothing.
+    let sealed = tried.sealed.as_deref().ok_or(AppError::Forbidden)?;
+    let step = open(state, who.user_id, sealed)?.verify(code, unix_now(state));
+    let fresh = step.filter(|step| tried.last_step.is_none_or(|last| last < *step));
+    if let Some(step) = fresh {
+        let next = session::Successor::new(Method::Code);
+        let device = Remember::asked(remember, who);
+        let device_row = device.as_ref().map(|d| d.row(&client.browser, now));
+        let entry = who.entry(Event::CodeSuccess);
+        let (half, counted) = (&session.id_hash, CODES_PER_SIGN_IN - 1);
+        let row = next.row();
+        if tried
+            .spend(step, half, row, counted, &entry, device_row.as_ref(), now)
+            .await?
+        {
+            // The duty as read with the session at this request's start
+            // (the account's row is joined to it): every later request
+            // reads it again.
+            return Ok(SignInCode::Accepted {
+                session: next.token,
+                device: device.map(|d| d.token),
+                duty: session.duty,
+            });
+        }
+        // Ended meanwhile (signed out) or out of codes (a fifth wrong one
+        // whose client hung up before it was ended).
+        session::discard(&state.db, session).await?;
+        return Ok(SignInCode::SignInAgain);
+    }
+    if step.is_some() {
+        tracing::warn!(user_id = who.user_id, "one-time code replayed");
+    }
+    let attempt = tried.attempt;
+    let quiet = lockout::locks_nothing(attempt);
+    let failure = who.entry(Event::CodeFailure);
+    let (half, limit) = (&session.id_hash, CODES_PER_SIGN_IN);
+    let Some(in_sign_in) = tried
+        .wrong(half, limit, quiet.then_some(&failure), now)
+        .await?
+    else {
+        session::discard(&state.db, session).await?;
+        return Ok(SignInCode::SignInAgain);
+    };
+    let checked = if quiet {
+        CodeCheck::Wrong
+    } else {
+        match lockout::wrong(state, who, attempt, Event::CodeFailure).await? {
+            AfterWrong::Counted => CodeCheck::Wrong,
+            AfterWrong::Blocked(block) => CodeCheck::Blocked(block),
+        }
+    };
+    after_wrong(state, session, checked, in_sign_in).await
+}
+
+/// What a code that was not accepted ends: the fifth wrong one, or a lock,
+/// ends the half sign-in.
+async fn after_wrong(
+    state: &AppState,
+    session: &Session,
+    checked: CodeCheck,
+    in_sign_in: i64,
+) -> Result<SignInCode, AppError> {
+    let answer = match checked {
+        CodeCheck::Wrong if in_sign_in < CODES_PER_SIGN_IN => return Ok(SignInCode::Wrong),
+        CodeCheck::Accepted | CodeCheck::Wrong => SignInCode::SignInAgain,
+        CodeCheck::Blocked(block) => SignInCode::Blocked(block),
+    };
+    session::discard(&state.db, session).await?;
+    Ok(answer)
+}
+
+/// A recovery code: its check hashes (argon2), so it runs outside any
+/// transaction, between the counts that come before it and the promotion
+/// after it.
+async fn recovery_code_step(
+    state: &AppState,
+    session: &Session,
+    code: &RecoveryCode,
+    remember: bool,
+    client: &Client,
+) -> Result<SignInCode, AppError> {
     // Counted before the check, like the account's count: a burst of
     // parallel guesses on one half sign-in gets five at most.
     let Some(attempt) =
@@ -211,44 +345,20 @@ async fn code_step(
         return Ok(SignInCode::SignInAgain);
     };
     let who = Who::of(session, client);
-    let checked = match proof {
-        Proof::Code(code) => check_active_code(state, who, code).await?,
-        Proof::Recovery(code) => recovery::check(state, who, code).await?,
-    };
-    match checked {
-        CodeCheck::Accepted => {}
-        CodeCheck::Wrong if attempt >= CODES_PER_SIGN_IN => {
-            session::discard(&state.db, session).await?;
-            return Ok(SignInCode::SignInAgain);
-        }
-        CodeCheck::Wrong => return Ok(SignInCode::Wrong),
-        CodeCheck::Blocked(block) => {
-            session::discard(&state.db, session).await?;
-            return Ok(SignInCode::Blocked(block));
-        }
+    let checked = recovery::check(state, who, code).await?;
+    if checked != CodeCheck::Accepted {
+        return after_wrong(state, session, checked, attempt).await;
     }
     let now = state.clock.now();
-    let device = remember.then(Token::generate);
-    let device_hash = device.as_ref().map(Token::hash);
-    let device_entry = who.entry(Event::DeviceRemembered);
-    let new_device = device_hash.as_deref().map(|token_hash| devices::NewDevice {
-        token_hash,
-        label: &client.browser,
-        expires_at: now + REMEMBER_SECS,
-        entry: &device_entry,
-    });
+    let device = Remember::asked(remember, who);
+    let device_row = device.as_ref().map(|d| d.row(&client.browser, now));
     let entry = who.entry(Event::CodeSuccess);
-    let method = match proof {
-        Proof::Code(_) => Method::Code,
-        Proof::Recovery(_) => Method::RecoveryCode,
-    };
-    let full =
-        session::promote(&state.db, session, method, &entry, new_device.as_ref(), now).await?;
-    // The duty as read with the session at this request's start (the
-    // account's row is joined to it): every later request reads it again.
+    let method = Method::RecoveryCode;
+    let (db, counted) = (&state.db, CODES_PER_SIGN_IN);
+    let full = session::promote(db, session, method, counted, &entry, device_row.as_ref(), now).await?;
     Ok(SignInCode::Accepted {
         session: full,
-        device,
+        device: device.map(|d| d.token),
         duty: session.duty,
     })
 }
