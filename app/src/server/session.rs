@@ -355,8 +355,17 @@ pub async fn promote(
 ) -> Result<Token, AppError> {
     let next = Successor::new(method);
     let (user_id, old_hash) = (half.user_id, &half.id_hash);
-    if !sessions::promote(db, user_id, old_hash, next.row(), counted_at_most, entry, device, now)
-        .await?
+    if !sessions::promote(
+        db,
+        user_id,
+        old_hash,
+        next.row(),
+        counted_at_most,
+        entry,
+        device,
+        now,
+    )
+    .await?
     {
         return Err(AppError::NotSignedIn);
     }

@@ -84,7 +84,11 @@ pub async fn in_process(engine: Engine) -> Vec<Row> {
         format!("{per_second:.0} verifications/s ({verified} of {all} verified)"),
         "-".into(),
         "-".into(),
-        if goal == 2000 { "≥ 2,000/s" } else { "≥ 1,000/s" },
+        if goal == 2000 {
+            "≥ 2,000/s"
+        } else {
+            "≥ 1,000/s"
+        },
         Some(per_second >= f64::from(goal) && verified == all),
     ));
 

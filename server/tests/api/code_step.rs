@@ -283,7 +283,11 @@ async fn a_right_code_whose_sign_in_cannot_be_recorded_is_not_spent() {
     .unwrap();
     assert_eq!(step_after, step_before, "the code was not spent");
     assert_eq!(code_failures, 0, "nor its attempt kept");
-    assert_eq!(app.session_count("dealer01").await, 2, "setup's and the half");
+    assert_eq!(
+        app.session_count("dealer01").await,
+        2,
+        "setup's and the half"
+    );
     assert_eq!(
         app.code_step(&half, &code, false).await.status(),
         StatusCode::OK

@@ -250,3 +250,31 @@ async fn a_change_committed_without_any_audit_record_is_refused_and_rolled_back(
         .unwrap();
     assert_ne!(name, "unrecorded", "nothing landed");
 }
+
+#[tokio::test]
+async fn on_sqlite_an_instances_write_transactions_take_turns() {
+    // SQLite writes one at a time; a second writer would sleep in SQLite's
+    // busy handler. An instance's transactions queue for their turn
+    // instead: a second one does not begin while the first is open, and
+    // begins as soon as it ends.
+    use app::server::db::change::Change;
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let first = Change::start(&app.db).await.unwrap();
+    let second = Change::start(&app.db);
+    tokio::pin!(second);
+    let waited = tokio::time::timeout(Duration::from_millis(200), &mut second).await;
+    match Engine::of_this_run() {
+        Engine::Sqlite => assert!(waited.is_err(), "the second began while the first was open"),
+        // PostgreSQL takes rows one by one: both may be open at once.
+        Engine::Postgres => assert!(waited.is_ok()),
+    }
+    drop(first);
+    let second = match waited {
+        Ok(second) => second,
+        Err(_) => tokio::time::timeout(Duration::from_secs(5), second)
+            .await
+            .expect("its turn comes when the first ends"),
+    };
+    second.unwrap().commit_counts().await.unwrap();
+}

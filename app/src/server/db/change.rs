@@ -170,6 +170,9 @@ pub struct Change {
     tx: Transaction<'static, Any>,
     /// Records written so far by [`Change::record`].
     recorded: usize,
+    /// This instance's turn to write (SQLite), given back after the
+    /// transaction ends (fields drop in order).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Change {
@@ -179,6 +182,7 @@ impl Change {
     /// (an admin acting on another who acts on the first) never wait on
     /// each other in a circle.
     pub async fn begin(db: &Db, seen: &Seen) -> Result<Option<Self>, sqlx::Error> {
+        let turn = db.turn_to_write().await?;
         let mut tx = db.pool().begin().await?;
         let mut facts: Vec<&Fact> = seen.facts.iter().collect();
         facts.sort_by_key(|fact| fact.user_id());
@@ -188,15 +192,24 @@ impl Change {
                 return Ok(None);
             }
         }
-        Ok(Some(Self { tx, recorded: 0 }))
+        Ok(Some(Self {
+            tx,
+            recorded: 0,
+            _turn: turn,
+        }))
     }
 
     /// Begins a change with nothing to re-check first: the account
     /// holder's own changes (which carry their conditions in their own
     /// statements) and the command line.
     pub async fn start(db: &Db) -> Result<Self, sqlx::Error> {
+        let turn = db.turn_to_write().await?;
         let tx = db.pool().begin().await?;
-        Ok(Self { tx, recorded: 0 })
+        Ok(Self {
+            tx,
+            recorded: 0,
+            _turn: turn,
+        })
     }
 
     /// The transaction's connection, for the change's own statements.

@@ -347,7 +347,17 @@ impl CodeTry {
             return Ok(false);
         }
         let (change, user_id) = (self.change, self.user_id);
-        promote_in(change, user_id, half_hash, full, counted_at_most, entry, device, now).await
+        promote_in(
+            change,
+            user_id,
+            half_hash,
+            full,
+            counted_at_most,
+            entry,
+            device,
+            now,
+        )
+        .await
     }
 
     /// The code was wrong (or replayed): counts it for the half sign-in

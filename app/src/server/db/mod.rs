@@ -35,10 +35,20 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 pub struct Db {
     pool: AnyPool,
     is_sqlite: bool,
+    /// SQLite lets one connection write at a time; a second waits in
+    /// SQLite's busy handler, which sleeps (1, 2, 5, 10 ms ...) and asks
+    /// again. This instance's transactions ([`change::Change`]) wait for
+    /// their turn here instead, in order and without sleeping. None on
+    /// PostgreSQL, whose rows lock one by one.
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     ready: std::sync::Arc<Readiness>,
 }
 
 /// How long one answer of [`Db::ready`] serves.
+/// The longest a transaction waits for its turn to write (SQLite's
+/// `busy_timeout`, set below, is the same).
+const WRITE_WAIT: Duration = Duration::from_secs(5);
+
 pub const READY_FOR: Duration = Duration::from_secs(1);
 
 /// The last answer of the readiness probe, and the gate that lets one
@@ -109,9 +119,11 @@ impl Db {
 
     fn over(pool: AnyPool, is_sqlite: bool) -> Self {
         let ready = Default::default();
+        let writer = is_sqlite.then(Default::default);
         Self {
             pool,
             is_sqlite,
+            writer,
             ready,
         }
     }
@@ -171,6 +183,20 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Waits for this instance's turn to open a write transaction (SQLite
+    /// only: see `writer`), as long as SQLite's own `busy_timeout` would.
+    pub(crate) async fn turn_to_write(
+        &self,
+    ) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, sqlx::Error> {
+        let Some(writer) = &self.writer else {
+            return Ok(None);
+        };
+        tokio::time::timeout(WRITE_WAIT, writer.clone().lock_owned())
+            .await
+            .map(Some)
+            .map_err(|_| sqlx::Error::PoolTimedOut)
     }
 
     pub async fn close(&self) {

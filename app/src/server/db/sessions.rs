@@ -163,7 +163,17 @@ pub async fn promote(
         .bind(user_id)
         .execute(change.conn())
         .await?;
-    promote_in(change, user_id, old_hash, full, counted_at_most, entry, device, now).await
+    promote_in(
+        change,
+        user_id,
+        old_hash,
+        full,
+        counted_at_most,
+        entry,
+        device,
+        now,
+    )
+    .await
 }
 
 /// The rest of [`promote`], inside `change`, which has taken the row of

@@ -355,7 +355,16 @@ async fn recovery_code_step(
     let entry = who.entry(Event::CodeSuccess);
     let method = Method::RecoveryCode;
     let (db, counted) = (&state.db, CODES_PER_SIGN_IN);
-    let full = session::promote(db, session, method, counted, &entry, device_row.as_ref(), now).await?;
+    let full = session::promote(
+        db,
+        session,
+        method,
+        counted,
+        &entry,
+        device_row.as_ref(),
+        now,
+    )
+    .await?;
     Ok(SignInCode::Accepted {
         session: full,
         device: device.map(|d| d.token),
