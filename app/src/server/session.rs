@@ -354,19 +354,14 @@ pub async fn promote(
     now: i64,
 ) -> Result<Token, AppError> {
     let next = Successor::new(method);
-    let (user_id, old_hash) = (half.user_id, &half.id_hash);
-    if !sessions::promote(
-        db,
-        user_id,
-        old_hash,
-        next.row(),
+    let promotion = sessions::Promotion {
+        half_hash: &half.id_hash,
+        full: next.row(),
         counted_at_most,
         entry,
         device,
-        now,
-    )
-    .await?
-    {
+    };
+    if !sessions::promote(db, half.user_id, promotion, now).await? {
         return Err(AppError::NotSignedIn);
     }
     Ok(next.token)

@@ -4,11 +4,10 @@
 
 use super::audit::Entry;
 use super::change::{Change, Seen};
-use super::devices::NewDevice;
 use super::endings::{delete_for_user, end_sessions, lock_row, Ending};
 use super::locks::{reserve_statement, Attempt, Counter, Limits};
 use super::recovery_codes::put_recovery_codes;
-use super::sessions::{promote_in, Promoted};
+use super::sessions::{promote_in, Promotion};
 use super::users::MFA_SECRET_IN_FORCE;
 use super::Db;
 
@@ -318,21 +317,15 @@ pub async fn try_code(
 
 impl CodeTry {
     /// The code was right: spends its `step` (a success, which ends the
-    /// run of failures) and promotes the half sign-in `half_hash` to
-    /// `full` (see [`super::sessions::promote`]), with `entry` and
-    /// `device`, in one commit. False, changing nothing, when the step is
-    /// not newer than the last one or the half sign-in is gone or has more
-    /// than `counted_at_most` wrong codes.
+    /// run of failures) and promotes the half sign-in (see
+    /// [`super::sessions::promote`]), in one commit. False, changing
+    /// nothing, when the step is not newer than the last one or the half
+    /// sign-in is gone or has more wrong codes than the promotion allows.
     #[tracing::instrument(skip_all, fields(user_id = self.user_id))]
-    #[allow(clippy::too_many_arguments)]
     pub async fn spend(
         mut self,
         step: i64,
-        half_hash: &str,
-        full: Promoted<'_>,
-        counted_at_most: i64,
-        entry: &Entry,
-        device: Option<&NewDevice<'_>>,
+        promotion: Promotion<'_>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         let spent = sqlx::query(
@@ -346,18 +339,7 @@ impl CodeTry {
         if spent.rows_affected() != 1 {
             return Ok(false);
         }
-        let (change, user_id) = (self.change, self.user_id);
-        promote_in(
-            change,
-            user_id,
-            half_hash,
-            full,
-            counted_at_most,
-            entry,
-            device,
-            now,
-        )
-        .await
+        promote_in(self.change, self.user_id, promotion, now).await
     }
 
     /// The code was wrong (or replayed): counts it for the half sign-in

@@ -136,6 +136,20 @@ pub struct Promoted<'a> {
     pub method: &'a str,
 }
 
+/// A half sign-in to promote: the full session that replaces it, the
+/// record and the remembered device that go with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Promotion<'a> {
+    /// The half sign-in's ID hash.
+    pub half_hash: &'a str,
+    pub full: Promoted<'a>,
+    /// Wrong codes the half sign-in may have counted (the current attempt
+    /// included, where it was counted before its check).
+    pub counted_at_most: i64,
+    pub entry: &'a Entry,
+    pub device: Option<&'a NewDevice<'a>>,
+}
+
 /// Replaces a half sign-in by a full one under a new ID and handle, in one
 /// transaction, recording `entry`, and remembers `device` in the same
 /// transaction (so a reset landing meanwhile cannot miss it). Returns
@@ -144,15 +158,10 @@ pub struct Promoted<'a> {
 /// has more than `counted_at_most` codes counted: a request that was
 /// already in flight cannot resurrect it.
 #[tracing::instrument(skip_all)]
-#[allow(clippy::too_many_arguments)]
 pub async fn promote(
     db: &Db,
     user_id: i64,
-    old_hash: &str,
-    full: Promoted<'_>,
-    counted_at_most: i64,
-    entry: &Entry,
-    device: Option<&NewDevice<'_>>,
+    promotion: Promotion<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut change = Change::start(db).await?;
@@ -163,39 +172,24 @@ pub async fn promote(
         .bind(user_id)
         .execute(change.conn())
         .await?;
-    promote_in(
-        change,
-        user_id,
-        old_hash,
-        full,
-        counted_at_most,
-        entry,
-        device,
-        now,
-    )
-    .await
+    promote_in(change, user_id, promotion, now).await
 }
 
 /// The rest of [`promote`], inside `change`, which has taken the row of
 /// the half sign-in's user, `user_id` (another user's half sign-in is
 /// refused).
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn promote_in(
     mut change: Change,
     user_id: i64,
-    old_hash: &str,
-    full: Promoted<'_>,
-    counted_at_most: i64,
-    entry: &Entry,
-    device: Option<&NewDevice<'_>>,
+    promotion: Promotion<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let half: Option<(String, Option<String>)> = sqlx::query_as(
         "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' AND code_failures <= $2 \
          AND user_id = $3 RETURNING browser, address",
     )
-    .bind(old_hash)
-    .bind(counted_at_most)
+    .bind(promotion.half_hash)
+    .bind(promotion.counted_at_most)
     .bind(user_id)
     .fetch_optional(change.conn())
     .await?;
@@ -203,18 +197,18 @@ pub(super) async fn promote_in(
         return Ok(false);
     };
     let new = NewSession {
-        id_hash: full.id_hash,
-        handle: full.handle,
+        id_hash: promotion.full.id_hash,
+        handle: promotion.full.handle,
         user_id,
         stage: "full",
         browser: &browser,
         address: address.as_deref(),
         code_at: Some(now),
-        method: full.method,
+        method: promotion.full.method,
     };
     insert(change.conn(), new, now).await?;
-    change.record(entry, now).await?;
-    if let Some(device) = device {
+    change.record(promotion.entry, now).await?;
+    if let Some(device) = promotion.device {
         devices::insert_device(&mut change, user_id, device, now).await?;
     }
     change.commit_recorded().await?;

@@ -264,12 +264,14 @@ async fn app_code_step(
         let device = Remember::asked(remember, who);
         let device_row = device.as_ref().map(|d| d.row(&client.browser, now));
         let entry = who.entry(Event::CodeSuccess);
-        let (half, counted) = (&session.id_hash, CODES_PER_SIGN_IN - 1);
-        let row = next.row();
-        if tried
-            .spend(step, half, row, counted, &entry, device_row.as_ref(), now)
-            .await?
-        {
+        let promotion = db::sessions::Promotion {
+            half_hash: &session.id_hash,
+            full: next.row(),
+            counted_at_most: CODES_PER_SIGN_IN - 1,
+            entry: &entry,
+            device: device_row.as_ref(),
+        };
+        if tried.spend(step, promotion, now).await? {
             // The duty as read with the session at this request's start
             // (the account's row is joined to it): every later request
             // reads it again.
