@@ -184,29 +184,26 @@ pub(super) async fn promote_in(
     promotion: Promotion<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let half: Option<(String, Option<String>)> = sqlx::query_as(
-        "DELETE FROM sessions WHERE id_hash = $1 AND stage = 'code' AND code_failures <= $2 \
-         AND user_id = $3 RETURNING browser, address",
+    // The row becomes the full session in place, under its new ID and
+    // handle, with the browser and address it had: one statement where a
+    // DELETE and an INSERT were (no other table refers to a half sign-in).
+    let promoted = sqlx::query(
+        "UPDATE sessions SET id_hash = $1, handle = $2, stage = 'full', code_failures = 0, \
+         method = $3, code_at = $4, created_at = $4, last_seen_at = $4 \
+         WHERE id_hash = $5 AND stage = 'code' AND code_failures <= $6 AND user_id = $7",
     )
+    .bind(promotion.full.id_hash)
+    .bind(promotion.full.handle)
+    .bind(promotion.full.method)
+    .bind(now)
     .bind(promotion.half_hash)
     .bind(promotion.counted_at_most)
     .bind(user_id)
-    .fetch_optional(change.conn())
+    .execute(change.conn())
     .await?;
-    let Some((browser, address)) = half else {
+    if promoted.rows_affected() != 1 {
         return Ok(false);
-    };
-    let new = NewSession {
-        id_hash: promotion.full.id_hash,
-        handle: promotion.full.handle,
-        user_id,
-        stage: "full",
-        browser: &browser,
-        address: address.as_deref(),
-        code_at: Some(now),
-        method: promotion.full.method,
-    };
-    insert(change.conn(), new, now).await?;
+    }
     change.record(promotion.entry, now).await?;
     if let Some(device) = promotion.device {
         devices::insert_device(&mut change, user_id, device, now).await?;
