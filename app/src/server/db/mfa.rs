@@ -247,10 +247,11 @@ pub async fn reserve_session_attempt(
 }
 
 /// The app's code at sign-in, being checked in one transaction: the
-/// account's row is taken and the attempt counted before the check, as
-/// [`super::locks::reserve_attempt`] counts it; then either the code is
-/// spent and the half sign-in promoted ([`CodeTry::spend`]), or the
-/// attempt is counted for the half sign-in too ([`CodeTry::wrong`]).
+/// account's row is taken and the attempt counted, for the account as
+/// [`super::locks::reserve_attempt`] counts it and for the half sign-in,
+/// before the check, so that nothing is checked for a guess either count
+/// refuses; then either the code is spent and the half sign-in promoted
+/// ([`CodeTry::spend`]), or the counts are committed ([`CodeTry::wrong`]).
 /// Dropped before either, it rolls back: a client that hangs up mid-check
 /// is answered nothing, and nothing is kept.
 ///
@@ -260,8 +261,11 @@ pub async fn reserve_session_attempt(
 pub struct CodeTry {
     change: Change,
     user_id: i64,
+    half_hash: String,
     /// The attempt's number toward the lock and in the run.
     pub attempt: Attempt,
+    /// The attempt's number in this half sign-in.
+    pub in_sign_in: i64,
     /// The sealed secret, if MFA is on.
     pub sealed: Option<Vec<u8>>,
     /// The step of the newest code accepted so far.
@@ -273,8 +277,22 @@ impl std::fmt::Debug for CodeTry {
         f.debug_struct("CodeTry")
             .field("user_id", &self.user_id)
             .field("attempt", &self.attempt)
+            .field("in_sign_in", &self.in_sign_in)
             .finish_non_exhaustive()
     }
+}
+
+/// What [`try_code`] found.
+#[derive(Debug)]
+pub enum Tried {
+    /// Counted: check the code, then settle it.
+    Counted(CodeTry),
+    /// The account takes no attempt now (locked, disabled, or a count at
+    /// its limit). Nothing changed.
+    AccountRefused,
+    /// The half sign-in is gone or has `per_sign_in` attempts counted.
+    /// Nothing changed.
+    SignInOver,
 }
 
 #[derive(sqlx::FromRow)]
@@ -285,16 +303,19 @@ struct Taken {
     mfa_last_step: Option<i64>,
 }
 
-/// Begins a [`CodeTry`]: `None` (nothing changed) when the account takes
-/// no attempt now (locked, disabled, or a count at its limit).
-#[tracing::instrument(skip(db))]
+/// Begins a [`CodeTry`] for the half sign-in `half_hash` of `user_id`,
+/// which may count `per_sign_in` attempts.
+#[tracing::instrument(skip(db, half_hash))]
 pub async fn try_code(
     db: &Db,
     user_id: i64,
+    half_hash: &str,
     limits: Limits,
+    per_sign_in: i64,
     now: i64,
-) -> Result<Option<CodeTry>, sqlx::Error> {
+) -> Result<Tried, sqlx::Error> {
     let mut change = Change::start(db).await?;
+    // The user's row first, as every change of the account takes it.
     let more = format!(", {MFA_SECRET_IN_FORCE} AS mfa_secret, mfa_last_step");
     let taken: Option<Taken> = sqlx::query_as(&reserve_statement(Counter::Code, &more))
         .bind(user_id)
@@ -303,13 +324,30 @@ pub async fn try_code(
         .bind(limits.disable_after)
         .fetch_optional(change.conn())
         .await?;
-    Ok(taken.map(|taken| CodeTry {
+    let Some(taken) = taken else {
+        return Ok(Tried::AccountRefused);
+    };
+    let in_sign_in: Option<i64> = sqlx::query_scalar(
+        "UPDATE sessions SET code_failures = code_failures + 1 WHERE id_hash = $1 \
+         AND user_id = $2 AND stage = 'code' AND code_failures < $3 RETURNING code_failures",
+    )
+    .bind(half_hash)
+    .bind(user_id)
+    .bind(per_sign_in)
+    .fetch_optional(change.conn())
+    .await?;
+    let Some(in_sign_in) = in_sign_in else {
+        return Ok(Tried::SignInOver);
+    };
+    Ok(Tried::Counted(CodeTry {
         change,
         user_id,
+        half_hash: half_hash.to_owned(),
         attempt: Attempt {
             toward_lock: taken.toward_lock,
             in_run: taken.in_run,
         },
+        in_sign_in,
         sealed: taken.mfa_secret,
         last_step: taken.mfa_last_step,
     }))
@@ -320,7 +358,7 @@ impl CodeTry {
     /// run of failures) and promotes the half sign-in (see
     /// [`super::sessions::promote`]), in one commit. False, changing
     /// nothing, when the step is not newer than the last one or the half
-    /// sign-in is gone or has more wrong codes than the promotion allows.
+    /// sign-in is not the one counted.
     #[tracing::instrument(skip_all, fields(user_id = self.user_id))]
     pub async fn spend(
         mut self,
@@ -328,6 +366,9 @@ impl CodeTry {
         promotion: Promotion<'_>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
+        if promotion.half_hash != self.half_hash {
+            return Ok(false);
+        }
         let spent = sqlx::query(
             "UPDATE users SET mfa_last_step = $1, code_failures = 0, failure_run = 0, lock_count = 0 \
              WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
@@ -342,35 +383,26 @@ impl CodeTry {
         promote_in(self.change, self.user_id, promotion, now).await
     }
 
-    /// The code was wrong (or replayed): counts it for the half sign-in
-    /// `half_hash` too, and commits both counts, with `failure` recorded
-    /// when given (the caller records it itself after a lock it is due).
-    /// Returns the half sign-in's count; `None`, keeping nothing, when the
-    /// half sign-in is gone or has `limit` counted already.
+    /// The code was wrong (or replayed): commits both counts, with
+    /// `failure` recorded when given (the caller records it itself after
+    /// a lock it is due). With `end_sign_in` (its last attempt), the half
+    /// sign-in ends in the same commit.
     #[tracing::instrument(skip_all, fields(user_id = self.user_id))]
     pub async fn wrong(
         mut self,
-        half_hash: &str,
-        limit: i64,
         failure: Option<&Entry>,
+        end_sign_in: bool,
         now: i64,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        let counted: Option<i64> = sqlx::query_scalar(
-            "UPDATE sessions SET code_failures = code_failures + 1 WHERE id_hash = $1 \
-             AND user_id = $2 AND stage = 'code' AND code_failures < $3 RETURNING code_failures",
-        )
-        .bind(half_hash)
-        .bind(self.user_id)
-        .bind(limit)
-        .fetch_optional(self.change.conn())
-        .await?;
-        let Some(counted) = counted else {
-            return Ok(None);
-        };
-        match failure {
-            Some(entry) => self.change.commit(entry, now).await?,
-            None => self.change.commit_counts().await?,
+    ) -> Result<(), sqlx::Error> {
+        if end_sign_in {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(&self.half_hash)
+                .execute(self.change.conn())
+                .await?;
         }
-        Ok(Some(counted))
+        match failure {
+            Some(entry) => self.change.commit(entry, now).await,
+            None => self.change.commit_counts().await,
+        }
     }
 }

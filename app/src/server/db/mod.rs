@@ -44,11 +44,11 @@ pub struct Db {
     ready: std::sync::Arc<Readiness>,
 }
 
-/// How long one answer of [`Db::ready`] serves.
 /// The longest a transaction waits for its turn to write (SQLite's
 /// `busy_timeout`, set below, is the same).
 const WRITE_WAIT: Duration = Duration::from_secs(5);
 
+/// How long one answer of [`Db::ready`] serves.
 pub const READY_FOR: Duration = Duration::from_secs(1);
 
 /// The last answer of the readiness probe, and the gate that lets one

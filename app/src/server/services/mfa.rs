@@ -250,10 +250,29 @@ async fn app_code_step(
 ) -> Result<SignInCode, AppError> {
     let who = Who::of(session, client);
     let now = state.clock.now();
-    let Some(tried) = mfa::try_code(&state.db, who.user_id, lockout::LIMITS, now).await? else {
-        let block = lockout::refusal(state, who).await?;
-        session::discard(&state.db, session).await?;
-        return Ok(SignInCode::Blocked(block));
+    let (half, per_sign_in) = (&session.id_hash, CODES_PER_SIGN_IN);
+    let tried = match mfa::try_code(
+        &state.db,
+        who.user_id,
+        half,
+        lockout::LIMITS,
+        per_sign_in,
+        now,
+    )
+    .await?
+    {
+        mfa::Tried::Counted(tried) => tried,
+        // Refused before anything is checked: a right code and a wrong
+        // one get the same answer, in the same time.
+        mfa::Tried::AccountRefused => {
+            let block = lockout::refusal(state, who).await?;
+            session::discard(&state.db, session).await?;
+            return Ok(SignInCode::Blocked(block));
+        }
+        mfa::Tried::SignInOver => {
+            session::discard(&state.db, session).await?;
+            return Ok(SignInCode::SignInAgain);
+        }
     };
     // MFA turned off meanwhile: dropping `tried` keeps nothing.
     let sealed = tried.sealed.as_deref().ok_or(AppError::Forbidden)?;
@@ -265,9 +284,10 @@ async fn app_code_step(
         let device_row = device.as_ref().map(|d| d.row(&client.browser, now));
         let entry = who.entry(Event::CodeSuccess);
         let promotion = db::sessions::Promotion {
-            half_hash: &session.id_hash,
+            half_hash: half,
             full: next.row(),
-            counted_at_most: CODES_PER_SIGN_IN - 1,
+            // This attempt included: it was counted before the check.
+            counted_at_most: CODES_PER_SIGN_IN,
             entry: &entry,
             device: device_row.as_ref(),
         };
@@ -281,25 +301,19 @@ async fn app_code_step(
                 duty: session.duty,
             });
         }
-        // Ended meanwhile (signed out) or out of codes (a fifth wrong one
-        // whose client hung up before it was ended).
-        session::discard(&state.db, session).await?;
-        return Ok(SignInCode::SignInAgain);
+        // Not expected (the row and the half sign-in were taken and
+        // counted in this transaction); nothing was kept.
+        tracing::error!(user_id = who.user_id, "a right code could not be spent");
+        return Err(AppError::Internal);
     }
     if step.is_some() {
         tracing::warn!(user_id = who.user_id, "one-time code replayed");
     }
-    let attempt = tried.attempt;
+    let (attempt, in_sign_in) = (tried.attempt, tried.in_sign_in);
     let quiet = lockout::locks_nothing(attempt);
     let failure = who.entry(Event::CodeFailure);
-    let (half, limit) = (&session.id_hash, CODES_PER_SIGN_IN);
-    let Some(in_sign_in) = tried
-        .wrong(half, limit, quiet.then_some(&failure), now)
-        .await?
-    else {
-        session::discard(&state.db, session).await?;
-        return Ok(SignInCode::SignInAgain);
-    };
+    let last = in_sign_in >= CODES_PER_SIGN_IN;
+    tried.wrong(quiet.then_some(&failure), last, now).await?;
     let checked = if quiet {
         CodeCheck::Wrong
     } else {
@@ -308,6 +322,10 @@ async fn app_code_step(
             AfterWrong::Blocked(block) => CodeCheck::Blocked(block),
         }
     };
+    if last && checked == CodeCheck::Wrong {
+        // Ended in the same commit as its last count.
+        return Ok(SignInCode::SignInAgain);
+    }
     after_wrong(state, session, checked, in_sign_in).await
 }
 
