@@ -4,10 +4,11 @@
 
 use super::audit::Entry;
 use super::change::{Change, Seen};
+use super::devices::NewDevice;
 use super::endings::{delete_for_user, end_sessions, lock_row, Ending};
 use super::locks::{reserve_statement, Attempt, Counter, Limits};
 use super::recovery_codes::put_recovery_codes;
-use super::sessions::{promote_in, Promotion};
+use super::sessions::{promote_in, Promoted, Promotion};
 use super::users::MFA_SECRET_IN_FORCE;
 use super::Db;
 
@@ -228,21 +229,36 @@ pub async fn accept_step(db: &Db, user_id: i64, step: i64, now: i64) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
-/// Reserves one code attempt for this half sign-in, unless `limit` are
-/// already counted or it is no longer waiting for a code.
+/// Reserves one code attempt for `user_id`'s half sign-in `id_hash`,
+/// unless `limit` are already counted or it is no longer waiting for a
+/// code; returns the attempt's number.
 #[tracing::instrument(skip(db, id_hash))]
 pub async fn reserve_session_attempt(
     db: &Db,
+    user_id: i64,
+    id_hash: &str,
+    limit: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
+    count_in_sign_in(&mut conn, user_id, id_hash, limit).await
+}
+
+/// The statement of [`reserve_session_attempt`], on `conn` (a code step's
+/// transaction counts with it too).
+async fn count_in_sign_in(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
     id_hash: &str,
     limit: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE sessions SET code_failures = code_failures + 1 \
-         WHERE id_hash = $1 AND stage = 'code' AND code_failures < $2 RETURNING code_failures",
+        "UPDATE sessions SET code_failures = code_failures + 1 WHERE id_hash = $1 \
+         AND user_id = $2 AND stage = 'code' AND code_failures < $3 RETURNING code_failures",
     )
     .bind(id_hash)
+    .bind(user_id)
     .bind(limit)
-    .fetch_optional(db.pool())
+    .fetch_optional(conn)
     .await
 }
 
@@ -327,15 +343,7 @@ pub async fn try_code(
     let Some(taken) = taken else {
         return Ok(Tried::AccountRefused);
     };
-    let in_sign_in: Option<i64> = sqlx::query_scalar(
-        "UPDATE sessions SET code_failures = code_failures + 1 WHERE id_hash = $1 \
-         AND user_id = $2 AND stage = 'code' AND code_failures < $3 RETURNING code_failures",
-    )
-    .bind(half_hash)
-    .bind(user_id)
-    .bind(per_sign_in)
-    .fetch_optional(change.conn())
-    .await?;
+    let in_sign_in = count_in_sign_in(change.conn(), user_id, half_hash, per_sign_in).await?;
     let Some(in_sign_in) = in_sign_in else {
         return Ok(Tried::SignInOver);
     };
@@ -355,20 +363,19 @@ pub async fn try_code(
 
 impl CodeTry {
     /// The code was right: spends its `step` (a success, which ends the
-    /// run of failures) and promotes the half sign-in (see
-    /// [`super::sessions::promote`]), in one commit. False, changing
-    /// nothing, when the step is not newer than the last one or the half
-    /// sign-in is not the one counted.
+    /// run of failures) and promotes the half sign-in it counted to `full`
+    /// (see [`super::sessions::promote`]), with `entry` and `device`, in
+    /// one commit. False, changing nothing, when the step is not newer
+    /// than the last one.
     #[tracing::instrument(skip_all, fields(user_id = self.user_id))]
     pub async fn spend(
         mut self,
         step: i64,
-        promotion: Promotion<'_>,
+        full: Promoted<'_>,
+        entry: &Entry,
+        device: Option<&NewDevice<'_>>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        if promotion.half_hash != self.half_hash {
-            return Ok(false);
-        }
         let spent = sqlx::query(
             "UPDATE users SET mfa_last_step = $1, code_failures = 0, failure_run = 0, lock_count = 0 \
              WHERE id = $2 AND (mfa_last_step IS NULL OR mfa_last_step < $1)",
@@ -380,6 +387,15 @@ impl CodeTry {
         if spent.rows_affected() != 1 {
             return Ok(false);
         }
+        let promotion = Promotion {
+            half_hash: &self.half_hash,
+            full,
+            // This attempt's own count: taken in this transaction, which
+            // holds the row, after the limit refused any beyond it.
+            counted_at_most: self.in_sign_in,
+            entry,
+            device,
+        };
         promote_in(self.change, self.user_id, promotion, now).await
     }
 

@@ -283,15 +283,8 @@ async fn app_code_step(
         let device = Remember::asked(remember, who);
         let device_row = device.as_ref().map(|d| d.row(&client.browser, now));
         let entry = who.entry(Event::CodeSuccess);
-        let promotion = db::sessions::Promotion {
-            half_hash: half,
-            full: next.row(),
-            // This attempt included: it was counted before the check.
-            counted_at_most: CODES_PER_SIGN_IN,
-            entry: &entry,
-            device: device_row.as_ref(),
-        };
-        if tried.spend(step, promotion, now).await? {
+        let spent = tried.spend(step, next.row(), &entry, device_row.as_ref(), now);
+        if spent.await? {
             // The duty as read with the session at this request's start
             // (the account's row is joined to it): every later request
             // reads it again.
@@ -358,8 +351,9 @@ async fn recovery_code_step(
 ) -> Result<SignInCode, AppError> {
     // Counted before the check, like the account's count: a burst of
     // parallel guesses on one half sign-in gets five at most.
+    let (db, half) = (&state.db, &session.id_hash);
     let Some(attempt) =
-        mfa::reserve_session_attempt(&state.db, &session.id_hash, CODES_PER_SIGN_IN).await?
+        mfa::reserve_session_attempt(db, session.user_id, half, CODES_PER_SIGN_IN).await?
     else {
         session::discard(&state.db, session).await?;
         return Ok(SignInCode::SignInAgain);
@@ -373,13 +367,11 @@ async fn recovery_code_step(
     let device = Remember::asked(remember, who);
     let device_row = device.as_ref().map(|d| d.row(&client.browser, now));
     let entry = who.entry(Event::CodeSuccess);
-    let method = Method::RecoveryCode;
-    let (db, counted) = (&state.db, CODES_PER_SIGN_IN);
     let full = session::promote(
         db,
         session,
-        method,
-        counted,
+        Method::RecoveryCode,
+        CODES_PER_SIGN_IN,
         &entry,
         device_row.as_ref(),
         now,
