@@ -6,6 +6,10 @@ use crate::error::AppError;
 
 pub const PORTAL: &str = "/";
 pub const LOGIN: &str = "/login";
+/// What to do when the password is forgotten (the helpdesk).
+pub const FORGOT: &str = "/forgot";
+/// Pages anyone may see.
+pub const PUBLIC_PAGES: [&str; 3] = [PORTAL, LOGIN, FORGOT];
 /// The one page a half sign-in (code still owed) may see.
 pub const CODE_PAGE: &str = "/login/code";
 /// A half sign-in's other page: a recovery code instead of the app's.

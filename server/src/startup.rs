@@ -9,7 +9,7 @@ use app::server::crypto::SecretBox;
 use app::server::db::{self, Db};
 use app::server::password::Passwords;
 use app::server::services::{housekeeping, keys};
-use app::server::{backchannel, export, guard, health, provider, AppState};
+use app::server::{backchannel, export, guard, health, page_cache, provider, AppState};
 use app::{shell, App};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -59,8 +59,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             _,
         >(context, |_| shell()))
         // Outermost last: the request's span, the Japanese page for a
-        // refusal, the time and body limits, compression, the cross-site
-        // check, the client's address, the throttle by that address, the
+        // refusal, the time and body limits, compression, the pages held
+        // for visitors without cookies, the cross-site check, the client's
+        // address, the throttle by that address, the
         // session, then the page guard that needs the session.
         .layer(middleware::from_fn(guard::protect_pages))
         .layer(middleware::from_fn_with_state(
@@ -76,6 +77,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             guard::resolve_client,
         ))
         .layer(middleware::from_fn(guard::reject_cross_site))
+        // The pages anyone may see, for visitors without cookies, from
+        // memory: the rest of the guards would pass them untouched.
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), Default::default()),
+            page_cache::serve,
+        ))
         // Pages and server functions' answers, whole, by encoders each
         // thread reuses (`server::compress`); what else is compressed
         // (the audit trail's CSV, streamed) is gzipped as it streams. A

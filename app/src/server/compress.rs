@@ -27,7 +27,7 @@ use std::cell::RefCell;
 pub const GZIP_LEVEL: u32 = 6;
 /// Below this an answer is sent as it is: the coding's own header and
 /// checksum would outweigh the saving.
-const SMALLEST: usize = 1024;
+pub(crate) const SMALLEST: usize = 1024;
 /// A page larger than this is sent as it is, streamed.
 const LARGEST: usize = 4 << 20;
 
@@ -44,12 +44,7 @@ pub async fn compress_pages(req: Request, next: Next) -> Response<Body> {
         Ok(whole) => whole,
         // Larger than a page may be: what was read, then the rest, as it is.
         Err(Collected::TooLarge(body)) => return Response::from_parts(parts, body),
-        // The page's stream failed: sent as far as it went, as any
-        // streamed answer whose producer fails.
-        Err(Collected::Failed(err)) => {
-            tracing::error!(error = %err, "a page's body failed while collected");
-            return Response::from_parts(parts, Body::new(FailedBody(Some(err))));
-        }
+        Err(Collected::Failed(err)) => return failed(parts, err),
     };
     let mut vary = || {
         parts
@@ -104,13 +99,20 @@ pub fn streamed(
         )
 }
 
-enum Collected {
+pub(crate) enum Collected {
     TooLarge(Body),
     Failed(axum::Error),
 }
 
+/// The answer whose page's stream failed while collected: sent as far as
+/// it went, as any streamed answer whose producer fails.
+pub(crate) fn failed(parts: axum::http::response::Parts, err: axum::Error) -> Response<Body> {
+    tracing::error!(error = %err, "a page's body failed while collected");
+    Response::from_parts(parts, Body::new(FailedBody(Some(err))))
+}
+
 /// The body, whole, up to [`LARGEST`].
-async fn collect(body: Body) -> Result<Bytes, Collected> {
+pub(crate) async fn collect(body: Body) -> Result<Bytes, Collected> {
     use futures_util::StreamExt;
     let mut stream = body.into_data_stream();
     let mut whole = Vec::new();

@@ -18,9 +18,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::net::{IpAddr, SocketAddr};
 
-/// Pages anyone may see.
-const PUBLIC_PAGES: [&str; 3] = [routes::PORTAL, routes::LOGIN, "/forgot"];
-
 /// The largest request body accepted: a form here is well under 16 KiB.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -221,7 +218,7 @@ pub async fn protect_pages(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if !matches!(*req.method(), Method::GET | Method::HEAD)
         || !is_page(path)
-        || PUBLIC_PAGES.contains(&path)
+        || routes::PUBLIC_PAGES.contains(&path)
     {
         return next.run(req).await;
     }

@@ -15,6 +15,7 @@ pub mod health;
 pub mod jws;
 pub mod labels;
 pub mod metrics;
+pub mod page_cache;
 pub mod password;
 pub mod plain;
 pub mod provider;

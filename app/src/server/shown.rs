@@ -52,6 +52,21 @@ impl PortalCache {
             .map(|(_, shown)| shown.clone())
     }
 
+    /// When what is held now was read (if anything is held), and how many
+    /// changes went through this instance: a page rendered after this call
+    /// shows what was read then or later, unless the count has moved
+    /// (`server::page_cache`).
+    pub fn version(&self) -> (Option<Instant>, u64) {
+        let changes = self.changes.load(Ordering::SeqCst);
+        let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        (last.as_ref().map(|(at, _)| *at), changes)
+    }
+
+    /// How many changes went through this instance.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
     /// Forgets what was read: the next visit reads again.
     pub fn changed(&self) {
         self.changes.fetch_add(1, Ordering::SeqCst);

@@ -193,38 +193,91 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error() {
     assert!(html.contains(app::text::ERR_INVALID_CREDENTIALS));
 }
 
+/// The policy's script sources: `'nonce-…'` or `'sha256-…'` each.
+fn script_sources(res: &reqwest::Response) -> Vec<String> {
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let scripts = csp
+        .split(';')
+        .find_map(|d| d.trim().strip_prefix("script-src "))
+        .expect("a script-src");
+    scripts
+        .split(' ')
+        .filter(|s| s.starts_with("'nonce-") || s.starts_with("'sha256-"))
+        .map(|s| s.trim_matches('\'').to_owned())
+        .collect()
+}
+
+/// The text of every inline script of a page, and whether it carries a
+/// nonce attribute.
+fn inline_scripts(html: &str) -> Vec<(String, String)> {
+    html.split("<script")
+        .skip(1)
+        .filter_map(|rest| {
+            let (tag, after) = rest.split_once('>')?;
+            (!tag.contains(" src=")).then(|| {
+                let text = after.split("</script>").next().unwrap_or("");
+                (tag.to_owned(), text.to_owned())
+            })
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
-    let res = app.get("/", None).await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    // A signed-in page: a new nonce per page, on its scripts.
+    let res = app.get("/menu", Some(&cookie)).await;
     let h = res.headers().clone();
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["cache-control"], "no-store");
-    let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'nonce-"), "{csp}");
-    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .unwrap()
-        .split('\'')
-        .next()
-        .unwrap()
+    let sources = script_sources(&res);
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    let nonce = sources[0]
+        .strip_prefix("nonce-")
+        .expect("a nonce")
         .to_owned();
     let html = res.text().await.unwrap();
-    assert!(
-        html.contains(&format!("nonce=\"{nonce}\"")),
-        "the hydration script carries the nonce"
-    );
-    let again = app.get("/", None).await;
-    assert!(
-        !again.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains(&nonce),
-        "a new nonce per page"
-    );
+    let scripts = inline_scripts(&html);
+    assert!(!scripts.is_empty());
+    for (tag, _) in &scripts {
+        assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{tag}");
+    }
+    let again = app.get("/menu", Some(&cookie)).await;
+    assert_ne!(script_sources(&again), sources, "a new nonce per page");
+}
+
+#[tokio::test]
+async fn a_page_anyone_may_see_allows_its_own_scripts_by_their_hashes_and_nothing_else() {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    use sha2::{Digest, Sha256};
+    let app = spawn_app().await;
+    for path in app::routes::PUBLIC_PAGES {
+        // The first visit renders the page; the second gets it from memory.
+        let first = app.get(path, None).await;
+        let second = app.get(path, None).await;
+        for res in [first, second] {
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.headers()["cache-control"], "no-store");
+            assert_eq!(res.headers()["x-frame-options"], "DENY");
+            let sources = script_sources(&res);
+            let html = res.text().await.unwrap();
+            assert!(
+                !html.contains("nonce="),
+                "{path}: no nonce to read and reuse"
+            );
+            let hashes: Vec<String> = inline_scripts(&html)
+                .iter()
+                .map(|(_, text)| format!("sha256-{}", STANDARD.encode(Sha256::digest(text))))
+                .collect();
+            assert!(!hashes.is_empty(), "{path}: the hydration script");
+            assert_eq!(sources, hashes, "{path}: its scripts, and no other");
+        }
+    }
 }
 
 /// A link that carries a forged server-function error (`__err`), as

@@ -642,6 +642,11 @@ async fn the_sign_in_pages_let_a_form_go_to_the_waiting_application_and_nowhere_
     // A cookie that names nothing widens nothing.
     let forged = browse(&app, app::routes::LOGIN, None, Some(&"A".repeat(43))).await;
     assert!(policy(&forged).contains("form-action 'self';"));
+    // The page held for visitors without cookies (`server::page_cache`)
+    // neither serves the one with the cookie (above, right after it was
+    // held) nor takes its policy from it.
+    let alone = browse(&app, app::routes::LOGIN, None, None).await;
+    assert!(policy(&alone).contains("form-action 'self';"));
 }
 
 pub async fn post_form(app: &TestApp, path: &str, rp: &Rp, form: &[(&str, &str)]) -> Response {

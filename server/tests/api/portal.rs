@@ -52,12 +52,22 @@ async fn notices_on(pair: &Pair, i: usize) -> Vec<app::types::Notice> {
     res.json().await.unwrap()
 }
 
-/// How long instance `i` takes to show `title`, polled every 50 ms for
-/// at most 5 s.
+/// Whether instance `i` shows `title`: in its notices, and on the portal
+/// page a visitor without cookies gets (held in memory,
+/// `server::page_cache`).
+async fn shows(pair: &Pair, i: usize, title: &str) -> (bool, bool) {
+    let listed = notices_on(pair, i).await.iter().any(|n| n.title == title);
+    let page = pair.get(i, "/", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    (listed, page.text().await.unwrap().contains(title))
+}
+
+/// How long instance `i` takes to show `title`, in its notices and on its
+/// page, polled every 50 ms for at most 5 s.
 async fn until_shown(pair: &Pair, i: usize, title: &str) -> std::time::Duration {
     let start = std::time::Instant::now();
     while start.elapsed() < std::time::Duration::from_secs(5) {
-        if notices_on(pair, i).await.iter().any(|n| n.title == title) {
+        if shows(pair, i, title).await == (true, true) {
             return start.elapsed();
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -70,9 +80,10 @@ async fn a_notice_shows_at_once_where_it_was_posted_and_on_the_other_instance_wi
     use app::server::services::notices::{FRESH_FOR, STALE_AT_MOST};
     let pair = Pair::start().await;
     let (admin, _) = pair.staff(0, "admin01", Role::Admin).await;
-    // Both instances hold the list they read: empty.
+    // Both instances hold the list they read, and the page: empty.
     for i in 0..2 {
         assert!(notices_on(&pair, i).await.is_empty());
+        assert_eq!(shows(&pair, i, "夏季休業").await, (false, false));
     }
     let post = [
         ("op", "save"),
@@ -86,8 +97,11 @@ async fn a_notice_shows_at_once_where_it_was_posted_and_on_the_other_instance_wi
             .status(),
         StatusCode::OK
     );
-    let here = notices_on(&pair, 0).await;
-    assert_eq!(here.len(), 1, "the instance that saved it shows it at once");
+    assert_eq!(
+        shows(&pair, 0, "夏季休業").await,
+        (true, true),
+        "the instance that saved it shows it at once"
+    );
     let bound = FRESH_FOR + STALE_AT_MOST;
     let there = until_shown(&pair, 1, "夏季休業").await;
     assert!(there <= bound, "the other instance took {there:?}");
