@@ -35,9 +35,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// The most pages held: each path and query is one (`/login?next=/menu`,
-/// the portal's own links). Past it, a page is rendered as before until
-/// one held goes stale.
+/// The most pages held with a query: each path and query is one
+/// (`/login?next=/menu`, the portal's own links). Past it, such a page is
+/// rendered as before until one held goes stale. A page's own path,
+/// without a query, always has its place beyond these.
 const MOST_HELD: usize = 64;
 /// A longer path and query is never held.
 const LONGEST_KEY: usize = 512;
@@ -78,7 +79,11 @@ impl Held {
         let mut res = Response::new(Body::empty());
         *res.headers_mut() = self.headers.clone();
         let h = res.headers_mut();
-        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        // Without a gzip copy (a page under `compress::SMALLEST`),
+        // `compress_pages` answers as for any small page.
+        if self.gzip.is_some() {
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
         let body = match (&self.gzip, gzip) {
             (Some(gz), true) => {
                 h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -119,9 +124,12 @@ impl PageCache {
             slot.filling = true;
             return Lookup::Fill;
         }
-        if held.len() >= MOST_HELD {
-            held.retain(|_, slot| {
-                slot.filling
+        // A page's own path, without a query, always has its place: made-up
+        // queries fill the others, and cannot crowd the pages out.
+        if held.len() >= MOST_HELD && key.contains('?') {
+            held.retain(|key, slot| {
+                !key.contains('?')
+                    || slot.filling
                     || slot
                         .page
                         .as_ref()
@@ -289,9 +297,19 @@ fn strip_nonce<'a>(html: &'a str, attribute: &str) -> Option<(String, Vec<&'a st
         }
         let body = &after[tag_end + 1..];
         let text = &body[..body.find("</script>")?];
+        // What a browser would read otherwise than as these bytes (CR
+        // LF made LF, NUL replaced, a script ended or begun by other
+        // spellings): not hashed, so the page is not held.
+        let lower = text.to_ascii_lowercase();
+        if text.contains(['\r', '\0']) || lower.contains("</script") || lower.contains("<!--") {
+            return None;
+        }
         scripts.push(text);
         page.push_str(before);
-        rest = after;
+        // On after the script: its text is not searched again.
+        let end = tag_end + 1 + text.len() + "</script>".len();
+        page.push_str(&after[..end]);
+        rest = &after[end..];
     }
     page.push_str(rest);
     Some((page, scripts))
@@ -346,6 +364,8 @@ mod tests {
             r#"<script nonce="abc" src="/pkg/a.js"></script>"#,
             r#"<style nonce="abc">p{}</style>"#,
             r#"<script nonce="abc">unterminated"#,
+            "<script nonce=\"abc\">a\r\nb</script>",
+            r#"<script nonce="abc"><!--<script></script>"#,
         ] {
             assert!(strip_nonce(html, " nonce=\"abc\"").is_none(), "{html}");
         }
@@ -395,9 +415,14 @@ mod tests {
             }
         }
         assert_eq!(cache.len(), MOST_HELD);
+        // A page's own path has its place even then.
+        assert!(matches!(cache.lookup("/forgot", t0, 0), Lookup::Fill));
+        cache.filled("/forgot", Some(held(t0, 0)));
+        assert_eq!(cache.len(), MOST_HELD + 1);
         // Once those are stale, new pages take their places.
+        let key = "/login?next=/new";
         let later = t0 + STALE_AT_MOST;
-        assert!(matches!(cache.lookup("/", later, 0), Lookup::Fill));
-        assert_eq!(cache.len(), 1);
+        assert!(matches!(cache.lookup(key, later, 0), Lookup::Fill));
+        assert_eq!(cache.len(), 2, "/forgot stays, and the new page");
     }
 }
