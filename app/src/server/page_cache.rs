@@ -200,17 +200,19 @@ pub async fn serve(
     req: Request,
     next: Next,
 ) -> Response<Body> {
-    let Some(key) = key_of(&req).map(str::to_owned) else {
+    let Some(key) = key_of(&req) else {
         return next.run(req).await;
     };
     let gzip = super::assets::accepts_encoding(req.headers(), "gzip");
     let cache = &*cache;
     let portal = &state.portal;
-    match cache.lookup(&key, Instant::now(), portal.changes()) {
+    match cache.lookup(key, Instant::now(), portal.changes()) {
         Lookup::Hit(page) => return page.respond(gzip),
         Lookup::Render => return next.run(req).await,
         Lookup::Fill => {}
     }
+    // Copied only to fill: a hit allocates no key.
+    let key = key.to_owned();
     let mut filling = Filling {
         cache,
         key: &key,
@@ -368,6 +370,29 @@ mod tests {
             r#"<script nonce="abc"><!--<script></script>"#,
         ] {
             assert!(strip_nonce(html, " nonce=\"abc\"").is_none(), "{html}");
+        }
+    }
+
+    #[test]
+    fn only_a_get_of_a_page_anyone_may_see_without_cookies_and_with_a_short_query_is_held() {
+        let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+        for uri in ["/", "/login", "/login?next=/menu", "/forgot"] {
+            assert_eq!(key_of(&get(uri)), Some(uri));
+        }
+        let long = format!("/login?next=/{}", "a".repeat(LONGEST_KEY));
+        let mut with_cookie = get("/login");
+        with_cookie
+            .headers_mut()
+            .insert(header::COOKIE, HeaderValue::from_static("x=1"));
+        let post = Request::post("/login").body(Body::empty()).unwrap();
+        for req in [
+            get("/menu"),
+            get("/login/code"),
+            get(&long),
+            with_cookie,
+            post,
+        ] {
+            assert_eq!(key_of(&req), None, "{} {}", req.method(), req.uri());
         }
     }
 

@@ -57,7 +57,7 @@ impl PortalCache {
     /// shows what was read then or later, unless the count has moved
     /// (`server::page_cache`).
     pub fn version(&self) -> (Option<Instant>, u64) {
-        let changes = self.changes.load(Ordering::SeqCst);
+        let changes = self.changes();
         let last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         (last.as_ref().map(|(at, _)| *at), changes)
     }

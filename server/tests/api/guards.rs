@@ -209,8 +209,8 @@ fn script_sources(res: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-/// The text of every inline script of a page, and whether it carries a
-/// nonce attribute.
+/// Every inline script of a page: its start tag (after `<script`), and
+/// its text.
 fn inline_scripts(html: &str) -> Vec<(String, String)> {
     html.split("<script")
         .skip(1)
