@@ -8,6 +8,8 @@ pub const PORTAL: &str = "/";
 pub const LOGIN: &str = "/login";
 /// What to do when the password is forgotten (the helpdesk).
 pub const FORGOT: &str = "/forgot";
+/// The business menu, where a sign-in lands.
+pub const MENU: &str = "/menu";
 /// Pages anyone may see.
 pub const PUBLIC_PAGES: [&str; 3] = [PORTAL, LOGIN, FORGOT];
 /// The one page a half sign-in (code still owed) may see.

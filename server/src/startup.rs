@@ -62,7 +62,14 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         // refusal, the time and body limits, compression, the pages held
         // for visitors without cookies, the cross-site check, the client's
         // address, the throttle by that address, the
-        // session, then the page guard that needs the session.
+        // session, the page guard that needs the session, then the menu
+        // held by what it shows.
+        // Only the menu's render is held: the layers outside resolved and
+        // checked the session for this very request.
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), Default::default()),
+            page_cache::serve_menu,
+        ))
         .layer(middleware::from_fn(guard::protect_pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),

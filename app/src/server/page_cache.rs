@@ -22,11 +22,19 @@
 //! request waiting for sign-in, a remembered device: each may change the
 //! page or its policy), any method but GET, and any answer but a 200 that
 //! sets no cookie.
+//!
+//! One signed-in page is held too, by [`serve_menu`]: the business menu,
+//! which every sign-in lands on. Its session is resolved for each request
+//! as before; only the render is held, keyed by everything the menu shows
+//! of the account and the portal (`MenuInfo`), read for that request.
 
+use super::access::{self, Need};
 use super::compress;
+use super::request::CurrentSession;
+use super::services::settings;
 use super::shown::{FRESH_FOR, STALE_AT_MOST};
 use super::AppState;
-use crate::routes::PUBLIC_PAGES;
+use crate::routes::{MENU, PUBLIC_PAGES};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
@@ -35,10 +43,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// The most pages held with a query: each path and query is one
-/// (`/login?next=/menu`, the portal's own links). Past it, such a page is
-/// rendered as before until one held goes stale. A page's own path,
-/// without a query, always has its place beyond these.
+/// The most pages held with a query, or menus: each path and query is one
+/// (`/login?next=/menu`, the portal's own links), each different menu
+/// one. Past it, such a page is rendered as before until one held goes
+/// stale. A public page's own path, without a query, always has its place
+/// beyond these.
 const MOST_HELD: usize = 64;
 /// A longer path and query is never held.
 const LONGEST_KEY: usize = 512;
@@ -126,9 +135,9 @@ impl PageCache {
         }
         // A page's own path, without a query, always has its place: made-up
         // queries fill the others, and cannot crowd the pages out.
-        if held.len() >= MOST_HELD && key.contains('?') {
+        if held.len() >= MOST_HELD && !own_path(key) {
             held.retain(|key, slot| {
-                !key.contains('?')
+                own_path(key)
                     || slot.filling
                     || slot
                         .page
@@ -167,6 +176,11 @@ impl PageCache {
     }
 }
 
+/// A page anyone may see, by its own path: always a place of its own.
+fn own_path(key: &str) -> bool {
+    PUBLIC_PAGES.contains(&key)
+}
+
 /// Ends a fill however the request ends: a visitor who hangs up
 /// mid-render drops this, and the next request fills again.
 struct Filling<'a> {
@@ -192,6 +206,14 @@ fn key_of(req: &Request) -> Option<&str> {
         .then_some(pq)
 }
 
+/// The request's path and query, if it asks for the business menu in a
+/// way that may be held.
+fn menu_key_of(req: &Request) -> Option<&str> {
+    let uri = req.uri();
+    let pq = uri.path_and_query()?.as_str();
+    (req.method() == Method::GET && uri.path() == MENU && pq.len() <= LONGEST_KEY).then_some(pq)
+}
+
 /// Middleware: a page anyone may see, from memory when a visitor without
 /// cookies asks for it. Sits inside `compress::compress_pages`, which
 /// leaves the gzipped copy alone.
@@ -213,7 +235,7 @@ pub async fn serve(
     }
     // Copied only to fill: a hit allocates no key.
     let key = key.to_owned();
-    let mut filling = Filling {
+    let filling = Filling {
         cache,
         key: &key,
         page: None,
@@ -228,6 +250,78 @@ pub async fn serve(
     let (read_at, changes) = portal.version();
     let read_at = read_at.unwrap_or_else(Instant::now);
     let res = next.run(req).await;
+    hold(filling, res, read_at, changes, gzip).await
+}
+
+/// Middleware: the business menu of a full session, from memory when a
+/// menu with the same content was rendered within [`FRESH_FOR`]. Sits
+/// inside the guards: the session was resolved for this request, as for
+/// every other (`guard::load_session`), so a session that ended on any
+/// instance gets no menu, at once; only the render is held.
+///
+/// What the menu shows of the account and the portal is `MenuInfo` (the
+/// role, the date MFA will be required from, the tiles bound to
+/// applications), which this reads for the request exactly as the page
+/// does, and which is the key: two sessions whose menus would differ never
+/// share one. A page is held only if nothing `server::shown` holds was
+/// read again between this read and the end of the render, so the page
+/// shows what its key says.
+pub async fn serve_menu(
+    State((state, cache)): State<(AppState, Arc<PageCache>)>,
+    req: Request,
+    next: Next,
+) -> Response<Body> {
+    let Some(pq) = menu_key_of(&req) else {
+        return next.run(req).await;
+    };
+    let session = req
+        .extensions()
+        .get::<CurrentSession>()
+        .and_then(|c| access::check(c.0.as_ref(), Need::Full).ok());
+    let Some(session) = session else {
+        return next.run(req).await;
+    };
+    let portal = &state.portal;
+    let before = portal.version();
+    let Ok(info) = settings::menu_info(&state, session).await else {
+        return next.run(req).await;
+    };
+    let (Some(read_at), Ok(info)) = (before.0, serde_json::to_string(&info)) else {
+        return next.run(req).await;
+    };
+    let key = format!("{pq}\n{info}");
+    let gzip = super::assets::accepts_encoding(req.headers(), "gzip");
+    let cache = &*cache;
+    match cache.lookup(&key, Instant::now(), before.1) {
+        Lookup::Hit(page) => return page.respond(gzip),
+        Lookup::Render => return next.run(req).await,
+        Lookup::Fill => {}
+    }
+    let filling = Filling {
+        cache,
+        key: &key,
+        page: None,
+    };
+    let res = next.run(req).await;
+    // Read again meanwhile (its second was up, or a change): the render
+    // may show more than the key says. Sent, not held.
+    if portal.version() != before {
+        return res;
+    }
+    hold(filling, res, read_at, before.1, gzip).await
+}
+
+/// Holds a rendered page under `filling` and sends it, gzipped when the
+/// client takes gzip. What is not a page to hold goes as it came: any
+/// answer but a 200 that sets no cookie, a page too large to collect, and
+/// a page whose nonce is on anything but an inline script.
+async fn hold(
+    mut filling: Filling<'_>,
+    res: Response<Body>,
+    read_at: Instant,
+    changes: u64,
+    gzip: bool,
+) -> Response<Body> {
     if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
         return res;
     }
@@ -396,6 +490,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn of_signed_in_pages_only_a_get_of_the_menu_with_a_short_query_is_held() {
+        let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
+        for uri in ["/menu", "/menu?from=login"] {
+            assert_eq!(menu_key_of(&get(uri)), Some(uri));
+        }
+        let long = format!("/menu?x={}", "a".repeat(LONGEST_KEY));
+        let post = Request::post("/menu").body(Body::empty()).unwrap();
+        for req in [
+            get("/menu/inventory"),
+            get("/mfa"),
+            get("/"),
+            get(&long),
+            post,
+        ] {
+            assert_eq!(menu_key_of(&req), None, "{} {}", req.method(), req.uri());
+        }
+    }
+
     fn held(read_at: Instant, changes: u64) -> Arc<Held> {
         Arc::new(Held {
             read_at,
@@ -440,6 +553,8 @@ mod tests {
             }
         }
         assert_eq!(cache.len(), MOST_HELD);
+        // A menu has no place of its own: each different one counts.
+        assert!(matches!(cache.lookup("/menu\n{}", t0, 0), Lookup::Render));
         // A page's own path has its place even then.
         assert!(matches!(cache.lookup("/forgot", t0, 0), Lookup::Fill));
         cache.filled("/forgot", Some(held(t0, 0)));

@@ -119,7 +119,7 @@ pub async fn served(engine: Engine, site: &Site, p: &Paths, hello: &Hello) -> Ve
     let ratio = menu.per_second() / hello.page.per_second();
     println!("{e} /menu, signed in: {}", throughput(&menu));
     rows.push(row(
-        format!("a signed-in `/menu`: the session resolved, the role read ({e})"),
+        format!("a signed-in `/menu`: the session resolved for each request, the render held by what the menu shows ({e})"),
         throughput(&menu),
         format!("hello {:.0} req/s", hello.page.per_second()),
         format!("{ratio:.2}×"),

@@ -239,6 +239,16 @@ async fn the_dealers_mfa_policy_shows_its_date_then_requires_mfa_from_it() {
     app.add_user("dealer01", GOOD_PASSWORD).await;
     let dealer = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let tomorrow = app::server::clock::japan_date(app.clock.now() + 86_400);
+    let menu = || async {
+        let res = app.get("/menu", Some(&dealer)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.unwrap()
+    };
+    // Its menu held (`page_cache::serve_menu`) just before the change:
+    // the next one shows the date all the same.
+    for _ in 0..2 {
+        assert!(!menu().await.contains(app::text::MFA_REQUIRED_FROM));
+    }
 
     let res = app
         .call(
@@ -255,10 +265,14 @@ async fn the_dealers_mfa_policy_shows_its_date_then_requires_mfa_from_it() {
         .await
         .unwrap();
     assert_eq!(me.mfa_required_from, Some(tomorrow.replace('-', "/")));
-    assert_eq!(
-        app.get("/menu", Some(&dealer)).await.status(),
-        StatusCode::OK,
-        "not yet"
+    let shown = format!(
+        "{}{}",
+        tomorrow.replace('-', "/"),
+        app::text::MFA_REQUIRED_FROM
+    );
+    assert!(
+        menu().await.contains(&shown),
+        "not required yet, but announced"
     );
 
     app.clock.advance(86_400);

@@ -430,3 +430,77 @@ async fn another_sessions_pending_setup_cannot_be_read_or_confirmed() {
         .await;
     assert_eq!(confirm.status(), StatusCode::OK, "the owner can");
 }
+
+/// The menu as instance `i` sends it to `cookie`: its body, and whether it
+/// came from the render held by what it shows (its policy names its
+/// scripts by hash; a page rendered for this request alone carries a
+/// nonce).
+async fn menu(pair: &Pair, i: usize, cookie: &str) -> (String, bool) {
+    let res = pair.get(i, "/menu", Some(cookie)).await;
+    assert_eq!(res.status(), StatusCode::OK, "the menu");
+    let policy = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (res.text().await.unwrap(), policy.contains("'sha256-"))
+}
+
+#[tokio::test]
+async fn a_held_menu_goes_to_no_other_role_and_to_no_session_that_ended_on_either_instance() {
+    let pair = Pair::start().await;
+    let (staff, _) = pair.staff(0, "hd01", Role::Helpdesk).await;
+    let (admin, _) = pair.staff(1, "admin01", Role::Admin).await;
+    pair.add_user("dealer01").await;
+    let console_tile = format!("href=\"{}\"", app::routes::CONSOLE);
+
+    // Staff and a dealer in turn, on one instance: each gets the menu of
+    // their own role, held or not.
+    let (dealer, _) = pair.sign_in(0, "dealer01", None).await;
+    let mut held = 0;
+    for _ in 0..4 {
+        for (cookie, is_staff) in [(&staff, true), (&dealer, false)] {
+            let (body, from_memory) = menu(&pair, 0, cookie).await;
+            assert_eq!(body.contains(&console_tile), is_staff, "{body}");
+            held += usize::from(from_memory);
+        }
+    }
+    assert!(held >= 4, "the menus were held: {held} of 8");
+
+    // A session ended on the other instance, its menu held a moment
+    // before: by its own sign-out, by the helpdesk's end-all, by a
+    // password change from another browser. The next request on the
+    // first instance gets the sign-in form, not the menu.
+    let login = format!("/login?next={}", app::routes::MENU);
+    let new_password = "Mk8!zq-RT3#wL";
+    for endpoint in ["logout", "console/act", "account/password"] {
+        let (victim, _) = pair.sign_in(0, "dealer01", None).await;
+        menu(&pair, 0, &victim).await;
+        assert!(menu(&pair, 0, &victim).await.1, "held before {endpoint}");
+        let res = match endpoint {
+            "logout" => pair.call(1, endpoint, &[], Some(&victim)).await,
+            "console/act" => {
+                let form = [
+                    ("login_id", "dealer01"),
+                    ("action", "end-sessions"),
+                    ("reason", "INC-held-menu"),
+                    ("confirm", "yes"),
+                ];
+                pair.call(1, endpoint, &form, Some(&admin)).await
+            }
+            _ => {
+                let (other, _) = pair.sign_in(1, "dealer01", None).await;
+                let form = [
+                    ("current_password", GOOD_PASSWORD),
+                    ("current_code", ""),
+                    ("new_password", new_password),
+                    ("new_password_again", new_password),
+                ];
+                pair.call(1, endpoint, &form, Some(&other)).await
+            }
+        };
+        assert_eq!(res.status(), StatusCode::OK, "{endpoint}");
+        let res = pair.get(0, "/menu", Some(&victim)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "after {endpoint}");
+        assert_eq!(location(&res).as_deref(), Some(login.as_str()));
+    }
+}
