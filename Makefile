@@ -88,19 +88,12 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 ## Everything: formatting, lints for both builds, Rust tests on SQLite and
 ## PostgreSQL, the OpenID Connect suite (openid-client) on both, Playwright,
 ## and the deployment of docs/DEPLOY.md behind nginx (test-proxy).
-## Each stage's time is printed at the end (and where it stopped, if one
+## The front end builds alongside the Rust stages (.ci/test-stages). Each
+## stage's time is printed at the end (and where it stopped, if one
 ## failed).
 TEST_STAGES := lint test-sqlite test-postgres site test-oidc test-e2e test-proxy
-test:
-	@status=0; times=""; all=$$(date +%s); \
-	for stage in $(TEST_STAGES); do \
-		start=$$(date +%s); \
-		$(MAKE) --no-print-directory $$stage || status=$$?; \
-		times="$$times$$(printf '  %-14s %5ss' $$stage $$(( $$(date +%s) - start )))\n"; \
-		if [ $$status != 0 ]; then times="$$times  (stopped: $$stage failed)\n"; break; fi; \
-	done; \
-	printf "\nmake test, time per stage:\n$$times  %-14s %5ss\n" total $$(( $$(date +%s) - all )); \
-	exit $$status
+test: tools
+	@MAKE="$(MAKE)" .ci/test-stages $(TEST_STAGES)
 
 lint: tools
 	cargo fmt --all --check
