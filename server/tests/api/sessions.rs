@@ -97,3 +97,74 @@ async fn the_sweeper_deletes_what_has_expired_and_old_audit_records() {
     assert_eq!(swept.audit_events as i64, audit_before);
     assert_eq!(count("audit_events").await, 0);
 }
+
+/// Requests that resolve their sessions at the same moment are read with
+/// one query (`db::sessions::Gathered`). Each still gets its own session
+/// and nobody else's, an unknown one gets none, and a read never answers
+/// with what the database held before the ask: while reads of a session
+/// are under way without a pause, each change to it shows in the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_read_together_each_get_their_own_as_it_is_after_the_ask() {
+    use app::server::db::sessions;
+    use app::server::session::Token;
+    use futures_util::future::join_all;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let app = spawn_app().await;
+    let mut known = Vec::new();
+    for i in 0..5 {
+        let id = format!("dealer{i:02}");
+        let user_id = app.add_user(&id, GOOD_PASSWORD).await;
+        let cookie = app.signed_in(&id, GOOD_PASSWORD).await;
+        known.push((user_id, Token::parse(&cookie).unwrap().hash()));
+    }
+    for round in 0..20 {
+        let asks = (0..48).map(|i| {
+            let (want, hash) = if i % 6 == 5 {
+                (None, format!("{:064x}", round * 100 + i))
+            } else {
+                let (user_id, hash) = &known[i % known.len()];
+                (Some(*user_id), hash.clone())
+            };
+            let db = &app.db;
+            async move { (want, sessions::find(db, &hash).await.unwrap()) }
+        });
+        for (want, got) in join_all(asks).await {
+            assert_eq!(got.map(|row| row.user_id), want, "round {round}");
+        }
+    }
+
+    let (_, watched) = known[0].clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..6)
+        .map(|_| {
+            let (db, hash, stop) = (app.db.clone(), watched.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut reads = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    sessions::find(&db, &hash).await.unwrap();
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for change in 0..40 {
+        let stage = if change % 2 == 0 { "code" } else { "full" };
+        sqlx::query("UPDATE sessions SET stage = $1 WHERE id_hash = $2")
+            .bind(stage)
+            .bind(&watched)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        let row = sessions::find(&app.db, &watched).await.unwrap().unwrap();
+        assert_eq!(row.stage, stage, "change {change}");
+    }
+    sessions::delete(&app.db, &watched).await.unwrap();
+    assert!(sessions::find(&app.db, &watched).await.unwrap().is_none());
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.await.unwrap() > 0, "the reads ran alongside");
+    }
+}

@@ -42,6 +42,8 @@ pub struct Db {
     /// PostgreSQL, whose rows lock one by one.
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     ready: std::sync::Arc<Readiness>,
+    /// Sessions asked for at once, read with one query.
+    sessions: std::sync::Arc<sessions::Gathered>,
 }
 
 /// The longest a transaction waits for its turn to write (SQLite's
@@ -125,6 +127,7 @@ impl Db {
             is_sqlite,
             writer,
             ready,
+            sessions: Default::default(),
         }
     }
 

@@ -299,17 +299,159 @@ pub async fn end_others(
     Ok(ended)
 }
 
+/// The session whose token hashes to `id_hash`, with what it needs of its
+/// account, as read after this call began: read together with the other
+/// sessions asked for at that moment ([`Gathered`]).
 #[tracing::instrument(skip(db, id_hash))]
 pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, s.code_at, s.method, \
+    let (answer, read) = tokio::sync::oneshot::channel();
+    let gathered = &db.sessions;
+    let start = {
+        let mut waiting = gathered.lock();
+        waiting.asks.push((id_hash.to_owned(), answer));
+        !std::mem::replace(&mut waiting.reading, true)
+    };
+    if start {
+        // A task of its own, not this request's: a client that hangs up
+        // must not drop the read the others wait for.
+        tokio::spawn(read_gathered(db.clone()));
+    }
+    // The reader dropped this ask unanswered only if it panicked.
+    read.await.unwrap_or(Err(sqlx::Error::WorkerCrashed))
+}
+
+/// The most sessions one query reads.
+const MOST_AT_ONCE: usize = 32;
+
+/// Sessions asked for by requests, read together. Every request resolves
+/// its session, and under load many do at once; each used to take a
+/// round trip of its own (on SQLite, a hop to sqlx's connection thread
+/// and back: most of a signed-in page's cost). Now whoever asks while a
+/// read is under way waits for the next, which reads every session then
+/// waiting with one query. Each read still begins after its request
+/// asked, so a session that ended before is not found, on any instance.
+#[derive(Default)]
+pub struct Gathered {
+    waiting: std::sync::Mutex<Waiting>,
+}
+
+/// Says nothing of the hashes waiting.
+impl std::fmt::Debug for Gathered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gathered").finish_non_exhaustive()
+    }
+}
+
+type Answer = tokio::sync::oneshot::Sender<Result<Option<SessionRow>, sqlx::Error>>;
+
+#[derive(Default)]
+struct Waiting {
+    asks: Vec<(String, Answer)>,
+    /// A task is reading (or about to): new asks wait for it.
+    reading: bool,
+}
+
+impl Gathered {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Ends a reader that panicked: the asks it held and those waiting are
+/// dropped (their requests answered with an error), and the next ask
+/// starts another reader.
+struct Reader<'a>(&'a Gathered);
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut waiting = self.0.lock();
+            waiting.reading = false;
+            // Answered with an error rather than left waiting for an ask
+            // that may never come.
+            waiting.asks.clear();
+        }
+    }
+}
+
+/// Reads what is asked, [`MOST_AT_ONCE`] at a time, until nothing is.
+async fn read_gathered(db: Db) {
+    let gathered = &*db.sessions;
+    let _reader = Reader(gathered);
+    loop {
+        let asks: Vec<_> = {
+            let mut waiting = gathered.lock();
+            if waiting.asks.is_empty() {
+                waiting.reading = false;
+                return;
+            }
+            let n = waiting.asks.len().min(MOST_AT_ONCE);
+            waiting.asks.drain(..n).collect()
+        };
+        let mut hashes: Vec<&str> = asks.iter().map(|(hash, _)| hash.as_str()).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        match read_many(&db, &hashes).await {
+            Ok(rows) => {
+                for (hash, answer) in asks {
+                    let row = rows
+                        .iter()
+                        .find(|(h, _)| *h == hash)
+                        .map(|(_, r)| r.clone());
+                    let _ = answer.send(Ok(row));
+                }
+            }
+            Err(err) => {
+                let (away, text) = (super::is_unavailable(&err), err.to_string());
+                let mut first = Some(err);
+                for (_, answer) in asks {
+                    let err = first.take().unwrap_or_else(|| copy_of_error(away, &text));
+                    let _ = answer.send(Err(err));
+                }
+            }
+        }
+    }
+}
+
+/// The error the other requests of a failed read get: answered as the
+/// first one is, "try again later" for a database that is away, an
+/// internal error otherwise (`sqlx::Error` cannot be cloned).
+fn copy_of_error(away: bool, text: &str) -> sqlx::Error {
+    if away {
+        sqlx::Error::Io(std::io::Error::other(text.to_owned()))
+    } else {
+        sqlx::Error::Configuration(text.to_owned().into())
+    }
+}
+
+/// The sessions of `hashes` (distinct), each with its hash. The list is
+/// padded to a power of two with its last hash, so that a handful of
+/// statements serve every size.
+async fn read_many(db: &Db, hashes: &[&str]) -> Result<Vec<(String, SessionRow)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        id_hash: String,
+        #[sqlx(flatten)]
+        row: SessionRow,
+    }
+    let size = hashes.len().next_power_of_two();
+    let marks = (1..=size)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT s.id_hash, s.user_id, s.stage, s.handle, s.created_at, s.last_seen_at, s.code_at, s.method, \
          u.login_id, u.role, u.mfa_enabled_at, u.password_expires_at, p.required_from AS mfa_required_from \
          FROM sessions s JOIN users u ON u.id = s.user_id \
-         LEFT JOIN mfa_policies p ON p.role = u.role WHERE s.id_hash = $1",
-    )
-    .bind(id_hash)
-    .fetch_optional(db.pool())
-    .await
+         LEFT JOIN mfa_policies p ON p.role = u.role WHERE s.id_hash IN ({marks})"
+    );
+    let last = hashes.last().copied().unwrap_or_default();
+    let mut query = sqlx::query_as::<_, Found>(&sql);
+    for i in 0..size {
+        query = query.bind(hashes.get(i).copied().unwrap_or(last));
+    }
+    let found = query.fetch_all(db.pool()).await?;
+    Ok(found.into_iter().map(|f| (f.id_hash, f.row)).collect())
 }
 
 /// Marks the session seen at `now`. False (nothing changed) when it is
