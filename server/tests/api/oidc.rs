@@ -647,6 +647,35 @@ async fn the_sign_in_pages_let_a_form_go_to_the_waiting_application_and_nowhere_
     // held) nor takes its policy from it.
     let alone = browse(&app, app::routes::LOGIN, None, None).await;
     assert!(policy(&alone).contains("form-action 'self';"));
+
+    // The menu held by what it shows (`page_cache::serve_menu`), for two
+    // dealers whose menus are the same: the one whose browser an
+    // application waits for gets the policy that names it, and the other
+    // never does, whichever asks first.
+    let menu = app::routes::MENU;
+    let mut sessions = Vec::new();
+    for id in ["dealer01", "dealer02"] {
+        app.add_user(id, GOOD_PASSWORD).await;
+        sessions.push(app.signed_in(id, GOOD_PASSWORD).await);
+    }
+    // Once to read what the portal shows (a client was just registered).
+    browse(&app, menu, Some(&sessions[1]), None).await;
+    for _ in 0..2 {
+        let other = browse(&app, menu, Some(&sessions[1]), None).await;
+        assert!(policy(&other).contains("form-action 'self';"));
+        assert!(
+            policy(&other).contains("'sha256-"),
+            "held: {}",
+            policy(&other)
+        );
+        let waited_for = browse(&app, menu, Some(&sessions[0]), Some(&pending)).await;
+        assert_eq!(waited_for.status(), StatusCode::OK);
+        assert!(
+            policy(&waited_for).contains("form-action 'self' https://zaiko.example.jp;"),
+            "{}",
+            policy(&waited_for)
+        );
+    }
 }
 
 pub async fn post_form(app: &TestApp, path: &str, rp: &Rp, form: &[(&str, &str)]) -> Response {

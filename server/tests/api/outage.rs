@@ -144,3 +144,43 @@ async fn the_server_recovers_by_itself_when_the_database_returns() {
     assert_eq!(app.get("/", None).await.status(), StatusCode::OK);
     admin.close().await;
 }
+
+/// A read of sessions that hangs (here the table locked by another
+/// connection; in production, a connection gone half-open) answers every
+/// request waiting behind it "try again later" within its own bound
+/// (`db::sessions`, 3 s), not after the requests' 10 s timeout; the reads
+/// after it work again.
+#[tokio::test]
+#[ignore = "PostgreSQL only (a lock that blocks readers): run by make test-postgres"]
+async fn a_session_read_that_hangs_answers_everyone_waiting_with_a_503_and_passes() {
+    use std::time::{Duration, Instant};
+    assert_eq!(
+        Engine::of_this_run(),
+        Engine::Postgres,
+        "run with TEST_ENGINE=postgres"
+    );
+    let app = spawn_app().await;
+    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let locker = Db::connect_lazy(&app.database_url).unwrap();
+    let mut lock = locker.pool().begin().await.unwrap();
+    sqlx::raw_sql("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    let pages =
+        futures_util::future::join_all((0..8).map(|_| app.get("/menu", Some(&cookie)))).await;
+    let took = started.elapsed();
+    for res in pages {
+        assert_try_again_later(res).await;
+    }
+    assert!(took < Duration::from_secs(8), "{took:?}");
+
+    lock.rollback().await.unwrap();
+    assert_eq!(
+        app.get("/menu", Some(&cookie)).await.status(),
+        StatusCode::OK
+    );
+}

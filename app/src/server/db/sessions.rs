@@ -308,6 +308,11 @@ pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Er
     let gathered = &db.sessions;
     let start = {
         let mut waiting = gathered.lock();
+        // More than the database keeps up with: "try again later" now,
+        // not after the request's timeout.
+        if waiting.asks.len() >= MOST_WAITING {
+            return Err(sqlx::Error::PoolTimedOut);
+        }
         waiting.asks.push((id_hash.to_owned(), answer));
         !std::mem::replace(&mut waiting.reading, true)
     };
@@ -322,6 +327,12 @@ pub async fn find(db: &Db, id_hash: &str) -> Result<Option<SessionRow>, sqlx::Er
 
 /// The most sessions one query reads.
 const MOST_AT_ONCE: usize = 32;
+/// The most requests waiting for their sessions.
+const MOST_WAITING: usize = 1024;
+/// The longest one read may take (the pool's own wait for a connection
+/// is as long): the requests waiting behind a read that hangs (a
+/// connection gone half-open) are answered "try again later" then.
+const READ_AT_MOST: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Sessions asked for by requests, read together. Every request resolves
 /// its session, and under load many do at once; each used to take a
@@ -381,6 +392,8 @@ async fn read_gathered(db: Db) {
     loop {
         let asks: Vec<_> = {
             let mut waiting = gathered.lock();
+            // Requests that are gone (timed out, hung up) are not read for.
+            waiting.asks.retain(|(_, answer)| !answer.is_closed());
             if waiting.asks.is_empty() {
                 waiting.reading = false;
                 return;
@@ -391,7 +404,8 @@ async fn read_gathered(db: Db) {
         let mut hashes: Vec<&str> = asks.iter().map(|(hash, _)| hash.as_str()).collect();
         hashes.sort_unstable();
         hashes.dedup();
-        match read_many(&db, &hashes).await {
+        let read = tokio::time::timeout(READ_AT_MOST, read_many(&db, &hashes)).await;
+        match read.unwrap_or(Err(sqlx::Error::PoolTimedOut)) {
             Ok(rows) => {
                 for (hash, answer) in asks {
                     let row = rows
@@ -402,9 +416,13 @@ async fn read_gathered(db: Db) {
                 }
             }
             Err(err) => {
+                // Everyone waiting is answered now, as this read's own asks
+                // are: the next read would most likely fail as this one did,
+                // after as long a wait.
                 let (away, text) = (super::is_unavailable(&err), err.to_string());
+                let rest = std::mem::take(&mut gathered.lock().asks);
                 let mut first = Some(err);
-                for (_, answer) in asks {
+                for (_, answer) in asks.into_iter().chain(rest) {
                     let err = first.take().unwrap_or_else(|| copy_of_error(away, &text));
                     let _ = answer.send(Err(err));
                 }
