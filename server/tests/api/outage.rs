@@ -84,11 +84,9 @@ async fn a_request_with_a_session_cookie_gets_the_503_page() {
     assert_try_again_later(app.get("/menu", Some(&"A".repeat(43))).await).await;
 }
 
-/// The database goes away under a running server and comes back; the
-/// server answers 503 meanwhile and recovers by itself.
-#[tokio::test]
-#[ignore = "PostgreSQL only (it takes the database away): run by make test-postgres"]
-async fn the_server_recovers_by_itself_when_the_database_returns() {
+/// An app on PostgreSQL (these tests need the server itself), with
+/// `dealer01`.
+async fn postgres_app_with_a_dealer() -> TestApp {
     assert_eq!(
         Engine::of_this_run(),
         Engine::Postgres,
@@ -96,6 +94,15 @@ async fn the_server_recovers_by_itself_when_the_database_returns() {
     );
     let app = spawn_app().await;
     app.add_user("dealer01", GOOD_PASSWORD).await;
+    app
+}
+
+/// The database goes away under a running server and comes back; the
+/// server answers 503 meanwhile and recovers by itself.
+#[tokio::test]
+#[ignore = "PostgreSQL only (it takes the database away): run by make test-postgres"]
+async fn the_server_recovers_by_itself_when_the_database_returns() {
+    let app = postgres_app_with_a_dealer().await;
     let name = app.database_url.rsplit('/').next().unwrap().to_owned();
     let admin = Db::connect_lazy(&postgres_admin_url()).unwrap();
     let outage = |allow: bool| {
@@ -154,13 +161,7 @@ async fn the_server_recovers_by_itself_when_the_database_returns() {
 #[ignore = "PostgreSQL only (a lock that blocks readers): run by make test-postgres"]
 async fn a_session_read_that_hangs_answers_everyone_waiting_with_a_503_and_passes() {
     use std::time::{Duration, Instant};
-    assert_eq!(
-        Engine::of_this_run(),
-        Engine::Postgres,
-        "run with TEST_ENGINE=postgres"
-    );
-    let app = spawn_app().await;
-    app.add_user("dealer01", GOOD_PASSWORD).await;
+    let app = postgres_app_with_a_dealer().await;
     let cookie = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let locker = Db::connect_lazy(&app.database_url).unwrap();
     let mut lock = locker.pool().begin().await.unwrap();
