@@ -179,6 +179,28 @@ async fn a_session_read_that_hangs_answers_everyone_waiting_with_a_503_and_passe
     }
     assert!(took < Duration::from_secs(8), "{took:?}");
 
+    // A crowd behind the hanging read: past the 1,024 that may wait (and
+    // the 32 being read), each is answered at once, not after the bound.
+    let crowd = Db::connect_lazy(&app.database_url).unwrap();
+    let started = Instant::now();
+    let answers = futures_util::future::join_all((0..1100).map(|i| {
+        let crowd = &crowd;
+        async move {
+            let found = app::server::db::sessions::find(crowd, &format!("{i:064x}")).await;
+            (found.is_err(), started.elapsed())
+        }
+    }))
+    .await;
+    let at_once = answers
+        .iter()
+        .filter(|(failed, at)| *failed && *at < Duration::from_secs(1))
+        .count();
+    assert!(at_once >= 1100 - 1024 - 32, "{at_once} answered at once");
+    assert!(
+        answers.iter().all(|(failed, _)| *failed),
+        "none read while locked"
+    );
+
     lock.rollback().await.unwrap();
     assert_eq!(
         app.get("/menu", Some(&cookie)).await.status(),
