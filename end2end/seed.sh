@@ -12,7 +12,7 @@ seed() {
   for id in $(seq -f "hd%02g" 1 10); do
     echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "ヘルプデスク $id" --role helpdesk >/dev/null
   done
-  for id in admin01 admin02 admin03 admin04 admin05; do
+  for id in admin01 admin02 admin03 admin04 admin05 admin06; do
     echo "e2e-Pass-phrase-${id: -2}-kiwi" | "$bin" user add "$id" --name "管理者 $id" --role admin >/dev/null
   done
   "$bin" notice add --date "$(TZ=Asia/Tokyo date +%F)" --title "テスト用の新しいお知らせ" --body "本文です。"

@@ -269,3 +269,48 @@ test('a dealer on a staff page gets one refusal page; a dealer stopped by staff 
     await expect(dealer.getByText('ログインの失敗が続いたため', { exact: false })).toHaveCount(0);
   });
 });
+
+test('what staff type before the page wakes up stays in the field and is what they search for', async ({ page }) => {
+  test.setTimeout(60_000);
+  await signInAt(page, 'admin06');
+  await setUpMfa(page, 'admin06');
+  // Hold the WASM back until the field is filled: staff on a slow line type
+  // into the server's page, and waking up must not wipe what they typed.
+  const holdTheBundleWhile = async (typing: () => Promise<void>) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/*.wasm', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await typing();
+    release();
+    await hydrated(page);
+    await page.unrouteAll();
+  };
+
+  await page.goto('/helpdesk');
+  const search = page.getByLabel('ログインIDまたは名前（前方一致）');
+  await holdTheBundleWhile(async () => {
+    await expect(page.getByRole('heading', { name: 'ヘルプデスク' })).toBeVisible();
+    await search.fill('dealer2');
+  });
+  await expect(search).toHaveValue('dealer2');
+  await page.getByRole('button', { name: '検索', exact: true }).click();
+  await expect(page.getByRole('link', { name: 'dealer27', exact: true })).toBeVisible();
+  await expect(search).toHaveValue('dealer2');
+
+  await page.goto('/admin/audit');
+  const account = page.getByLabel('ログインID', { exact: true });
+  const from = page.getByLabel('開始日');
+  await holdTheBundleWhile(async () => {
+    await expect(page.getByRole('heading', { name: '操作・ログインの記録' })).toBeVisible();
+    await account.fill('admin06');
+    await from.fill('2026-01-01');
+  });
+  await expect(account).toHaveValue('admin06');
+  await expect(from).toHaveValue('2026-01-01');
+  await page.getByRole('button', { name: '絞り込む' }).click();
+  await expect(page).toHaveURL(/login_id=admin06.*from=2026-01-01/);
+  await expect(page.getByRole('row').filter({ hasText: 'admin06' }).first()).toBeVisible();
+});

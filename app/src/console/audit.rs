@@ -79,7 +79,7 @@ pub fn AuditTrailPage() -> impl IntoView {
             <form method="get" action=ADMIN_AUDIT class="search">
                 <p>
                     <label for="login_id">{text::AUDIT_ACCOUNT}</label>
-                    <input id="login_id" name="login_id" type="text" prop:value=move || field("login_id") />
+                    <input id="login_id" name="login_id" type="text" value=move || field("login_id") />
                 </p>
                 <p>
                     <label for="event">{text::AUDIT_EVENT}</label>
@@ -90,12 +90,12 @@ pub fn AuditTrailPage() -> impl IntoView {
                 </p>
                 <p>
                     <label for="from">{text::AUDIT_FROM}</label>
-                    <input id="from" name="from" type="date" prop:value=move || field("from")
+                    <input id="from" name="from" type="date" value=move || field("from")
                         aria-describedby="date-error" />
                 </p>
                 <p>
                     <label for="to">{text::AUDIT_TO}</label>
-                    <input id="to" name="to" type="date" prop:value=move || field("to")
+                    <input id="to" name="to" type="date" value=move || field("to")
                         aria-describedby="date-error" />
                 </p>
                 <button type="submit" class="primary">{text::AUDIT_FILTER}</button>

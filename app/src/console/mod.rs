@@ -116,7 +116,7 @@ pub fn ConsolePage() -> impl IntoView {
         move || (term(), page()),
         |(q, page)| search_accounts(q, page),
     );
-    let role = Resource::new(|| (), |_| crate::auth::my_role());
+    let role = OnceResource::new(crate::auth::my_role());
     let admin_links = move || {
         Suspend::new(async move {
             let admin = role
@@ -145,7 +145,7 @@ pub fn ConsolePage() -> impl IntoView {
             <Suspense fallback=|| ()>{admin_links}</Suspense>
             <form method="get" action=CONSOLE class="search">
                 <label for="q">{text::CONSOLE_SEARCH}</label>
-                <input id="q" name="q" type="search" autocomplete="off" prop:value=term />
+                <input id="q" name="q" type="search" autocomplete="off" value=term />
                 <button type="submit" class="primary">{text::CONSOLE_SEARCH_BUTTON}</button>
             </form>
             <Suspense fallback=|| ()>
