@@ -245,7 +245,8 @@ async fn every_account_has_a_subject_of_its_own_that_is_not_its_login_id() {
 async fn search_login_opens_the_search_application_once_one_is_bound() {
     let app = spawn_app().await;
     let entry = |html: &str| {
-        let at = html.find("検索ログイン</a>").expect("the entry is drawn");
+        // The link's text, then whatever marker the renderer puts after it.
+        let at = html.find("検索ログイン<").expect("the entry is drawn");
         let start = html[..at].rfind("<a ").unwrap();
         html[start..at].to_owned()
     };
