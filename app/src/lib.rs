@@ -25,9 +25,6 @@ pub mod server;
 mod parser_properties;
 
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
-use leptos_meta::MetaTags;
-use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, Lazy, SsrMode,
@@ -47,10 +44,11 @@ pub fn shell() -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // One title for every page: no leptos_meta in the bundle.
+                <title>{text::BRAND}</title>
                 {auto_reload()}
                 <link rel="stylesheet" id="leptos" href=stylesheet />
                 <HydrationScripts />
-                <MetaTags />
             </head>
             <body>
                 <App />
@@ -73,9 +71,7 @@ fn auto_reload() -> Option<impl IntoView> {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     view! {
-        <Title text=text::BRAND />
         <Router>
             <Routes fallback=components::NotFound>
                 <Route path=path!("/") view=portal::PortalPage ssr=SsrMode::Async />

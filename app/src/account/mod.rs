@@ -66,7 +66,7 @@ pub async fn change_password(
 
 #[component]
 pub fn PasswordPage() -> impl IntoView {
-    let kind = Resource::new(|| (), |_| password_form());
+    let kind = OnceResource::new(password_form());
     let query = use_query_map();
     let changed = move || query.read().get("done").as_deref() == Some("changed");
     view! {

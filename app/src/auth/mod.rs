@@ -90,7 +90,7 @@ pub async fn waiting_app() -> Result<Option<String>, AppError> {
 /// password replaced, MFA set up): the way on to it, if it still waits.
 #[component]
 pub fn BackToApp() -> impl IntoView {
-    let app = Resource::new(|| (), |_| waiting_app());
+    let app = OnceResource::new(waiting_app());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

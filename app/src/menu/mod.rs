@@ -30,7 +30,7 @@ fn Tile(
 /// console's.
 #[component]
 pub fn MenuPage() -> impl IntoView {
-    let role = Resource::new(|| (), |_| my_role());
+    let role = OnceResource::new(my_role());
     // A tile bound to a business application opens it (its own origin:
     // the router leaves the link to the browser); the others keep their
     // honest "not built" page.

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn MfaSetupPage() -> impl IntoView {
-    let details = Resource::new(|| (), |_| super::mfa_setup_details());
+    let details = OnceResource::new(super::mfa_setup_details());
     view! {
         <AppHeader />
         <main class="page narrow">

@@ -57,8 +57,10 @@ fn NoticeList(notices: Vec<Notice>) -> impl IntoView {
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
-    let notices = Resource::new(|| (), |_| list_notices());
-    let search = Resource::new(|| (), |_| search_entry());
+    // Read once: nothing on the page asks for them again, so no reactive
+    // source to track (see docs/BENCHMARKS.md, section F).
+    let notices = OnceResource::new(list_notices());
+    let search = OnceResource::new(search_entry());
     let search_href = move || {
         Suspend::new(async move {
             let href = search.await.unwrap_or_else(|_| SEARCH_ENTRY.to_owned());
