@@ -180,10 +180,14 @@ check-unit:
 
 ## Benchmarks, each figure beside its reference, against the release build
 ## (see docs/BENCHMARKS.md, which it rewrites between its markers).
+# The reference page is built as Leptos's template builds it: without the
+# portal's own flags (.cargo/config.toml's --cfg erase_components, which
+# slows its render), in a target directory of its own so that neither
+# build undoes the other.
 bench: build browser
-	cargo build --release -p hello
+	CARGO_ENCODED_RUSTFLAGS= cargo build --release -p hello --target-dir target/hello
 	rm -f target/bench/slow-phone.json
-	mkdir -p target/bench && cp target/release/autobank target/release/hash.txt target/bench/
+	mkdir -p target/bench && cp target/release/autobank target/release/hash.txt target/hello/release/hello target/bench/
 	cd end2end && npx playwright test --config bench.config.ts
 	status=0; TEST_DB_PREFIX=autobank_bench_ cargo bench -p server --bench side_by_side || status=$$?; \
 	$(MAKE) --no-print-directory clean-test-databases PREFIX=autobank_bench_; exit $$status

@@ -1,8 +1,8 @@
 //! `make bench`: every speed and memory figure of the portal beside its
 //! reference, measured in one run against one release build
 //! (`target/release/autobank`, with the built files of `target/site`),
-//! and the Leptos start-axum "hello" page (`target/release/hello`, from
-//! `bench/hello`). Prints the table and writes it to docs/BENCHMARKS.md.
+//! and the Leptos start-axum "hello" page (`target/bench/hello`, from
+//! `bench/hello`, built without the portal's flags). Prints the table and writes it to docs/BENCHMARKS.md.
 //! Nothing here passes or fails: a goal not met is reported as not met.
 //!
 //! Run it through `make bench`, which builds both binaries first.
@@ -46,7 +46,8 @@ fn paths() -> Paths {
         // `make bench` copies cargo-leptos's build here before `cargo
         // bench` builds its own into target/release.
         autobank: target.join("bench/autobank"),
-        hello: target.join("release/hello"),
+        // Built apart, without .cargo/config.toml's flags (see the Makefile).
+        hello: target.join("bench/hello"),
         site_root: target.join("site"),
         root,
     };
