@@ -146,19 +146,23 @@ impl http_body::Body for FailedBody {
 /// on a 2 KB page it once came out a byte longer.
 pub const GZIP_LEVEL_BEFORE: u32 = 4;
 
+/// The levels each page is tried at; the shorter result goes.
+const LEVELS: [u32; 2] = [GZIP_LEVEL, GZIP_LEVEL_BEFORE];
+
 thread_local! {
-    /// This thread's encoders, at [`GZIP_LEVEL`] and [`GZIP_LEVEL_BEFORE`].
+    /// This thread's encoders, one for each of [`LEVELS`], in its order.
     static DEFLATE: RefCell<[Option<flate2::Compress>; 2]> = const { RefCell::new([None, None]) };
 }
 
 /// gzip (RFC 1952): a 10-byte header, raw deflate, CRC-32 and length, by
 /// this thread's encoders: at [`GZIP_LEVEL`], or at [`GZIP_LEVEL_BEFORE`]
 /// where that is shorter, so that no page is sent in more bytes than
-/// before. Both runs on a page of a few KB cost tens of microseconds,
-/// and held pages (`server::page_cache`) pay them once a second.
+/// before. The second run costs what one did (a 2 KB page gzipped in
+/// about 23 µs, docs/BENCHMARKS.md); held pages (`server::page_cache`)
+/// pay it once a second.
 pub fn gzip_encode(input: &[u8]) -> std::io::Result<Vec<u8>> {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let [now, before] = [GZIP_LEVEL, GZIP_LEVEL_BEFORE].map(|level| deflate(level, input));
+    let [now, before] = [0, 1].map(|slot| deflate(slot, input));
     let mut body = match (now?, before?) {
         (now, before) if before.len() < now.len() => before,
         (now, _) => now,
@@ -173,14 +177,13 @@ pub fn gzip_encode(input: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Raw deflate of `input` at `level` ([`GZIP_LEVEL`] or
-/// [`GZIP_LEVEL_BEFORE`]), by this thread's encoder for it.
-fn deflate(level: u32, input: &[u8]) -> std::io::Result<Vec<u8>> {
+/// Raw deflate of `input` at `LEVELS[slot]`, by this thread's encoder for
+/// that level.
+fn deflate(slot: usize, input: &[u8]) -> std::io::Result<Vec<u8>> {
     use flate2::{Compression, FlushCompress, Status};
-    let slot = usize::from(level != GZIP_LEVEL);
     DEFLATE.with_borrow_mut(|encoders| {
         let deflate = encoders[slot]
-            .get_or_insert_with(|| flate2::Compress::new(Compression::new(level), false));
+            .get_or_insert_with(|| flate2::Compress::new(Compression::new(LEVELS[slot]), false));
         deflate.reset();
         let mut out = Vec::with_capacity(input.len() / 2 + 64);
         loop {

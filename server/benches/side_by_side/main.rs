@@ -2,7 +2,8 @@
 //! reference, measured in one run against one release build
 //! (`target/release/autobank`, with the built files of `target/site`),
 //! and the Leptos start-axum "hello" page (`target/bench/hello`, from
-//! `bench/hello`, built without the portal's flags). Prints the table and writes it to docs/BENCHMARKS.md.
+//! `bench/hello`, built without the portal's flags). Prints the table and
+//! writes it to docs/BENCHMARKS.md.
 //! Nothing here passes or fails: a goal not met is reported as not met.
 //!
 //! Run it through `make bench`, which builds both binaries first.
