@@ -7,10 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     return_large_allocations();
-    match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    match server::startup::runtime() {
         Ok(runtime) => runtime.block_on(run()),
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
