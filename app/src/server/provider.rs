@@ -669,11 +669,14 @@ async fn authenticate(
         Credentials::Secret { id, secret, .. } => {
             clients::authenticate(&state.db, &state.secrets, id, secret).await?
         }
-        Credentials::Public { id } => clients::find(&state.db, id).await?.filter(|c| c.public),
+        Credentials::Public { id } => clients::public(&state.db, id).await?,
     };
     if let Some(client) = found {
         state.token_throttle.refund(key);
-        return Ok(Ok(client));
+        // The check is over: the client's next attempt need not wait for
+        // the rest of this one to be read.
+        drop(turn);
+        return Ok(Ok(client.info(&state.db).await?));
     }
     // Counted; the record is written after the turn, which is held only
     // for the count and the check.

@@ -81,8 +81,12 @@ async fn a_registered_secret_is_shown_once_kept_as_a_hash_and_replaceable() {
     let (db, secrets) = (&app.db, &app.state.secrets);
     let ok = clients::authenticate(db, secrets, &client_id, &secret)
         .await
-        .unwrap();
-    assert_eq!(ok.map(|c| c.name).as_deref(), Some("在庫登録"));
+        .unwrap()
+        .expect("the client's own secret");
+    let ok = ok.info(db).await.unwrap();
+    assert_eq!(ok.name, "在庫登録");
+    assert_eq!(ok.redirect_uris, ["https://zaiko.example.jp/cb"]);
+    assert_eq!(ok.post_logout_uris, ["https://zaiko.example.jp/"]);
     let mut wrong = secret.clone();
     wrong.replace_range(0..1, if secret.starts_with('A') { "B" } else { "A" });
     assert!(clients::authenticate(db, secrets, &client_id, &wrong)

@@ -255,6 +255,13 @@ impl Change {
         self.tx.commit().await
     }
 
+    /// Commits a change that no audit record is for: an OpenID client's
+    /// codes and tokens, used and kept at a rate no trail should hold
+    /// (their misuse, a replay, is recorded).
+    pub async fn commit_unrecorded(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
     /// Commits a change whose records [`Change::record`] wrote. One with
     /// no record is refused (rolled back): that is a bug, not a change.
     pub async fn commit_recorded(self) -> Result<(), sqlx::Error> {

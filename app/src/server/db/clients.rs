@@ -122,16 +122,14 @@ pub async fn tiles(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
     .await
 }
 
-/// A client's URIs of `kind` (`redirect` or `post_logout`), as registered.
+/// A client's URIs as registered, each with its kind (`redirect` or
+/// `post_logout`): one read for both.
 #[tracing::instrument(skip(db))]
-pub async fn uris(db: &Db, id: i64, kind: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT uri FROM oidc_client_uris WHERE client_id = $1 AND kind = $2 ORDER BY uri",
-    )
-    .bind(id)
-    .bind(kind)
-    .fetch_all(db.pool())
-    .await
+pub async fn uris(db: &Db, id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT kind, uri FROM oidc_client_uris WHERE client_id = $1 ORDER BY uri")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
 }
 
 /// Removes the client (its URIs go with it), recording `entry`, if what

@@ -161,54 +161,90 @@ pub enum Redeemed {
     /// The code was used before: its grant (and every token made from it)
     /// is revoked now, and `entry` recorded.
     Replayed,
+    /// The code was fresh, but came with another redirect URI or a
+    /// verifier that does not match: it is used up all the same, and its
+    /// grant revoked (a code exchange only).
+    Mismatched,
     /// No such code for this client, too old, or its session is over.
     Unknown,
 }
 
-/// Uses the code whose hash is `code_hash`, once across every instance: one
-/// conditional `UPDATE` marks it used only if it is unused, younger than
-/// `since`, `client_id`'s, unrevoked and its session is still signed in.
-/// A second use revokes the grant, recording `replayed`.
+/// A code presented for its tokens.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    pub code_hash: &'a str,
+    pub client_id: &'a str,
+    /// Codes made before this are too old.
+    pub since: i64,
+    pub live: LiveSince,
+    /// The refresh token to keep for the grant, if the code is good.
+    pub refresh_hash: &'a str,
+}
+
+/// Uses the code of `exchange`, once across every instance: one
+/// conditional `UPDATE` marks it used only if it is unused, fresh,
+/// the client's, unrevoked and its session is still signed in. Then, in
+/// the same transaction, the grant is asked whether it `fits` what came
+/// with the code (its redirect URI, its verifier): if so its refresh
+/// token is kept; if not, the grant is revoked. One commit either way
+/// (and on SQLite, one turn of this instance's writers). A second use
+/// revokes the grant, recording `replayed`.
 pub async fn redeem(
     db: &Db,
-    code_hash: &str,
-    client_id: &str,
-    since: i64,
+    exchange: &Exchange<'_>,
+    fits: impl FnOnce(&GrantRow) -> bool,
     replayed: &Entry,
-    live: LiveSince,
     now: i64,
 ) -> Result<Redeemed, sqlx::Error> {
+    let mut change = Change::start(db).await?;
     let used = sqlx::query(
         "UPDATE oidc_grants SET code_used_at = $4 WHERE code_hash = $1 AND client_id = $2 \
          AND code_used_at IS NULL AND revoked_at IS NULL AND created_at > $3 \
          AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = oidc_grants.session_hash \
                      AND s.last_seen_at >= $5 AND s.created_at >= $6)",
     )
-    .bind(code_hash)
-    .bind(client_id)
-    .bind(since)
+    .bind(exchange.code_hash)
+    .bind(exchange.client_id)
+    .bind(exchange.since)
     .bind(now)
-    .bind(live.idle_since)
-    .bind(live.created_since)
-    .execute(db.pool())
+    .bind(exchange.live.idle_since)
+    .bind(exchange.live.created_since)
+    .execute(change.conn())
     .await?;
     if used.rows_affected() == 1 {
-        let row: GrantRow = sqlx::query_as(&format!(
+        let grant: GrantRow = sqlx::query_as(&format!(
             "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
              WHERE g.code_hash = $1"
         ))
-        .bind(code_hash)
-        .fetch_one(db.pool())
+        .bind(exchange.code_hash)
+        .fetch_one(change.conn())
         .await?;
-        return Ok(Redeemed::Fresh(Box::new(row)));
+        if !fits(&grant) {
+            sqlx::query("UPDATE oidc_grants SET revoked_at = $2 WHERE id = $1")
+                .bind(grant.id)
+                .bind(now)
+                .execute(change.conn())
+                .await?;
+            change.commit_unrecorded().await?;
+            return Ok(Redeemed::Mismatched);
+        }
+        sqlx::query(
+            "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(exchange.refresh_hash)
+        .bind(grant.id)
+        .bind(now)
+        .execute(change.conn())
+        .await?;
+        change.commit_unrecorded().await?;
+        return Ok(Redeemed::Fresh(Box::new(grant)));
     }
-    let mut change = Change::start(db).await?;
     let revoked = sqlx::query(
         "UPDATE oidc_grants SET revoked_at = $3 WHERE code_hash = $1 AND client_id = $2 \
          AND code_used_at IS NOT NULL AND revoked_at IS NULL",
     )
-    .bind(code_hash)
-    .bind(client_id)
+    .bind(exchange.code_hash)
+    .bind(exchange.client_id)
     .bind(now)
     .execute(change.conn())
     .await?;
@@ -259,24 +295,6 @@ pub async fn delete_expired(
     Ok(pending.rows_affected() + grants.rows_affected())
 }
 
-/// Keeps a new refresh token (its hash) of the grant `grant_id`.
-pub async fn add_refresh(
-    db: &Db,
-    token_hash: &str,
-    grant_id: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
-    )
-    .bind(token_hash)
-    .bind(grant_id)
-    .bind(now)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
 /// The grants a refresh token of `client_id` (`$2`) may belong to: live
 /// ones (not revoked, the portal session still signed in and not past the
 /// [`LiveSince`] in `$idle` and `$created`, the account not disabled).
@@ -304,7 +322,7 @@ pub async fn refresh(
     live: LiveSince,
     now: i64,
 ) -> Result<Redeemed, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut change = Change::start(db).await?;
     let used = sqlx::query(&format!(
         "UPDATE oidc_refresh_tokens SET used_at = $3 WHERE token_hash = $1 AND used_at IS NULL \
          AND grant_id IN ({})",
@@ -315,7 +333,7 @@ pub async fn refresh(
     .bind(now)
     .bind(live.idle_since)
     .bind(live.created_since)
-    .execute(&mut *tx)
+    .execute(change.conn())
     .await?;
     if used.rows_affected() == 1 {
         let grant: GrantRow = sqlx::query_as(&format!(
@@ -323,7 +341,7 @@ pub async fn refresh(
              WHERE g.id = (SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1)"
         ))
         .bind(token_hash)
-        .fetch_one(&mut *tx)
+        .fetch_one(change.conn())
         .await?;
         sqlx::query(
             "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
@@ -331,13 +349,11 @@ pub async fn refresh(
         .bind(next_hash)
         .bind(grant.id)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(change.conn())
         .await?;
-        tx.commit().await?;
+        change.commit_unrecorded().await?;
         return Ok(Redeemed::Fresh(Box::new(grant)));
     }
-    tx.rollback().await?;
-    let mut change = Change::start(db).await?;
     let revoked = sqlx::query(
         "UPDATE oidc_grants SET revoked_at = $3 WHERE client_id = $2 AND revoked_at IS NULL \
          AND id = (SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL)",

@@ -214,9 +214,16 @@ pub async fn register(
 }
 
 async fn info(db: &Db, row: ClientRow) -> Result<ClientInfo, AppError> {
+    let (mut redirect_uris, mut post_logout_uris) = (Vec::new(), Vec::new());
+    for (kind, uri) in clients::uris(db, row.id).await? {
+        match kind.as_str() {
+            "redirect" => redirect_uris.push(uri),
+            _ => post_logout_uris.push(uri),
+        }
+    }
     Ok(ClientInfo {
-        redirect_uris: clients::uris(db, row.id, "redirect").await?,
-        post_logout_uris: clients::uris(db, row.id, "post_logout").await?,
+        redirect_uris,
+        post_logout_uris,
         client_id: row.client_id,
         name: row.name,
         public: row.kind == "public",
@@ -276,6 +283,18 @@ pub async fn new_secret(
     )
 }
 
+/// A client whose credentials were checked; [`Authenticated::info`]
+/// reads the rest of it. Apart so that the check alone is what a
+/// client's attempts take turns for.
+#[derive(Debug)]
+pub struct Authenticated(ClientRow);
+
+impl Authenticated {
+    pub async fn info(self, db: &Db) -> Result<ClientInfo, AppError> {
+        info(db, self.0).await
+    }
+}
+
 /// The confidential client `client_id`, if `secret` is its secret
 /// (compared in constant time). A public client never authenticates.
 pub async fn authenticate(
@@ -283,7 +302,7 @@ pub async fn authenticate(
     secrets: &SecretBox,
     client_id: &str,
     secret: &str,
-) -> Result<Option<ClientInfo>, AppError> {
+) -> Result<Option<Authenticated>, AppError> {
     let Some(row) = clients::find(db, client_id).await? else {
         return Ok(None);
     };
@@ -294,10 +313,15 @@ pub async fn authenticate(
     let same =
         aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), stored.as_bytes())
             .is_ok();
-    if !same {
-        return Ok(None);
-    }
-    Ok(Some(info(db, row).await?))
+    Ok(same.then_some(Authenticated(row)))
+}
+
+/// The public client `client_id`, which names itself and has no secret.
+pub async fn public(db: &Db, client_id: &str) -> Result<Option<Authenticated>, AppError> {
+    Ok(clients::find(db, client_id)
+        .await?
+        .filter(|row| row.kind == "public")
+        .map(Authenticated))
 }
 
 #[cfg(test)]

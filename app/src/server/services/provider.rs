@@ -308,45 +308,28 @@ pub async fn exchange(
     };
     let now = state.clock.now();
     let replayed = Entry::new(client_actor(client), Event::CodeReplayed);
-    let redeemed = grants::redeem(
-        &state.db,
-        &code.hash(),
-        &client.client_id,
-        now - CODE_SECS,
-        &replayed,
-        live_since(now),
-        now,
-    )
-    .await?;
-    let grant = match redeemed {
-        Redeemed::Fresh(grant) => *grant,
+    let refresh = Token::generate();
+    let exchange = grants::Exchange {
+        code_hash: &code.hash(),
+        client_id: &client.client_id,
+        since: now - CODE_SECS,
+        live: live_since(now),
+        refresh_hash: &refresh.hash(),
+    };
+    // The code is used up whatever follows: a wrong verifier or redirect
+    // URI cannot be retried with it.
+    let fits = |grant: &GrantRow| {
+        grant.redirect_uri == redirect_uri
+            && authorize::verifier_matches(verifier, &grant.code_challenge)
+    };
+    match grants::redeem(&state.db, &exchange, fits, &replayed, now).await? {
+        Redeemed::Fresh(grant) => Ok(Ok(signed(state, issuer, &grant, refresh, now).await?)),
         Redeemed::Replayed => {
             tracing::warn!(client_id = %client.client_id, "an authorization code was used twice: its grant is revoked");
-            return Ok(Err(InvalidGrant));
+            Ok(Err(InvalidGrant))
         }
-        Redeemed::Unknown => return Ok(Err(InvalidGrant)),
-    };
-    // The code is used up now whatever follows: a wrong verifier or
-    // redirect URI cannot be retried with it.
-    if grant.redirect_uri != redirect_uri
-        || !authorize::verifier_matches(verifier, &grant.code_challenge)
-    {
-        grants::revoke_for(&state.db, grant.id, &client.client_id, now).await?;
-        return Ok(Err(InvalidGrant));
+        Redeemed::Mismatched | Redeemed::Unknown => Ok(Err(InvalidGrant)),
     }
-    Ok(Ok(tokens_for(state, issuer, &grant, now).await?))
-}
-
-/// A new refresh token kept for `grant`, and the tokens signed with it.
-async fn tokens_for(
-    state: &AppState,
-    issuer: &str,
-    grant: &GrantRow,
-    now: i64,
-) -> Result<Issued, AppError> {
-    let refresh = Token::generate();
-    grants::add_refresh(&state.db, &refresh.hash(), grant.id, now).await?;
-    signed(state, issuer, grant, refresh, now).await
 }
 
 async fn signed(
@@ -390,7 +373,7 @@ pub async fn refresh(
             tracing::warn!(client_id = %client.client_id, "a refresh token was used twice: its grant is revoked");
             Ok(Err(InvalidGrant))
         }
-        Redeemed::Unknown => Ok(Err(InvalidGrant)),
+        Redeemed::Mismatched | Redeemed::Unknown => Ok(Err(InvalidGrant)),
     }
 }
 
