@@ -19,7 +19,22 @@ const CALLBACK: &str = "https://zaiko.example.jp/cb";
 /// RFC 7636, appendix B.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /// Codes made, then exchanged.
-const CODES: usize = 600;
+const CODES: usize = 1000;
+
+async fn exchange(app: &TestApp, id: &str, secret: &str, code: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/oidc/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -78,6 +93,12 @@ pub async fn oidc(app: &Arc<TestApp>, e: &str) -> Vec<Row> {
     )];
 
     // The code exchange, 32 at once.
+    // One exchange before the clock starts: on this fresh database it
+    // makes the first signing key (tens of ms, once per database).
+    let first = codes.pop().expect("codes");
+    let res = exchange(app, &id, &secret, &first).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let timed = codes.len();
     let queue = Arc::new(Mutex::new(codes));
     let start = Instant::now();
     let workers: Vec<_> = (0..CONNECTIONS)
@@ -88,19 +109,7 @@ pub async fn oidc(app: &Arc<TestApp>, e: &str) -> Vec<Row> {
                 loop {
                     let next = queue.lock().unwrap().pop();
                     let Some(code) = next else { break };
-                    let res = app
-                        .client
-                        .post(app.url("/oidc/token"))
-                        .basic_auth(&id, Some(&secret))
-                        .form(&[
-                            ("grant_type", "authorization_code"),
-                            ("code", code.as_str()),
-                            ("redirect_uri", CALLBACK),
-                            ("code_verifier", VERIFIER),
-                        ])
-                        .send()
-                        .await
-                        .unwrap();
+                    let res = exchange(&app, &id, &secret, &code).await;
                     ok += usize::from(res.status().is_success());
                 }
                 ok
@@ -155,11 +164,11 @@ pub async fn oidc(app: &Arc<TestApp>, e: &str) -> Vec<Row> {
     println!("{e} code exchange {exchanges:.0}/s vs signing alone {signing_alone:.0}/s");
     rows.push(row(
         format!("OIDC code exchange over HTTP ({e}), 32 at once: secret, code used once, refresh token, ID and access token signed (RS256)"),
-        format!("{exchanges:.0} exchanges/s ({exchanged} of {CODES})"),
+        format!("{exchanges:.0} exchanges/s ({exchanged} of {timed})"),
         format!("signing the two tokens alone, {threads} threads: {signing_alone:.0}/s"),
         format!("{ratio:.2}×"),
         "≥ 0.5×",
-        Some(ratio >= 0.5 && exchanged == CODES),
+        Some(ratio >= 0.5 && exchanged == timed),
     ));
     rows
 }

@@ -118,6 +118,15 @@ pub async fn current(db: &Db, secrets: &SecretBox, now: i64) -> Result<Arc<Signi
     if let Some(row) = signing_keys::current(db, now).await? {
         return open_current(secrets, &row);
     }
+    // The first key, once: the requests that find none at the same time
+    // wait for the first of them to make it, instead of each making one
+    // (tens of milliseconds of a core each). Another instance may make
+    // its own meanwhile; both are published, and the newer signs.
+    static MAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _making = MAKING.lock().await;
+    if let Some(row) = signing_keys::current(db, now).await? {
+        return open_current(secrets, &row);
+    }
     let system = Actor {
         actor: "system".into(),
         ..Default::default()
