@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     return_large_allocations();
-    match server::startup::runtime() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(run()),
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");

@@ -29,25 +29,6 @@ use tower_http::trace::TraceLayer;
 use tracing::{field::Empty, Span};
 
 /// The router with every guard in place.
-/// How many tasks a worker runs before it looks at the runtime's shared
-/// queue, and at the sockets. A task woken from outside the runtime (by
-/// sqlx's SQLite thread, when a statement is done) waits in that queue;
-/// left to itself, tokio checks it about every 200 µs of work. A
-/// transaction that holds SQLite's one turn to write made seven such hops
-/// and waited behind the other requests' work at each (BENCHMARKS, G).
-const GLOBAL_QUEUE_INTERVAL: u32 = 4;
-const EVENT_INTERVAL: u32 = 4;
-
-/// The async runtime the server runs on (the benches that host the
-/// server in their own process use it too).
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .global_queue_interval(GLOBAL_QUEUE_INTERVAL)
-        .event_interval(EVENT_INTERVAL)
-        .build()
-}
-
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let routes = generate_route_list(App);
     let context = {

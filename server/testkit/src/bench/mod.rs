@@ -15,5 +15,9 @@ pub fn under_cargo_bench<F: std::future::Future<Output = ()>>(
         println!("{name}: runs under `cargo bench` (make bench) only");
         return;
     }
-    server::startup::runtime().unwrap().block_on(bench());
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bench());
 }
