@@ -332,7 +332,7 @@ pub const ERR_CHANGED: &str = "操作の間に、対象のアカウントまた�
 pub const ERR_NO_SUCH_ACCOUNT: &str = "該当するアカウントはありません。";
 
 /// The audit trail's events, by stored name, as staff read them.
-pub const EVENT_LABELS: [(&str, &str); 38] = [
+pub const EVENT_LABELS: [(&str, &str); 39] = [
     ("sign_in_success", "ログイン（パスワード）"),
     ("sign_in_failure", "ログイン失敗"),
     ("password_failure", "パスワードの誤り（設定画面）"),
@@ -361,6 +361,7 @@ pub const EVENT_LABELS: [(&str, &str); 38] = [
     ("client_secret_replaced", "連携アプリのシークレット再発行"),
     ("app_sign_in", "業務アプリへのログイン"),
     ("code_replayed", "認可コードの再使用"),
+    ("code_mismatched", "認可コードの検証失敗"),
     ("client_auth_failed", "連携アプリの認証失敗"),
     ("refresh_token_replayed", "リフレッシュトークンの再使用"),
     (

@@ -403,6 +403,40 @@ async fn one_code_raced_many_times_gives_tokens_once() {
 }
 
 #[tokio::test]
+async fn a_code_at_another_redirect_uri_is_refused_and_burnt() {
+    let (app, rp) = app_with_client().await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let code = code_for(&app, &rp, &session).await;
+    // RFC 6749 4.1.3: the redirect URI must be the very one the code was
+    // sent to; a code stolen from one callback cannot be cashed at another.
+    let res = app
+        .client
+        .post(app.url(app::routes::OIDC_TOKEN))
+        .basic_auth(&rp.id, Some(&rp.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "https://zaiko.example.jp/other"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"], "invalid_grant");
+    // Used up: the right redirect URI afterwards gets nothing either.
+    assert_eq!(
+        exchange(&app, &rp, &code, VERIFIER).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert!(app
+        .audit_events()
+        .await
+        .contains(&"code_mismatched".to_owned()));
+}
+
+#[tokio::test]
 async fn pkce_binds_the_code_to_its_verifier_and_a_wrong_one_burns_it() {
     let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
@@ -415,6 +449,10 @@ async fn pkce_binds_the_code_to_its_verifier_and_a_wrong_one_burns_it() {
         exchange(&app, &rp, &code, VERIFIER).await.status(),
         StatusCode::BAD_REQUEST
     );
+    assert!(app
+        .audit_events()
+        .await
+        .contains(&"code_mismatched".to_owned()));
 
     // A request without PKCE, or with `plain`, goes back as an error.
     for extra in [

@@ -59,6 +59,10 @@ pub enum Event {
     AppSignIn,
     /// An authorization code presented a second time: its tokens revoked.
     CodeReplayed,
+    /// An authorization code presented with another redirect URI or a
+    /// PKCE verifier that does not match: used up, its grant revoked (a
+    /// sign of a stolen or injected code, RFC 9700 4.5).
+    CodeMismatched,
     /// A client failed to authenticate at the token endpoint.
     ClientAuthFailed,
     /// A used refresh token presented again: its grant's tokens revoked.
@@ -106,6 +110,7 @@ impl Event {
             Self::ClientSecretReplaced => "client_secret_replaced",
             Self::AppSignIn => "app_sign_in",
             Self::CodeReplayed => "code_replayed",
+            Self::CodeMismatched => "code_mismatched",
             Self::ClientAuthFailed => "client_auth_failed",
             Self::RefreshTokenReplayed => "refresh_token_replayed",
             Self::BackChannelLogoutFailed => "backchannel_logout_failed",

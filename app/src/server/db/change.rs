@@ -233,10 +233,19 @@ impl Change {
         now: i64,
     ) -> Result<bool, sqlx::Error> {
         if done.rows_affected() != 1 {
+            self.rollback().await?;
             return Ok(false);
         }
         self.commit(entry, now).await?;
         Ok(true)
+    }
+
+    /// Ends the change with nothing kept, and only then gives the turn
+    /// to write back. (A change merely dropped gives its turn back at
+    /// once, while its ROLLBACK still waits for sqlx's SQLite thread: the
+    /// next writer would meet it in SQLite's busy handler.)
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
     }
 
     /// Writes `entry` now, inside the change: for a change that records

@@ -179,6 +179,10 @@ pub struct Exchange<'a> {
     pub live: LiveSince,
     /// The refresh token to keep for the grant, if the code is good.
     pub refresh_hash: &'a str,
+    /// Recorded when the code comes a second time.
+    pub replayed: &'a Entry,
+    /// Recorded when the code does not fit what came with it.
+    pub mismatched: &'a Entry,
 }
 
 /// Uses the code of `exchange`, once across every instance: one
@@ -186,14 +190,13 @@ pub struct Exchange<'a> {
 /// the client's, unrevoked and its session is still signed in. Then, in
 /// the same transaction, the grant is asked whether it `fits` what came
 /// with the code (its redirect URI, its verifier): if so its refresh
-/// token is kept; if not, the grant is revoked. One commit either way
-/// (and on SQLite, one turn of this instance's writers). A second use
-/// revokes the grant, recording `replayed`.
+/// token is kept; if not, the grant is revoked, recording `mismatched`.
+/// One commit either way (and on SQLite, one turn of this instance's
+/// writers). A second use revokes the grant, recording `replayed`.
 pub async fn redeem(
     db: &Db,
     exchange: &Exchange<'_>,
     fits: impl FnOnce(&GrantRow) -> bool,
-    replayed: &Entry,
     now: i64,
 ) -> Result<Redeemed, sqlx::Error> {
     let mut change = Change::start(db).await?;
@@ -225,7 +228,7 @@ pub async fn redeem(
                 .bind(now)
                 .execute(change.conn())
                 .await?;
-            change.commit_unrecorded().await?;
+            change.commit(exchange.mismatched, now).await?;
             return Ok(Redeemed::Mismatched);
         }
         sqlx::query(
@@ -248,8 +251,10 @@ pub async fn redeem(
     .bind(now)
     .execute(change.conn())
     .await?;
-    if revoked.rows_affected() == 1 {
-        change.commit(replayed, now).await?;
+    if change
+        .commit_if_one(&revoked, exchange.replayed, now)
+        .await?
+    {
         return Ok(Redeemed::Replayed);
     }
     Ok(Redeemed::Unknown)

@@ -13,6 +13,7 @@ use super::Client;
 use crate::error::AppError;
 use crate::server::db::audit::{Actor, Entry, Event};
 use crate::server::db::grants::{self, GrantRow, Granted, NewGrant, PendingRow, Redeemed};
+use crate::server::jws::SigningKey;
 use crate::server::session::{live_since, Duty, Method, Session, Stage, Token};
 use crate::server::AppState;
 
@@ -307,7 +308,9 @@ pub async fn exchange(
         return Ok(Err(InvalidGrant));
     };
     let now = state.clock.now();
-    let replayed = Entry::new(client_actor(client), Event::CodeReplayed);
+    // The key first: a key that cannot be opened (or made) must not cost
+    // the application its code, which the transaction below uses up.
+    let key = super::signing::current(&state.db, &state.secrets, now).await?;
     let refresh = Token::generate();
     let exchange = grants::Exchange {
         code_hash: &code.hash(),
@@ -315,6 +318,8 @@ pub async fn exchange(
         since: now - CODE_SECS,
         live: live_since(now),
         refresh_hash: &refresh.hash(),
+        replayed: &Entry::new(client_actor(client), Event::CodeReplayed),
+        mismatched: &Entry::new(client_actor(client), Event::CodeMismatched),
     };
     // The code is used up whatever follows: a wrong verifier or redirect
     // URI cannot be retried with it.
@@ -322,8 +327,8 @@ pub async fn exchange(
         grant.redirect_uri == redirect_uri
             && authorize::verifier_matches(verifier, &grant.code_challenge)
     };
-    match grants::redeem(&state.db, &exchange, fits, &replayed, now).await? {
-        Redeemed::Fresh(grant) => Ok(Ok(signed(state, issuer, &grant, refresh, now).await?)),
+    match grants::redeem(&state.db, &exchange, fits, now).await? {
+        Redeemed::Fresh(grant) => Ok(Ok(signed(&key, issuer, &grant, refresh, now)?)),
         Redeemed::Replayed => {
             tracing::warn!(client_id = %client.client_id, "an authorization code was used twice: its grant is revoked");
             Ok(Err(InvalidGrant))
@@ -332,15 +337,14 @@ pub async fn exchange(
     }
 }
 
-async fn signed(
-    state: &AppState,
+fn signed(
+    key: &SigningKey,
     issuer: &str,
     grant: &GrantRow,
     refresh: Token,
     now: i64,
 ) -> Result<Issued, AppError> {
-    let key = super::signing::current(&state.db, &state.secrets, now).await?;
-    tokens::issue(&key, issuer, grant, refresh.expose().to_owned(), now)
+    tokens::issue(key, issuer, grant, refresh.expose().to_owned(), now)
 }
 
 /// Uses `refresh_token` of `client` once for new tokens (and the next
@@ -355,6 +359,9 @@ pub async fn refresh(
         return Ok(Err(InvalidGrant));
     };
     let now = state.clock.now();
+    // The key first, as for a code: a refresh token used up must come back
+    // with its successor.
+    let key = super::signing::current(&state.db, &state.secrets, now).await?;
     let next = Token::generate();
     let replayed = Entry::new(client_actor(client), Event::RefreshTokenReplayed);
     let refreshed = grants::refresh(
@@ -368,7 +375,7 @@ pub async fn refresh(
     )
     .await?;
     match refreshed {
-        Redeemed::Fresh(grant) => Ok(Ok(signed(state, issuer, &grant, next, now).await?)),
+        Redeemed::Fresh(grant) => Ok(Ok(signed(&key, issuer, &grant, next, now)?)),
         Redeemed::Replayed => {
             tracing::warn!(client_id = %client.client_id, "a refresh token was used twice: its grant is revoked");
             Ok(Err(InvalidGrant))
