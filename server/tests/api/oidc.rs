@@ -403,6 +403,45 @@ async fn one_code_raced_many_times_gives_tokens_once() {
 }
 
 #[tokio::test]
+async fn a_logout_committed_while_its_code_is_exchanged_gives_no_tokens() {
+    let (app, rp) = app_with_client().await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let code = code_for(&app, &rp, &session).await;
+    let session_hash: String =
+        sqlx::query_scalar("SELECT session_hash FROM oidc_grants ORDER BY id DESC LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    // A logout in flight holds the session row while the application
+    // exchanges the code; the logout commits 300 ms later. On PostgreSQL
+    // a check that only read the session (a subquery) would see it still
+    // signed in and hand out tokens that no logout will ever call back.
+    let mut logout = app.db.pool().begin().await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at WHERE id_hash = $1")
+        .bind(&session_hash)
+        .execute(&mut *logout)
+        .await
+        .unwrap();
+    let (status, ()) = tokio::join!(
+        async { exchange(&app, &rp, &code, VERIFIER).await.status() },
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(&session_hash)
+                .execute(&mut *logout)
+                .await
+                .unwrap();
+            logout.commit().await.unwrap();
+        }
+    );
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "tokens for an ended session"
+    );
+}
+
+#[tokio::test]
 async fn a_code_at_another_redirect_uri_is_refused_and_burnt() {
     let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
