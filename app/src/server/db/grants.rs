@@ -245,14 +245,7 @@ pub async fn redeem(
             change.commit(exchange.mismatched, now).await?;
             return Ok(Redeemed::Mismatched);
         }
-        sqlx::query(
-            "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(exchange.refresh_hash)
-        .bind(grant.id)
-        .bind(now)
-        .execute(change.conn())
-        .await?;
+        keep_refresh(&mut change, exchange.refresh_hash, grant.id, now).await?;
         change.commit_unrecorded().await?;
         return Ok(Redeemed::Fresh(Box::new(grant)));
     }
@@ -272,6 +265,24 @@ pub async fn redeem(
         return Ok(Redeemed::Replayed);
     }
     Ok(Redeemed::Unknown)
+}
+
+/// Keeps the refresh token `token_hash` of the grant `grant_id`.
+async fn keep_refresh(
+    change: &mut Change,
+    token_hash: &str,
+    grant_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(grant_id)
+    .bind(now)
+    .execute(change.conn())
+    .await?;
+    Ok(())
 }
 
 /// The live grant `handle` names: not revoked, its code used, its session
@@ -362,14 +373,7 @@ pub async fn refresh(
         .bind(token_hash)
         .fetch_one(change.conn())
         .await?;
-        sqlx::query(
-            "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(next_hash)
-        .bind(grant.id)
-        .bind(now)
-        .execute(change.conn())
-        .await?;
+        keep_refresh(&mut change, next_hash, grant.id, now).await?;
         change.commit_unrecorded().await?;
         return Ok(Redeemed::Fresh(Box::new(grant)));
     }
