@@ -24,7 +24,7 @@ pub mod users;
 use crate::error::AppError;
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -49,6 +49,9 @@ pub struct Db {
 /// The longest a transaction waits for its turn to write (SQLite's
 /// `busy_timeout`, set below, is the same).
 const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// A pooled connection idle this long is pinged before it is used again.
+pub const IDLE_PING: Duration = Duration::from_secs(1);
 
 /// How long one answer of [`Db::ready`] serves.
 pub const READY_FOR: Duration = Duration::from_secs(1);
@@ -79,6 +82,23 @@ impl Db {
             // Fail fast when the database is down, so the user gets the
             // "try again later" page instead of a hanging request.
             .acquire_timeout(Duration::from_secs(3))
+            // sqlx pings every connection it hands back to the pool, and by
+            // default again before handing it out: two round trips more
+            // for every query. The ping on release stays (sqlx always
+            // makes it); the one before use is made only for a connection
+            // idle for IDLE_PING or longer, which a database restart may
+            // have cut meanwhile. A restart in the moments after a
+            // connection's release costs one request a "try again later"
+            // (its I/O error), and the connection is replaced.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if is_sqlite {
