@@ -673,10 +673,7 @@ async fn authenticate(
     };
     if let Some(client) = found {
         state.token_throttle.refund(key);
-        // The check is over: the client's next attempt need not wait for
-        // the rest of this one to be read.
-        drop(turn);
-        return Ok(Ok(client.info(&state.db).await?));
+        return Ok(Ok(client));
     }
     // Counted; the record is written after the turn, which is held only
     // for the count and the check.

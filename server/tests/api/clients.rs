@@ -83,7 +83,6 @@ async fn a_registered_secret_is_shown_once_kept_as_a_hash_and_replaceable() {
         .await
         .unwrap()
         .expect("the client's own secret");
-    let ok = ok.info(db).await.unwrap();
     assert_eq!(ok.name, "在庫登録");
     assert_eq!(ok.redirect_uris, ["https://zaiko.example.jp/cb"]);
     assert_eq!(ok.post_logout_uris, ["https://zaiko.example.jp/"]);

@@ -20,6 +20,13 @@ pub struct ClientRow {
     pub created_at: i64,
 }
 
+impl ClientRow {
+    /// A public client: it names itself and has no secret.
+    pub fn is_public(&self) -> bool {
+        self.kind == "public"
+    }
+}
+
 /// A client to add.
 #[derive(Debug)]
 pub struct NewClient<'a> {
@@ -100,6 +107,38 @@ pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientRow>, sqlx::E
     .bind(client_id)
     .fetch_optional(db.pool())
     .await
+}
+
+/// The client `client_id` and its URIs, `(kind, uri)` in the order of
+/// [`uris`], in one query.
+pub async fn find_with_uris(
+    db: &Db,
+    client_id: &str,
+) -> Result<Option<(ClientRow, Vec<(String, String)>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        row: ClientRow,
+        uri_kind: Option<String>,
+        uri: Option<String>,
+    }
+    // The URIs' columns renamed, so that the client's own are unambiguous.
+    let joined: Vec<Joined> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, uri_kind, uri FROM oidc_clients LEFT JOIN \
+         (SELECT client_id AS owner, kind AS uri_kind, uri FROM oidc_client_uris) AS uris ON owner = id \
+         WHERE client_id = $1 ORDER BY uri"
+    ))
+    .bind(client_id)
+    .fetch_all(db.pool())
+    .await?;
+    let Some(row) = joined.first().map(|j| j.row.clone()) else {
+        return Ok(None);
+    };
+    let uris = joined
+        .into_iter()
+        .filter_map(|j| j.uri_kind.zip(j.uri))
+        .collect();
+    Ok(Some((row, uris)))
 }
 
 #[tracing::instrument(skip(db))]

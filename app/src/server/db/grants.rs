@@ -152,6 +152,16 @@ const GRANT_COLUMNS: &str = "g.id, g.handle, g.client_id, g.user_id, g.session_h
     g.redirect_uri, g.code_challenge, g.nonce, g.scopes, g.auth_time, g.method, \
     u.subject, u.login_id, u.display_name";
 
+/// [`GRANT_COLUMNS`] as an `UPDATE oidc_grants … RETURNING` gives them:
+/// a `RETURNING` names only the updated table's columns, so the
+/// account's come by subquery (one statement uses the code and reads its
+/// grant).
+const GRANT_RETURNING: &str = "id, handle, client_id, user_id, session_hash, redirect_uri, \
+    code_challenge, nonce, scopes, auth_time, method, \
+    (SELECT subject FROM users WHERE id = oidc_grants.user_id) AS subject, \
+    (SELECT login_id FROM users WHERE id = oidc_grants.user_id) AS login_id, \
+    (SELECT display_name FROM users WHERE id = oidc_grants.user_id) AS display_name";
+
 /// What a code exchange found.
 #[derive(Debug)]
 pub enum Redeemed {
@@ -214,28 +224,22 @@ pub async fn redeem(
     .bind(exchange.client_id)
     .execute(change.conn())
     .await?;
-    let used = sqlx::query(
+    let used: Option<GrantRow> = sqlx::query_as(&format!(
         "UPDATE oidc_grants SET code_used_at = $4 WHERE code_hash = $1 AND client_id = $2 \
          AND code_used_at IS NULL AND revoked_at IS NULL AND created_at > $3 \
          AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = oidc_grants.session_hash \
-                     AND s.last_seen_at >= $5 AND s.created_at >= $6)",
-    )
+                     AND s.last_seen_at >= $5 AND s.created_at >= $6) \
+         RETURNING {GRANT_RETURNING}"
+    ))
     .bind(exchange.code_hash)
     .bind(exchange.client_id)
     .bind(exchange.since)
     .bind(now)
     .bind(exchange.live.idle_since)
     .bind(exchange.live.created_since)
-    .execute(change.conn())
+    .fetch_optional(change.conn())
     .await?;
-    if used.rows_affected() == 1 {
-        let grant: GrantRow = sqlx::query_as(&format!(
-            "SELECT {GRANT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
-             WHERE g.code_hash = $1"
-        ))
-        .bind(exchange.code_hash)
-        .fetch_one(change.conn())
-        .await?;
+    if let Some(grant) = used {
         if !fits(&grant) {
             sqlx::query("UPDATE oidc_grants SET revoked_at = $2 WHERE id = $1")
                 .bind(grant.id)

@@ -213,38 +213,38 @@ pub async fn register(
     }
 }
 
-async fn info(db: &Db, row: ClientRow) -> Result<ClientInfo, AppError> {
+fn info(row: ClientRow, uris: Vec<(String, String)>) -> ClientInfo {
     let (mut redirect_uris, mut post_logout_uris) = (Vec::new(), Vec::new());
-    for (kind, uri) in clients::uris(db, row.id).await? {
+    for (kind, uri) in uris {
         match kind.as_str() {
             "redirect" => redirect_uris.push(uri),
             _ => post_logout_uris.push(uri),
         }
     }
-    Ok(ClientInfo {
+    ClientInfo {
         redirect_uris,
         post_logout_uris,
+        public: row.is_public(),
         client_id: row.client_id,
         name: row.name,
-        public: row.kind == "public",
         mfa_required: row.mfa_required == 1,
         tile: row.tile,
         start_url: row.start_url,
         backchannel_logout_uri: row.backchannel_logout_uri,
-    })
+    }
 }
 
 pub async fn find(db: &Db, client_id: &str) -> Result<Option<ClientInfo>, AppError> {
-    match clients::find(db, client_id).await? {
-        Some(row) => Ok(Some(info(db, row).await?)),
-        None => Ok(None),
-    }
+    Ok(clients::find_with_uris(db, client_id)
+        .await?
+        .map(|(row, uris)| info(row, uris)))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ClientInfo>, AppError> {
     let mut out = Vec::new();
     for row in clients::list(db).await? {
-        out.push(info(db, row).await?);
+        let uris = clients::uris(db, row.id).await?;
+        out.push(info(row, uris));
     }
     Ok(out)
 }
@@ -283,18 +283,6 @@ pub async fn new_secret(
     )
 }
 
-/// A client whose credentials were checked; [`Authenticated::info`]
-/// reads the rest of it. Apart so that the check alone is what a
-/// client's attempts take turns for.
-#[derive(Debug)]
-pub struct Authenticated(ClientRow);
-
-impl Authenticated {
-    pub async fn info(self, db: &Db) -> Result<ClientInfo, AppError> {
-        info(db, self.0).await
-    }
-}
-
 /// The confidential client `client_id`, if `secret` is its secret
 /// (compared in constant time). A public client never authenticates.
 pub async fn authenticate(
@@ -302,8 +290,8 @@ pub async fn authenticate(
     secrets: &SecretBox,
     client_id: &str,
     secret: &str,
-) -> Result<Option<Authenticated>, AppError> {
-    let Some(row) = clients::find(db, client_id).await? else {
+) -> Result<Option<ClientInfo>, AppError> {
+    let Some((row, uris)) = clients::find_with_uris(db, client_id).await? else {
         return Ok(None);
     };
     let Some(stored) = row.secret_hash.as_deref() else {
@@ -313,15 +301,15 @@ pub async fn authenticate(
     let same =
         aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), stored.as_bytes())
             .is_ok();
-    Ok(same.then_some(Authenticated(row)))
+    Ok(same.then(|| info(row, uris)))
 }
 
 /// The public client `client_id`, which names itself and has no secret.
-pub async fn public(db: &Db, client_id: &str) -> Result<Option<Authenticated>, AppError> {
-    Ok(clients::find(db, client_id)
+pub async fn public(db: &Db, client_id: &str) -> Result<Option<ClientInfo>, AppError> {
+    Ok(clients::find_with_uris(db, client_id)
         .await?
-        .filter(|row| row.kind == "public")
-        .map(Authenticated))
+        .filter(|(row, _)| row.is_public())
+        .map(|(row, uris)| info(row, uris)))
 }
 
 #[cfg(test)]
