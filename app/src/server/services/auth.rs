@@ -112,10 +112,11 @@ impl From<Checked> for Guess {
     }
 }
 
-/// One password guess against `hash`, counted before it is checked. A
-/// blocked account's guess, or one against no usable `hash`, is checked
-/// against the dummy hash instead, so it costs the same; a wrong guess is settled by the lock (recorded as
-/// `failure`). Holds `slot`, the core for the hash, throughout.
+/// One password guess against `hash`, counted before its answer is read.
+/// One against no usable `hash` is checked against the dummy hash
+/// instead, so it costs the same; a blocked account's answer is never
+/// read; a wrong guess is settled by the lock (recorded as `failure`).
+/// Holds `slot`, the core for the hash, throughout.
 async fn guess(
     state: &AppState,
     slot: HashSlot,
@@ -124,14 +125,20 @@ async fn guess(
     hash: Option<PasswordHash>,
     failure: Event,
 ) -> Result<Checked, AppError> {
-    let attempt = match lockout::reserve(state, who, Counter::Password).await? {
+    // The guess is counted while it is hashed: the count's commit (a
+    // round trip, and on PostgreSQL a WAL flush) costs no time of its
+    // own, and the hash's answer is read only after the count has landed.
+    // A guess the count refuses took the hash's time all the same, and
+    // its answer is thrown away unread.
+    let (reserved, verified) = tokio::join!(
+        lockout::reserve(state, who, Counter::Password),
+        slot.verify(password, hash),
+    );
+    let attempt = match reserved? {
         Reservation::Granted(attempt) => attempt,
-        Reservation::Blocked(block) => {
-            slot.verify(password, None).await?;
-            return Ok(Checked::Unchecked(block));
-        }
+        Reservation::Blocked(block) => return Ok(Checked::Unchecked(block)),
     };
-    if slot.verify(password, hash).await? {
+    if verified? {
         return Ok(Checked::Right);
     }
     Ok(Checked::Wrong(
