@@ -278,3 +278,30 @@ async fn on_sqlite_an_instances_write_transactions_take_turns() {
     };
     second.unwrap().commit_counts().await.unwrap();
 }
+
+#[tokio::test]
+async fn on_sqlite_the_writer_never_queues_behind_the_readers() {
+    // The turn's holder is what every other writer waits for: it writes
+    // on a connection of its own, so readers holding every pooled
+    // connection do not hold it up. (Sharing the pool, it waited for the
+    // pool's acquire timeout here, and failed.)
+    use app::server::db::change::Change;
+    use std::time::Duration;
+    if Engine::of_this_run() != Engine::Sqlite {
+        return;
+    }
+    let app = spawn_app().await;
+    let mut readers = Vec::new();
+    while let Ok(Ok(conn)) =
+        tokio::time::timeout(Duration::from_millis(200), app.db.pool().acquire()).await
+    {
+        readers.push(conn);
+    }
+    assert!(!readers.is_empty(), "the pool gave out its connections");
+    let change = tokio::time::timeout(Duration::from_secs(1), Change::start(&app.db))
+        .await
+        .expect("the writer began while readers held the pool")
+        .unwrap();
+    change.commit_counts().await.unwrap();
+    drop(readers);
+}

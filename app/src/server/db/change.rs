@@ -183,7 +183,7 @@ impl Change {
     /// each other in a circle.
     pub async fn begin(db: &Db, seen: &Seen) -> Result<Option<Self>, sqlx::Error> {
         let turn = db.turn_to_write().await?;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.write_pool().begin().await?;
         let mut facts: Vec<&Fact> = seen.facts.iter().collect();
         facts.sort_by_key(|fact| fact.user_id());
         for fact in facts {
@@ -204,7 +204,7 @@ impl Change {
     /// statements) and the command line.
     pub async fn start(db: &Db) -> Result<Self, sqlx::Error> {
         let turn = db.turn_to_write().await?;
-        let tx = db.pool().begin().await?;
+        let tx = db.write_pool().begin().await?;
         Ok(Self {
             tx,
             recorded: 0,

@@ -40,10 +40,22 @@ pub struct Db {
     /// again. This instance's transactions ([`change::Change`]) wait for
     /// their turn here instead, in order and without sleeping. None on
     /// PostgreSQL, whose rows lock one by one.
-    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    writer: Option<Writer>,
     ready: std::sync::Arc<Readiness>,
     /// Sessions asked for at once, read with one query.
     sessions: std::sync::Arc<sessions::Gathered>,
+}
+
+/// SQLite's writer: the turn, and the one connection its holder writes
+/// on. That connection serves nothing else, so the turn's holder (whom
+/// every other writer waits for) never queues for a connection behind
+/// the readers; and a change dropped mid-way (its rollback finishes after
+/// the turn is given back) holds up the next writer's connection, not
+/// SQLite's busy handler.
+#[derive(Clone, Debug)]
+struct Writer {
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    pool: AnyPool,
 }
 
 /// The longest a transaction waits for its turn to write (SQLite's
@@ -116,7 +128,7 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         let is_sqlite = url.starts_with("sqlite:");
         let pool = Self::options(is_sqlite).connect(url).await?;
-        let db = Self::over(pool, is_sqlite);
+        let db = Self::over(pool, url, is_sqlite)?;
         db.migrate().await?;
         Ok(db)
     }
@@ -136,19 +148,24 @@ impl Db {
     pub fn connect_lazy(url: &str) -> Result<Self, sqlx::Error> {
         let is_sqlite = url.starts_with("sqlite:");
         let pool = Self::options(is_sqlite).connect_lazy(url)?;
-        Ok(Self::over(pool, is_sqlite))
+        Self::over(pool, url, is_sqlite)
     }
 
-    fn over(pool: AnyPool, is_sqlite: bool) -> Self {
-        let ready = Default::default();
-        let writer = is_sqlite.then(Default::default);
-        Self {
+    fn over(pool: AnyPool, url: &str, is_sqlite: bool) -> Result<Self, sqlx::Error> {
+        let writer = match is_sqlite {
+            true => Some(Writer {
+                turn: Default::default(),
+                pool: Self::options(true).max_connections(1).connect_lazy(url)?,
+            }),
+            false => None,
+        };
+        Ok(Self {
             pool,
             is_sqlite,
             writer,
-            ready,
+            ready: Default::default(),
             sessions: Default::default(),
-        }
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
@@ -216,13 +233,22 @@ impl Db {
         let Some(writer) = &self.writer else {
             return Ok(None);
         };
-        tokio::time::timeout(WRITE_WAIT, writer.clone().lock_owned())
+        tokio::time::timeout(WRITE_WAIT, writer.turn.clone().lock_owned())
             .await
             .map(Some)
             .map_err(|_| sqlx::Error::PoolTimedOut)
     }
 
+    /// Where a write transaction runs, once it has its turn: SQLite's one
+    /// writer connection, or PostgreSQL's pool.
+    pub(crate) fn write_pool(&self) -> &AnyPool {
+        self.writer.as_ref().map_or(&self.pool, |w| &w.pool)
+    }
+
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.pool.close().await;
+        }
         self.pool.close().await;
     }
 }
