@@ -242,8 +242,9 @@ impl Change {
 
     /// Ends the change with nothing kept, and only then gives the turn
     /// to write back. (A change merely dropped gives its turn back at
-    /// once, while its ROLLBACK still waits for sqlx's SQLite thread: the
-    /// next writer would meet it in SQLite's busy handler.)
+    /// once, while its ROLLBACK still waits for sqlx's SQLite thread: on
+    /// SQLite the next writer waits for the writer's one connection
+    /// meanwhile, within the pool's acquire timeout.)
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         self.tx.rollback().await
     }

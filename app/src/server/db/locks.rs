@@ -31,7 +31,7 @@ pub struct Limits {
     pub disable_after: i64,
 }
 
-/// Reserves one attempt (a password or a code) before it is checked:
+/// Reserves one attempt (a password or a code) before its answer is used:
 /// counts it toward the lock and in the run, unless the account is locked
 /// or disabled, or either count is at its limit already (finished or still
 /// being checked). Returns `None` when no attempt may be made. Counting
@@ -50,8 +50,12 @@ pub async fn reserve_attempt(
         .bind(now)
         .bind(limits.lock_after)
         .bind(limits.disable_after)
-        .fetch_optional(db.pool())
+        // Read to the end, not to the first row: on PostgreSQL the first
+        // row comes before the statement's implicit commit, and the
+        // attempt must be counted for good before its answer is used.
+        .fetch_all(db.pool())
         .await
+        .map(|mut rows| rows.pop())
 }
 
 /// The statement of [`reserve_attempt`], binding the user's ID, now, and

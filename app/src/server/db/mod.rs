@@ -99,9 +99,10 @@ impl Db {
             // for every query. The ping on release stays (sqlx always
             // makes it); the one before use is made only for a connection
             // idle for IDLE_PING or longer, which a database restart may
-            // have cut meanwhile. A restart in the moments after a
-            // connection's release costs one request a "try again later"
-            // (its I/O error), and the connection is replaced.
+            // have cut meanwhile. A restart of the database costs each
+            // connection used within the second before it one "try again
+            // later" (its I/O error; up to the pool's size under load),
+            // and the connection is replaced.
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {

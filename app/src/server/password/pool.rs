@@ -146,14 +146,19 @@ struct Running {
 }
 
 impl Running {
-    /// Runs one hash on this (blocking) thread, holding `permit` to the end.
-    fn hash<T>(&self, permit: OwnedSemaphorePermit, work: impl FnOnce() -> T) -> T {
+    /// Runs one hash on this (blocking) thread, holding `permit` to the end
+    /// at least: it comes back with the answer, for a caller that holds
+    /// the core longer (dropped with the answer otherwise).
+    fn hash<T>(
+        &self,
+        permit: OwnedSemaphorePermit,
+        work: impl FnOnce() -> T,
+    ) -> (T, OwnedSemaphorePermit) {
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
         let out = work();
         self.now.fetch_sub(1, Ordering::SeqCst);
-        drop(permit);
-        out
+        (out, permit)
     }
 }
 
@@ -234,7 +239,7 @@ impl HashSlot {
     pub async fn hash(self, password: Password) -> Result<PasswordHash, HashError> {
         let (permit, running) = (self.permit, self.running);
         self.hashers
-            .run(move || running.hash(permit, || hash_blocking(password.expose())))
+            .run(move || running.hash(permit, || hash_blocking(password.expose())).0)
             .await?
             .map_err(HashError::Argon2)
     }
@@ -246,14 +251,30 @@ impl HashSlot {
         password: Password,
         hash: Option<PasswordHash>,
     ) -> Result<bool, HashError> {
+        self.verify_alongside(password, hash, std::future::ready(()))
+            .await
+            .0
+    }
+
+    /// As [`HashSlot::verify`], with `alongside` run meanwhile. The core
+    /// stays held until both have ended, so that what runs alongside is
+    /// bounded by the cores as the hashes are (for a caller that hangs up,
+    /// until the hash has ended).
+    pub async fn verify_alongside<T>(
+        self,
+        password: Password,
+        hash: Option<PasswordHash>,
+        alongside: impl std::future::Future<Output = T>,
+    ) -> (Result<bool, HashError>, T) {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| (*self.dummy).clone());
         let (permit, running) = (self.permit, self.running);
-        let ok = self
+        let verifying = self
             .hashers
-            .run(move || running.hash(permit, || verify_blocking(password.expose(), &hash)))
-            .await?;
-        Ok(ok && known)
+            .run(move || running.hash(permit, || verify_blocking(password.expose(), &hash)));
+        let (verified, beside) = tokio::join!(verifying, alongside);
+        // The core is given back here, once both have ended.
+        (verified.map(|(ok, _core)| ok && known), beside)
     }
 }
 
@@ -347,6 +368,35 @@ mod tests {
             .unwrap()
             .expect("the one in the queue gets its turn");
         assert_eq!(passwords.waiting.load(Ordering::SeqCst), 0);
+    }
+
+    /// What runs alongside a verify (a sign-in's count) holds the core
+    /// until it ends, so that no more of it runs at once than hashes do.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_core_is_held_until_what_runs_alongside_has_ended() {
+        let passwords = tight(1, Duration::from_millis(100));
+        let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let passwords = passwords.clone();
+            async move {
+                let slot = passwords.slot().await.unwrap();
+                slot.verify_alongside(pw("x-y-z-w-v-u"), None, finished)
+                    .await
+                    .0
+            }
+        });
+        // Well past the hash's end, while the alongside is still going.
+        while passwords.peak_running() == 0 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            matches!(passwords.slot().await, Err(HashError::Busy)),
+            "the core was given back before what runs alongside ended"
+        );
+        finish.send(()).unwrap();
+        assert!(!first.await.unwrap().unwrap(), "no account, no match");
+        passwords.slot().await.expect("the core is free again");
     }
 
     #[tokio::test]

@@ -35,7 +35,8 @@ pub enum PasswordCheck {
     Blocked(Block),
 }
 
-/// Checks the password, counting the attempt first. Unknown IDs and
+/// Checks the password, counting the attempt before its answer is used
+/// (the count runs while it is hashed). Unknown IDs and
 /// blocked accounts cost one argon2 verify too, so timing tells nothing.
 /// A core for the hash is taken before anything else: in a flood the
 /// answer is `Busy` at once, with no attempt counted against the account.
@@ -129,11 +130,15 @@ async fn guess(
     // round trip, and on PostgreSQL a WAL flush) costs no time of its
     // own, and the hash's answer is read only after the count has landed.
     // A guess the count refuses took the hash's time all the same, and
-    // its answer is thrown away unread.
-    let (reserved, verified) = tokio::join!(
-        lockout::reserve(state, who, Counter::Password),
-        slot.verify(password, hash),
-    );
+    // its answer is thrown away unread. The core stays held until both
+    // have ended, so counts in flight are bounded by the cores.
+    let (verified, reserved) = slot
+        .verify_alongside(
+            password,
+            hash,
+            lockout::reserve(state, who, Counter::Password),
+        )
+        .await;
     let attempt = match reserved? {
         Reservation::Granted(attempt) => attempt,
         Reservation::Blocked(block) => return Ok(Checked::Unchecked(block)),

@@ -85,7 +85,7 @@ pub enum AfterWrong {
     Blocked(Block),
 }
 
-/// Counts one guess before it is checked, so parallel requests, on any
+/// Counts one guess before its answer is used, so parallel requests, on any
 /// number of instances, get no more than the limits allow. When none may
 /// be made, a count stuck at a limit (a client that hung up mid-check)
 /// becomes the lock or disable it should have been.
