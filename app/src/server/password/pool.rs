@@ -396,7 +396,7 @@ mod tests {
         );
         finish.send(()).unwrap();
         assert!(!first.await.unwrap().unwrap(), "no account, no match");
-        passwords.slot().await.expect("the core is free again");
+        drop(passwords.slot().await.expect("the core is free again"));
     }
 
     #[tokio::test]
