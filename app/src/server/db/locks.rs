@@ -50,12 +50,9 @@ pub async fn reserve_attempt(
         .bind(now)
         .bind(limits.lock_after)
         .bind(limits.disable_after)
-        // Read to the end, not to the first row: on PostgreSQL the first
-        // row comes before the statement's implicit commit, and the
-        // attempt must be counted for good before its answer is used.
         .fetch_all(db.pool())
         .await
-        .map(|mut rows| rows.pop())
+        .map(super::written)
 }
 
 /// The statement of [`reserve_attempt`], binding the user's ID, now, and

@@ -258,8 +258,9 @@ async fn count_in_sign_in(
     .bind(id_hash)
     .bind(user_id)
     .bind(limit)
-    .fetch_optional(conn)
+    .fetch_all(conn)
     .await
+    .map(super::written)
 }
 
 /// The app's code at sign-in, being checked in one transaction: the

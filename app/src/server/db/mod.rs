@@ -254,6 +254,15 @@ impl Db {
     }
 }
 
+/// The one row of a write's `RETURNING`, read with `fetch_all` rather
+/// than `fetch_optional`: on PostgreSQL the first row arrives before the
+/// statement has ended and, outside a transaction, before its implicit
+/// commit; what the caller does with the row (answer a counted guess,
+/// show a secret once) must come after the write has landed.
+pub(crate) fn written<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
 /// A database failure becomes what the user is told: "try again later"
 /// while the database is away, otherwise an internal error. The detail is
 /// logged here and goes no further.

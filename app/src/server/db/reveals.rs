@@ -50,8 +50,9 @@ pub async fn take(
     .bind(kind)
     .bind(subject_id)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await
+    .map(super::written)
 }
 
 /// Deletes what has expired. Returns how many.
