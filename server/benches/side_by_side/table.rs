@@ -123,3 +123,33 @@ pub fn write_into_benchmarks(path: &Path, table: &str) {
     std::fs::write(path, doc).unwrap();
     println!("written to {}", path.display());
 }
+
+/// The CPU time this process has used so far (user and system), from
+/// `/proc/self/stat`: read before and after a timed window, it tells how
+/// much of the machine's cores the window kept busy, i.e. whether a
+/// figure is bound by the CPU or by waiting. Zero where there is no
+/// `/proc`.
+pub fn cpu_used() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // The fields after the command's `(…)`, which may hold spaces:
+    // utime and stime are the 14th and 15th, in clock ticks (100 a second
+    // on Linux).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+/// The share of the cores that `cpu` over `wall` kept busy, as "73 %".
+pub fn busy(cpu: Duration, wall: Duration) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    format!(
+        "{:.0} %",
+        100.0 * cpu.as_secs_f64() / (wall.as_secs_f64() * cores)
+    )
+}
