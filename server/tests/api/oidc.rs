@@ -466,6 +466,46 @@ async fn a_logout_committed_while_its_code_is_exchanged_gives_no_tokens() {
 }
 
 #[tokio::test]
+async fn an_exchange_in_flight_does_not_hold_up_another_of_the_same_session() {
+    // Every application a dealer opens from the menu exchanges a code of
+    // the same session. An exchange holds the session's row against a
+    // logout, but only for share: another exchange of that session goes
+    // on beside it, where an exclusive hold queued every one of them
+    // behind the one before and its commit.
+    let (app, rp) = app_with_client().await;
+    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
+    let code = code_for(&app, &rp, &session).await;
+    let session_hash: String =
+        sqlx::query_scalar("SELECT session_hash FROM oidc_grants ORDER BY id DESC LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    // An exchange in flight, as it holds the row on this engine.
+    let mut in_flight = app::server::db::change::Change::start(&app.db)
+        .await
+        .unwrap();
+    let sql = "SELECT 1 FROM sessions WHERE id_hash = $1";
+    in_flight.hold_rows(sql, &[&session_hash]).await.unwrap();
+    let other = exchange(&app, &rp, &code, VERIFIER);
+    tokio::pin!(other);
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(2), &mut other).await;
+    match Engine::of_this_run() {
+        Engine::Postgres => {
+            let res = waited.expect("the second exchange waited for the first");
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        // SQLite writes one change at a time: the second waits its turn,
+        // and has it when the first ends.
+        Engine::Sqlite => assert!(waited.is_err(), "two changes wrote at once"),
+    }
+    in_flight.rollback().await.unwrap();
+    if Engine::of_this_run() == Engine::Sqlite {
+        assert_eq!(other.await.status(), StatusCode::OK);
+    }
+    // And a logout still waits for a held row: see the test above.
+}
+
+#[tokio::test]
 async fn a_code_at_another_redirect_uri_is_refused_and_burnt() {
     let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;

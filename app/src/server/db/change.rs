@@ -170,9 +170,19 @@ pub struct Change {
     tx: Transaction<'static, Any>,
     /// Records written so far by [`Change::record`].
     recorded: usize,
-    /// This instance's turn to write (SQLite), given back after the
-    /// transaction ends (fields drop in order).
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// This instance's turn to write (SQLite; `None` on PostgreSQL), given
+    /// back after the transaction ends (fields drop in order).
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Change {
+    fn new(tx: Transaction<'static, Any>, turn: Option<tokio::sync::OwnedMutexGuard<()>>) -> Self {
+        Self {
+            tx,
+            recorded: 0,
+            turn,
+        }
+    }
 }
 
 impl Change {
@@ -192,11 +202,7 @@ impl Change {
                 return Ok(None);
             }
         }
-        Ok(Some(Self {
-            tx,
-            recorded: 0,
-            _turn: turn,
-        }))
+        Ok(Some(Self::new(tx, turn)))
     }
 
     /// Begins a change with nothing to re-check first: the account
@@ -205,11 +211,32 @@ impl Change {
     pub async fn start(db: &Db) -> Result<Self, sqlx::Error> {
         let turn = db.turn_to_write().await?;
         let tx = db.write_pool().begin().await?;
-        Ok(Self {
-            tx,
-            recorded: 0,
-            _turn: turn,
-        })
+        Ok(Self::new(tx, turn))
+    }
+
+    /// Holds the rows that `select` (a `SELECT` with its `$n` parameters
+    /// bound to `binds`, in order) finds, until the change ends: a change
+    /// that would update or delete one of them waits for this one to end
+    /// (and this one for such a change under way, then finds what it
+    /// left), while changes that only hold them too go on side by side.
+    ///
+    /// On PostgreSQL that is the rows' share lock (`FOR SHARE`). On SQLite
+    /// there is nothing to take: a transaction writes with the database's
+    /// one write lock, taken by its first write statement before that
+    /// statement reads, and the writer reads the newest rows. So a read in
+    /// or after the change's first write sees every change committed
+    /// before it, and no other change commits until this one has ended.
+    pub async fn hold_rows(&mut self, select: &str, binds: &[&str]) -> Result<(), sqlx::Error> {
+        if self.turn.is_some() {
+            return Ok(());
+        }
+        let sql = format!("{select} FOR SHARE");
+        let mut held = sqlx::query(&sql);
+        for bind in binds {
+            held = held.bind(*bind);
+        }
+        held.fetch_all(&mut *self.tx).await?;
+        Ok(())
     }
 
     /// The transaction's connection, for the change's own statements.

@@ -210,20 +210,20 @@ pub async fn redeem(
     now: i64,
 ) -> Result<Redeemed, sqlx::Error> {
     let mut change = Change::start(db).await?;
-    // The code's session row first (a no-op write, which takes it), as a
-    // change acting for a session does: the `EXISTS` below is a subquery,
-    // which on PostgreSQL reads the snapshot from before a logout or an
-    // "end every sign-in" committed meanwhile. A logout either waits for
-    // this commit (and then sees the code used, and tells the
-    // application), or has ended the session before the check reads it.
-    sqlx::query(
-        "UPDATE sessions SET last_seen_at = last_seen_at WHERE id_hash = \
-         (SELECT session_hash FROM oidc_grants WHERE code_hash = $1 AND client_id = $2)",
-    )
-    .bind(exchange.code_hash)
-    .bind(exchange.client_id)
-    .execute(change.conn())
-    .await?;
+    // The code's session row first, held, as a change acting for a
+    // session holds it: the `EXISTS` below is a subquery, which on
+    // PostgreSQL reads the snapshot from before a logout or an "end every
+    // sign-in" committed meanwhile. A logout either waits for this commit
+    // (and then sees the code used, and tells the application), or has
+    // ended the session before the check reads it. Exchanges of one
+    // session's codes do not wait for each other.
+    change
+        .hold_rows(
+            "SELECT 1 FROM sessions WHERE id_hash = \
+             (SELECT session_hash FROM oidc_grants WHERE code_hash = $1 AND client_id = $2)",
+            &[exchange.code_hash, exchange.client_id],
+        )
+        .await?;
     let used: Option<GrantRow> = sqlx::query_as(&format!(
         "UPDATE oidc_grants SET code_used_at = $4 WHERE code_hash = $1 AND client_id = $2 \
          AND code_used_at IS NULL AND revoked_at IS NULL AND created_at > $3 \
