@@ -305,3 +305,92 @@ async fn on_sqlite_the_writer_never_queues_behind_the_readers() {
     change.commit_counts().await.unwrap();
     drop(readers);
 }
+
+/// A display name written inside `change`, not committed.
+async fn rename_in(change: &mut app::server::db::change::Change, user_id: i64, name: &str) {
+    sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(user_id)
+        .execute(change.conn())
+        .await
+        .unwrap();
+}
+
+async fn display_name(app: &TestApp, user_id: i64) -> String {
+    sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_change_dropped_mid_way_keeps_nothing_and_the_next_one_writes() {
+    // A request whose client hangs up drops its change between two
+    // statements. On SQLite the next change writes on the same (the
+    // writer's one) connection: it must not find itself inside the
+    // abandoned one's transaction, whose write would then land with its
+    // commit.
+    use app::server::db::change::Change;
+    let app = spawn_app().await;
+    let dealer = app.add_user("dealer01", GOOD_PASSWORD).await;
+    let before = display_name(&app, dealer).await;
+    for round in 0..20 {
+        let mut abandoned = Change::start(&app.db).await.unwrap();
+        rename_in(&mut abandoned, dealer, "abandoned").await;
+        drop(abandoned);
+        let mut next = Change::start(&app.db).await.unwrap();
+        let seen: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+            .bind(dealer)
+            .fetch_one(next.conn())
+            .await
+            .unwrap();
+        assert_eq!(
+            seen, before,
+            "round {round}: the next change saw the dropped one's write"
+        );
+        next.commit_counts().await.unwrap();
+        assert_eq!(display_name(&app, dealer).await, before, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_change_whose_commit_is_refused_keeps_nothing_and_the_writer_goes_on() {
+    // A commit can be refused with the transaction still open (here a
+    // deferred foreign key, checked at COMMIT; SQLite then keeps the
+    // transaction open). The writer's connection must not go on inside
+    // it: the next change would fail to begin, or commit the refused
+    // one's writes with its own.
+    use app::server::db::change::Change;
+    let app = spawn_app().await;
+    let dealer = app.add_user("dealer01", GOOD_PASSWORD).await;
+    let before = display_name(&app, dealer).await;
+    let mut refused = Change::start(&app.db).await.unwrap();
+    for statement in [
+        "CREATE TEMP TABLE parent_of_refused (id INTEGER PRIMARY KEY)",
+        "CREATE TEMP TABLE refused (parent INTEGER REFERENCES parent_of_refused (id) \
+         DEFERRABLE INITIALLY DEFERRED)",
+        "INSERT INTO refused (parent) VALUES (1)",
+    ] {
+        sqlx::query(statement)
+            .execute(refused.conn())
+            .await
+            .unwrap();
+    }
+    rename_in(&mut refused, dealer, "refused").await;
+    assert!(
+        refused.commit_counts().await.is_err(),
+        "the commit was refused"
+    );
+    assert_eq!(
+        display_name(&app, dealer).await,
+        before,
+        "the refused change kept nothing"
+    );
+    for round in 0..3 {
+        let mut next = Change::start(&app.db).await.unwrap();
+        rename_in(&mut next, dealer, &format!("next {round}")).await;
+        next.commit_counts().await.unwrap();
+        assert_eq!(display_name(&app, dealer).await, format!("next {round}"));
+    }
+}
