@@ -426,8 +426,8 @@ async fn one_code_raced_many_times_gives_tokens_once() {
     }
 }
 
-#[tokio::test]
-async fn a_logout_committed_while_its_code_is_exchanged_gives_no_tokens() {
+/// A dealer signed in, a code of that sign-in, and its session's hash.
+async fn a_code_and_its_session() -> (TestApp, Rp, String, String) {
     let (app, rp) = app_with_client().await;
     let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
     let code = code_for(&app, &rp, &session).await;
@@ -436,6 +436,12 @@ async fn a_logout_committed_while_its_code_is_exchanged_gives_no_tokens() {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
+    (app, rp, code, session_hash)
+}
+
+#[tokio::test]
+async fn a_logout_committed_while_its_code_is_exchanged_gives_no_tokens() {
+    let (app, rp, code, session_hash) = a_code_and_its_session().await;
     // A logout in flight holds the session row while the application
     // exchanges the code; the logout commits 300 ms later. On PostgreSQL
     // a check that only read the session (a subquery) would see it still
@@ -472,14 +478,7 @@ async fn an_exchange_in_flight_does_not_hold_up_another_of_the_same_session() {
     // logout, but only for share: another exchange of that session goes
     // on beside it, where an exclusive hold queued every one of them
     // behind the one before and its commit.
-    let (app, rp) = app_with_client().await;
-    let session = app.signed_in("dealer01", GOOD_PASSWORD).await;
-    let code = code_for(&app, &rp, &session).await;
-    let session_hash: String =
-        sqlx::query_scalar("SELECT session_hash FROM oidc_grants ORDER BY id DESC LIMIT 1")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let (app, rp, code, session_hash) = a_code_and_its_session().await;
     // An exchange in flight, as it holds the row on this engine.
     let mut in_flight = app::server::db::change::Change::start(&app.db)
         .await

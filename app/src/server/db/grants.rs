@@ -210,13 +210,13 @@ pub async fn redeem(
     now: i64,
 ) -> Result<Redeemed, sqlx::Error> {
     let mut change = Change::start(db).await?;
-    // The code's session row first, held, as a change acting for a
-    // session holds it: the `EXISTS` below is a subquery, which on
-    // PostgreSQL reads the snapshot from before a logout or an "end every
-    // sign-in" committed meanwhile. A logout either waits for this commit
-    // (and then sees the code used, and tells the application), or has
-    // ended the session before the check reads it. Exchanges of one
-    // session's codes do not wait for each other.
+    // The code's session row first, held against a logout: the `EXISTS`
+    // below is a subquery, which on PostgreSQL reads the snapshot from
+    // before a logout or an "end every sign-in" committed meanwhile. A
+    // logout either waits for this commit (and then sees the code used,
+    // and tells the application), or has ended the session before the
+    // check reads it. Exchanges of one session's codes do not wait for
+    // each other.
     change
         .hold_rows(
             "SELECT 1 FROM sessions WHERE id_hash = \
