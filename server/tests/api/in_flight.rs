@@ -237,17 +237,9 @@ async fn a_change_committed_without_any_audit_record_is_refused_and_rolled_back(
     let mut change = app::server::db::change::Change::start(&app.db)
         .await
         .unwrap();
-    sqlx::query("UPDATE users SET display_name = 'unrecorded' WHERE id = $1")
-        .bind(dealer)
-        .execute(change.conn())
-        .await
-        .unwrap();
+    rename_in(&mut change, dealer, "unrecorded").await;
     assert!(change.commit_recorded().await.is_err());
-    let name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
-        .bind(dealer)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let name = display_name(app.db.pool(), dealer).await;
     assert_ne!(name, "unrecorded", "nothing landed");
 }
 
@@ -316,10 +308,15 @@ async fn rename_in(change: &mut app::server::db::change::Change, user_id: i64, n
         .unwrap();
 }
 
-async fn display_name(app: &TestApp, user_id: i64) -> String {
+/// The display name of `user_id`, as `db` (the pool, or a change's
+/// connection) sees it.
+async fn display_name<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: i64,
+) -> String {
     sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
         .bind(user_id)
-        .fetch_one(app.db.pool())
+        .fetch_one(db)
         .await
         .unwrap()
 }
@@ -334,23 +331,23 @@ async fn a_change_dropped_mid_way_keeps_nothing_and_the_next_one_writes() {
     use app::server::db::change::Change;
     let app = spawn_app().await;
     let dealer = app.add_user("dealer01", GOOD_PASSWORD).await;
-    let before = display_name(&app, dealer).await;
+    let before = display_name(app.db.pool(), dealer).await;
     for round in 0..20 {
         let mut abandoned = Change::start(&app.db).await.unwrap();
         rename_in(&mut abandoned, dealer, "abandoned").await;
         drop(abandoned);
         let mut next = Change::start(&app.db).await.unwrap();
-        let seen: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
-            .bind(dealer)
-            .fetch_one(next.conn())
-            .await
-            .unwrap();
+        let seen = display_name(next.conn(), dealer).await;
         assert_eq!(
             seen, before,
             "round {round}: the next change saw the dropped one's write"
         );
         next.commit_counts().await.unwrap();
-        assert_eq!(display_name(&app, dealer).await, before, "round {round}");
+        assert_eq!(
+            display_name(app.db.pool(), dealer).await,
+            before,
+            "round {round}"
+        );
     }
 }
 
@@ -364,7 +361,7 @@ async fn a_change_whose_commit_is_refused_keeps_nothing_and_the_writer_goes_on()
     use app::server::db::change::Change;
     let app = spawn_app().await;
     let dealer = app.add_user("dealer01", GOOD_PASSWORD).await;
-    let before = display_name(&app, dealer).await;
+    let before = display_name(app.db.pool(), dealer).await;
     let mut refused = Change::start(&app.db).await.unwrap();
     for statement in [
         "CREATE TEMP TABLE parent_of_refused (id INTEGER PRIMARY KEY)",
@@ -383,7 +380,7 @@ async fn a_change_whose_commit_is_refused_keeps_nothing_and_the_writer_goes_on()
         "the commit was refused"
     );
     assert_eq!(
-        display_name(&app, dealer).await,
+        display_name(app.db.pool(), dealer).await,
         before,
         "the refused change kept nothing"
     );
@@ -391,6 +388,9 @@ async fn a_change_whose_commit_is_refused_keeps_nothing_and_the_writer_goes_on()
         let mut next = Change::start(&app.db).await.unwrap();
         rename_in(&mut next, dealer, &format!("next {round}")).await;
         next.commit_counts().await.unwrap();
-        assert_eq!(display_name(&app, dealer).await, format!("next {round}"));
+        assert_eq!(
+            display_name(app.db.pool(), dealer).await,
+            format!("next {round}")
+        );
     }
 }

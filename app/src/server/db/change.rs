@@ -227,6 +227,7 @@ impl Change {
     /// or after the change's first write sees every change committed
     /// before it, and no other change commits until this one has ended.
     pub async fn hold_rows(&mut self, select: &str, binds: &[&str]) -> Result<(), sqlx::Error> {
+        // The turn is SQLite's alone.
         if self.turn.is_some() {
             return Ok(());
         }
